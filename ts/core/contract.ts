@@ -1,0 +1,164 @@
+/**
+ * The contract between the TypeScript layers and the core. Two implementations honour it with
+ * identical results: the Rust binding (`native-core.ts`) and its pure-TS twin (`ts-core/`).
+ *
+ * Crossing N-API costs per call and per object created natively, so every batch operation
+ * takes Buffers in and writes numbers into caller-owned typed arrays: no JS objects are built
+ * on the native side, and one call covers a whole socket read or a whole multi-key batch.
+ */
+
+/** The libhashkit hash functions, by their libmemcached names. `crc` is also python-memcached's server hash. */
+export const HASH_ALGORITHMS = [
+  'one_at_a_time',
+  'md5',
+  'crc',
+  'fnv1_64',
+  'fnv1a_64',
+  'fnv1_32',
+  'fnv1a_32',
+  'hsieh',
+  'murmur',
+  'jenkins',
+  'murmur3',
+] as const;
+export type HashAlgorithm = (typeof HASH_ALGORITHMS)[number];
+
+/** Numeric ids used across the binding; the index into HASH_ALGORITHMS. */
+export function hashAlgorithmId(name: HashAlgorithm): number {
+  return HASH_ALGORITHMS.indexOf(name);
+}
+
+/**
+ * Ketama point-string formats.
+ * - `libmemcached`: `"<host>-<i>"` when port is 11211, else `"<host>:<port>-<i>"`.
+ * - `spymemcached`: always `"<host>:<port>-<i>"`.
+ * Points per server are, in both formats, libmemcached's float32 formula
+ * `floor_f32(f32(weight) / f32(total) * 160 / 4 * f32(liveServers) + 1e-10) * 4`
+ * (160 each when weights are equal); weight 0 gives no points.
+ */
+export type RingFormat = 'libmemcached' | 'spymemcached';
+
+export interface RingServer {
+  /** Host name or address as written in the point string (a unix socket path for unix sockets). */
+  readonly host: string;
+  /** TCP port; 0 for unix sockets. */
+  readonly port: number;
+  /** Non-negative integer weight. */
+  readonly weight: number;
+}
+
+export interface Ring {
+  /** Number of points on the ring (0 when every weight is 0). */
+  readonly pointCount: number;
+  /** Server index (into the list the ring was built from) for one key's bytes; -1 on an empty ring. */
+  lookup(key: Uint8Array): number;
+  /** Server index for an md5 key hash (already computed); -1 on an empty ring. */
+  lookupHash(hash: number): number;
+  /**
+   * Server index for each of many keys in one call. `keys` holds the keys back to back;
+   * key i is `keys[offsets[i] .. offsets[i + 1])`, so `offsets.length` is count + 1.
+   * Results go to `out[0 .. count)` (-1 on an empty ring).
+   */
+  lookupBatch(keys: Uint8Array, offsets: Uint32Array, out: Int32Array): void;
+}
+
+/** Reply kinds written by the scanner into `ScanRecords[k * SCAN_STRIDE + F_KIND]`. */
+export enum ReplyKind {
+  END = 1,
+  STORED = 2,
+  NOT_STORED = 3,
+  EXISTS = 4,
+  NOT_FOUND = 5,
+  DELETED = 6,
+  TOUCHED = 7,
+  OK = 8,
+  RESET = 9,
+  /** `ERROR` (unknown command). */
+  ERROR = 10,
+  /** A decimal incr/decr result; field A is the digits (trailing spaces excluded), at most 2^64-1. */
+  NUMBER = 11,
+  /** `STAT <name> <value>`: A = name, B = value (rest of line, may contain spaces, may be empty). */
+  STAT = 12,
+  /** `VERSION <x>`: A = the version text. */
+  VERSION = 13,
+  /** `CLIENT_ERROR <msg>`: A = message (may be empty). */
+  CLIENT_ERROR = 14,
+  /** `SERVER_ERROR <msg>`: A = message (may be empty). */
+  SERVER_ERROR = 15,
+  /**
+   * `VALUE <key> <flags> <bytes> [<cas>]\r\n<data>\r\n`: A = key, B = data,
+   * FLAGS = flags (u32), C = cas digits (length 0 when absent).
+   */
+  VALUE = 16,
+  /**
+   * Bytes that are no valid reply: A = the offending bytes (at most 256 of them).
+   * Always the last record of a scan; the connection must be closed. `end` is where scanning stopped.
+   */
+  MALFORMED = 17,
+}
+
+/** Words per record in the scanner's output. */
+export const SCAN_STRIDE = 10;
+/** Record field offsets (u32 words). Offsets are absolute indices into the scanned buffer. */
+export const F_KIND = 0;
+/** First byte of the reply. */
+export const F_START = 1;
+/** One past the reply's last byte (its final `\r\n`). The next reply starts here. */
+export const F_END = 2;
+export const F_A_START = 3;
+export const F_A_LEN = 4;
+export const F_B_START = 5;
+export const F_B_LEN = 6;
+export const F_FLAGS = 7;
+export const F_C_START = 8;
+export const F_C_LEN = 9;
+
+/**
+ * A reply line (anything but a VALUE's data block) longer than this without `\r\n` is MALFORMED,
+ * so a garbage stream cannot make the client buffer forever.
+ */
+export const MAX_LINE_LENGTH = 8192;
+
+/** Why a decompression failed. */
+export type DecompressErrorReason = 'too_large' | 'corrupt';
+
+/** Thrown by `decompress`; `reason` tells a cap overrun from corrupt input. */
+export class CoreDecompressError extends Error {
+  readonly reason: DecompressErrorReason;
+  constructor(reason: DecompressErrorReason, message: string) {
+    super(message);
+    this.name = 'CoreDecompressError';
+    this.reason = reason;
+  }
+}
+
+export interface Core {
+  /** Which implementation this is. */
+  readonly kind: 'native' | 'ts';
+
+  /** One key's hash (u32) with a libhashkit algorithm. Keys are bytes (UTF-8 for strings). */
+  hash(algorithm: HashAlgorithm, key: Uint8Array): number;
+  /** Hash of each key of a batch (layout as in `Ring.lookupBatch`) into `out[0 .. count)`. */
+  hashBatch(algorithm: HashAlgorithm, keys: Uint8Array, offsets: Uint32Array, out: Uint32Array): void;
+
+  /** Builds a ketama ring over `servers`, in their order (ties between equal points: the earlier server wins). */
+  createRing(servers: readonly RingServer[], format: RingFormat): Ring;
+
+  /**
+   * Scans `buf[start .. end)` for complete replies of the memcached text protocol and writes one
+   * record of SCAN_STRIDE words per reply into `out`, stopping when `out` is full, when the rest is
+   * an incomplete reply, or after a MALFORMED record. Returns the number of records written.
+   * Bytes consumed: the F_END of the last record (or `start` when none). Values are read by their
+   * declared length only; nothing is read outside `[start, end)`; it never throws on any input.
+   */
+  scan(buf: Uint8Array, start: number, end: number, out: Uint32Array): number;
+
+  /** zlib (RFC 1950) compression at `level` 0-9 (-1: default, 6). */
+  compress(data: Uint8Array, level: number): Buffer;
+  /**
+   * zlib (RFC 1950) decompression. Throws CoreDecompressError('too_large') as soon as the output
+   * would pass `maxOutputLength` (no more than that much memory is used), 'corrupt' on bad input
+   * (including trailing garbage or a truncated stream).
+   */
+  decompress(data: Uint8Array, maxOutputLength: number): Buffer;
+}
