@@ -34,7 +34,8 @@ export function hashAlgorithmId(name: HashAlgorithm): number {
  * - `spymemcached`: always `"<host>:<port>-<i>"`.
  * Points per server are, in both formats, libmemcached's float32 formula
  * `floor_f32(f32(weight) / f32(total) * 160 / 4 * f32(liveServers) + 1e-10) * 4`
- * (160 each when weights are equal); weight 0 gives no points.
+ * (160 each when weights are equal). A weight-0 server gets no points and is not counted in
+ * `liveServers`, so the ring equals one built without it.
  */
 export type RingFormat = 'libmemcached' | 'spymemcached';
 
@@ -92,7 +93,8 @@ export enum ReplyKind {
   VALUE = 16,
   /**
    * Bytes that are no valid reply: A = the offending bytes (at most 256 of them).
-   * Always the last record of a scan; the connection must be closed. `end` is where scanning stopped.
+   * Always the last record of a scan; the connection must be closed. F_END = F_START: a malformed
+   * reply consumes nothing. A VALUE whose declared length does not fit u32 is MALFORMED.
    */
   MALFORMED = 17,
 }

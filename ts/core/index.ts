@@ -9,6 +9,7 @@ import { tsCore } from './ts-core/index.js';
 
 export * from './contract.js';
 export { tsCore } from './ts-core/index.js';
+export { loadNativeCore } from './native-core.js';
 
 const debug = debuglog('memcache-native');
 

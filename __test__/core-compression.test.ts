@@ -1,0 +1,87 @@
+import { deflateSync, inflateSync } from 'node:zlib';
+import { expect, it } from 'vitest';
+import { type Core, CoreDecompressError, type DecompressErrorReason } from '../ts/core/contract.js';
+import { describeEachCore } from './support/cores.js';
+
+const MiB = 1 << 20;
+
+/** Compressible text of `size` bytes: JSON-like records. */
+function sample(size: number): Buffer {
+  let text = '';
+  for (let i = 0; text.length < size; i++) text += `{"id":${i},"name":"item ${i}","tags":["a","b"]},`;
+  return Buffer.from(text.slice(0, size));
+}
+
+/** Byte equality without a deep element-by-element comparison (slow on large buffers). */
+function expectSameBytes(actual: Uint8Array, expected: Uint8Array): void {
+  expect(actual.length).toBe(expected.length);
+  expect(Buffer.compare(actual, expected)).toBe(0);
+}
+
+function decompressError(core: Core, data: Uint8Array, cap: number): DecompressErrorReason | 'none' {
+  try {
+    core.decompress(data, cap);
+    return 'none';
+  } catch (err) {
+    expect(err).toBeInstanceOf(CoreDecompressError);
+    return (err as CoreDecompressError).reason;
+  }
+}
+
+let bomb: Buffer | undefined;
+/** 50 MB of zeros, deflated (about 50 KB); built once for all cores. */
+function zipBomb(): Buffer {
+  bomb ??= deflateSync(Buffer.alloc(50 * MiB), { level: 9 });
+  return bomb;
+}
+
+describeEachCore('zlib compression', (core) => {
+  it.each([-1, 0, 1, 6, 9])('round-trips at level %i', (level) => {
+    for (const size of [0, 1, 100, 70_000]) {
+      const data = sample(size);
+      expectSameBytes(core.decompress(core.compress(data, level), size), data);
+    }
+  });
+
+  it('writes RFC 1950 streams that node:zlib inflates', () => {
+    const data = sample(10_000);
+    const packed = core.compress(data, 6);
+    expect(packed[0]).toBe(0x78);
+    expectSameBytes(inflateSync(packed), data);
+    expect(core.compress(data, 9).length).toBeLessThan(data.length / 3);
+  });
+
+  it('reads streams written by node:zlib at any level', () => {
+    const data = sample(50_000);
+    for (const level of [0, 1, 9]) expectSameBytes(core.decompress(deflateSync(data, { level }), data.length), data);
+  });
+
+  it('allows output of exactly the cap and refuses one byte more', () => {
+    const packed = deflateSync(sample(4096));
+    expect(core.decompress(packed, 4096)).toHaveLength(4096);
+    expect(decompressError(core, packed, 4095)).toBe('too_large');
+  });
+
+  it('takes a cap of 0 for an empty payload only', () => {
+    expect(core.decompress(deflateSync(Buffer.alloc(0)), 0)).toHaveLength(0);
+    expect(decompressError(core, deflateSync(Buffer.from('x')), 0)).toBe('too_large');
+  });
+
+  it('stops a zip bomb at the cap: 50 MB of zeros against a 1 MiB cap', () => {
+    expect(decompressError(core, zipBomb(), MiB)).toBe('too_large');
+    expect(core.decompress(zipBomb(), 50 * MiB)).toHaveLength(50 * MiB);
+  });
+
+  it('calls truncated, trailing-garbage, empty and non-zlib input corrupt', () => {
+    const packed = deflateSync(sample(1000));
+    expect(decompressError(core, packed.subarray(0, packed.length - 1), MiB)).toBe('corrupt');
+    expect(decompressError(core, packed.subarray(0, 10), MiB)).toBe('corrupt');
+    expect(decompressError(core, Buffer.concat([packed, Buffer.from([0])]), MiB)).toBe('corrupt');
+    expect(decompressError(core, Buffer.concat([packed, packed]), MiB)).toBe('corrupt');
+    expect(decompressError(core, Buffer.alloc(0), MiB)).toBe('corrupt');
+    expect(decompressError(core, Buffer.from('not zlib at all'), MiB)).toBe('corrupt');
+    const flipped = Buffer.from(packed);
+    flipped[flipped.length - 2] ^= 0xff; // the Adler-32 checksum
+    expect(decompressError(core, flipped, MiB)).toBe('corrupt');
+  });
+});

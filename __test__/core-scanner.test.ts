@@ -1,0 +1,382 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { MAX_LINE_LENGTH, ReplyKind, SCAN_STRIDE } from '../ts/core/contract.js';
+import { describeEachCore } from './support/cores.js';
+import { junkStream, replyStream } from './support/reply-streams.js';
+import { type Reply, scanArrivals, scanOnce } from './support/scan-records.js';
+
+const bytes = (s: string): Buffer => Buffer.from(s, 'latin1');
+
+/** An expected record; fields default to empty. */
+function reply(kind: Reply['kind'], start: number, end: number, fields: Partial<Pick<Reply, 'a' | 'b' | 'flags' | 'c'>> = {}): Reply {
+  return { kind, start, end, a: '', b: '', flags: 0, c: '', ...fields };
+}
+
+/**
+ * The MALFORMED record for `judged`, the bytes the scanner examined from `start` (the line with
+ * its `\n`, a VALUE with its data and the 2 bytes after it, or MAX_LINE_LENGTH + 2 bytes).
+ * Scanner decision 10: nothing is consumed (F_END = F_START); A shows at most 256 bytes.
+ */
+function malformed(start: number, judged: string): Reply {
+  return reply('MALFORMED', start, start, { a: judged.slice(0, 256) });
+}
+
+/** A single reply spanning all of `line`. */
+function only(kind: Reply['kind'], line: string, fields: Partial<Pick<Reply, 'a' | 'b' | 'flags' | 'c'>> = {}): Reply[] {
+  return [reply(kind, 0, line.length, fields)];
+}
+
+const BARE_KINDS = ['END', 'STORED', 'NOT_STORED', 'EXISTS', 'NOT_FOUND', 'DELETED', 'TOUCHED', 'OK', 'RESET'] as const;
+
+/** A stream with every kind of reply, for the split and capacity tests. */
+const MIXED_STREAM = [
+  'STORED\r\n',
+  'VALUE user:1 42 10 9001\r\nhello\r\nEND\r\n',
+  'VALUE empty 0 0\r\n\r\n',
+  'VALUE bin 4294967295 7\r\n\r\n\r\nEND\r\n',
+  'END\r\n',
+  '18446744073709551615  \r\n',
+  'STAT pid 1234\r\n',
+  'STAT empty \r\n',
+  'VERSION 1.6.21\r\n',
+  'SERVER_ERROR out of memory storing object\r\n',
+  'CLIENT_ERROR\r\n',
+  'NOT_FOUND\r\n',
+  'DELETED\r\n',
+  'TOUCHED\r\n',
+  'EXISTS\r\n',
+  'NOT_STORED\r\n',
+  'OK\r\n',
+  'RESET\r\n',
+  'ERROR\r\n',
+  '0\r\n',
+].join('');
+
+/** Lines that are no valid reply, each with the A the MALFORMED record shows. */
+const MALFORMED_LINES: ReadonlyArray<readonly [string, string]> = [
+  ['stored\r\n', 'lowercase keyword'],
+  ['END \r\n', 'bare keyword with a trailing space'],
+  ['OK  \r\n', 'bare keyword with trailing spaces'],
+  ['STOREDX\r\n', 'keyword with extra text'],
+  ['DELETED now\r\n', 'bare keyword with a word after it'],
+  ['VERSIONX\r\n', 'message keyword glued to text'],
+  ['\r\n', 'empty line'],
+  ['STORED\n', 'bare \\n ending'],
+  ['\n', 'lone \\n'],
+  ['STORED\r\r\n', 'stray \\r before \\r\\n'],
+  ['HTTP/1.1 400 Bad Request\r\n', 'not memcached at all'],
+  ['STAT\r\n', 'STAT without a name'],
+  ['STAT \r\n', 'STAT with an empty name'],
+  ['STAT  uptime 5\r\n', 'STAT with a double space'],
+  ['18446744073709551616\r\n', 'NUMBER just past 2^64-1'],
+  ['99999999999999999999\r\n', 'NUMBER of 20 nines'],
+  ['123456789012345678901\r\n', 'NUMBER of 21 digits'],
+  ['12a\r\n', 'NUMBER with a letter'],
+  ['12 3\r\n', 'NUMBER with a space inside'],
+  [' 12\r\n', 'NUMBER with a leading space'],
+  ['VALUE\r\n', 'VALUE without fields'],
+  ['VALUE k 0\r\n', 'VALUE without bytes'],
+  ['VALUE k 0 3 1 2\r\n', 'VALUE with five fields'],
+  ['VALUE k 0 3 \r\n', 'VALUE with a trailing space'],
+  ['VALUE  k 0 3\r\n', 'VALUE with an empty key'],
+  ['VALUE k  0 3\r\n', 'VALUE with a double space'],
+  ['VALUE k x 3\r\n', 'VALUE with non-decimal flags'],
+  ['VALUE k -1 3\r\n', 'VALUE with negative flags'],
+  ['VALUE k 4294967296 3\r\n', 'VALUE flags past u32'],
+  ['VALUE k 0 4294967296\r\n', 'VALUE bytes past u32'],
+  ['VALUE k 0 3 18446744073709551616\r\n', 'VALUE cas past u64'],
+  ['VALUE k 0 3 0x10\r\n', 'VALUE hexadecimal cas'],
+  ['value k 0 3\r\n', 'lowercase VALUE'],
+];
+
+describeEachCore('reply scanner', (core) => {
+  describe('bare replies', () => {
+    it.each(BARE_KINDS)('%s', (kind) => {
+      const line = `${kind}\r\n`;
+      const result = scanOnce(core, bytes(line));
+      expect(result.words).toEqual([ReplyKind[kind], 0, line.length, 0, 0, 0, 0, 0, 0, 0]);
+      expect(result.consumed).toBe(line.length);
+    });
+  });
+
+  describe('message replies', () => {
+    it('reads the text after the keyword, inner and trailing spaces kept', () => {
+      expect(scanOnce(core, bytes('SERVER_ERROR  out of  memory \r\n')).replies).toEqual(
+        only('SERVER_ERROR', 'SERVER_ERROR  out of  memory \r\n', { a: ' out of  memory ' }),
+      );
+      expect(scanOnce(core, bytes('CLIENT_ERROR bad data chunk\r\n')).replies).toEqual(
+        only('CLIENT_ERROR', 'CLIENT_ERROR bad data chunk\r\n', { a: 'bad data chunk' }),
+      );
+      expect(scanOnce(core, bytes('VERSION 1.6.21\r\n')).replies).toEqual(only('VERSION', 'VERSION 1.6.21\r\n', { a: '1.6.21' }));
+      expect(scanOnce(core, bytes('ERROR unknown command\r\n')).replies).toEqual(
+        only('ERROR', 'ERROR unknown command\r\n', { a: 'unknown command' }),
+      );
+    });
+
+    it('gives an empty text at the line end when the keyword stands alone or ends in a space', () => {
+      expect(scanOnce(core, bytes('VERSION\r\n')).words).toEqual([ReplyKind.VERSION, 0, 9, 7, 0, 0, 0, 0, 0, 0]);
+      expect(scanOnce(core, bytes('CLIENT_ERROR \r\n')).words).toEqual([ReplyKind.CLIENT_ERROR, 0, 15, 13, 0, 0, 0, 0, 0, 0]);
+      expect(scanOnce(core, bytes('SERVER_ERROR\r\n')).words).toEqual([ReplyKind.SERVER_ERROR, 0, 14, 12, 0, 0, 0, 0, 0, 0]);
+      expect(scanOnce(core, bytes('ERROR\r\n')).words).toEqual([ReplyKind.ERROR, 0, 7, 5, 0, 0, 0, 0, 0, 0]);
+    });
+
+    it('keeps a lone \\r inside the text', () => {
+      expect(scanOnce(core, bytes('SERVER_ERROR a\rb\r\n')).replies).toEqual(only('SERVER_ERROR', 'SERVER_ERROR a\rb\r\n', { a: 'a\rb' }));
+    });
+  });
+
+  describe('NUMBER', () => {
+    it.each([
+      ['42\r\n', '42'],
+      ['0\r\n', '0'],
+      ['18446744073709551615\r\n', '18446744073709551615'],
+      ['7   \r\n', '7'],
+      ['000018446744073709551615\r\n', '000018446744073709551615'],
+    ])('%j gives the digits %j', (line, digits) => {
+      expect(scanOnce(core, bytes(line)).replies).toEqual(only('NUMBER', line, { a: digits }));
+    });
+  });
+
+  describe('STAT', () => {
+    it('splits the name from the rest of the line', () => {
+      const stream = 'STAT pid 1234\r\nSTAT version 1.6.21\r\nSTAT text with  spaces \r\nEND\r\n';
+      expect(scanOnce(core, bytes(stream)).replies).toEqual([
+        reply('STAT', 0, 15, { a: 'pid', b: '1234' }),
+        reply('STAT', 15, 36, { a: 'version', b: '1.6.21' }),
+        reply('STAT', 36, 61, { a: 'text', b: 'with  spaces ' }),
+        reply('END', 61, 66),
+      ]);
+    });
+
+    it('gives an empty value at the line end for `STAT name` and `STAT name `', () => {
+      expect(scanOnce(core, bytes('STAT name\r\n')).words).toEqual([ReplyKind.STAT, 0, 11, 5, 4, 9, 0, 0, 0, 0]);
+      expect(scanOnce(core, bytes('STAT name \r\n')).words).toEqual([ReplyKind.STAT, 0, 12, 5, 4, 10, 0, 0, 0, 0]);
+    });
+  });
+
+  describe('VALUE', () => {
+    it('reads key, flags, data and no cas', () => {
+      const stream = 'VALUE foo 5 3\r\nbar\r\nEND\r\n';
+      expect(scanOnce(core, bytes(stream)).replies).toEqual([reply('VALUE', 0, 20, { a: 'foo', b: 'bar', flags: 5 }), reply('END', 20, 25)]);
+      // An absent cas is an empty span at the header's line end.
+      expect(scanOnce(core, bytes(stream)).words.slice(0, SCAN_STRIDE)).toEqual([ReplyKind.VALUE, 0, 20, 6, 3, 15, 3, 5, 13, 0]);
+    });
+
+    it('reads the cas digits of a gets reply', () => {
+      const stream = 'VALUE foo 0 3 18446744073709551615\r\nbar\r\n';
+      expect(scanOnce(core, bytes(stream)).replies).toEqual(only('VALUE', stream, { a: 'foo', b: 'bar', c: '18446744073709551615' }));
+    });
+
+    it('reads data by its length only, whatever it contains', () => {
+      const data = 'a\r\nEND\r\nVALUE x 0 1\r\nb\r\n\n\r';
+      const stream = `VALUE k 1 ${data.length}\r\n${data}\r\nEND\r\n`;
+      const header = `VALUE k 1 ${data.length}\r\n`.length;
+      expect(scanOnce(core, bytes(stream)).replies).toEqual([
+        reply('VALUE', 0, header + data.length + 2, { a: 'k', b: data, flags: 1 }),
+        reply('END', header + data.length + 2, stream.length),
+      ]);
+    });
+
+    it('gives an empty value an empty span at the data start', () => {
+      expect(scanOnce(core, bytes('VALUE k 0 0\r\n\r\n')).words).toEqual([ReplyKind.VALUE, 0, 15, 6, 1, 13, 0, 0, 11, 0]);
+    });
+
+    it('accepts the largest flags, any non-space key bytes and leading zeros', () => {
+      const stream = 'VALUE k\xe9y\x01 4294967295 0003\r\nabc\r\n';
+      expect(scanOnce(core, bytes(stream)).replies).toEqual(only('VALUE', stream, { a: 'k\xe9y\x01', b: 'abc', flags: 4294967295 }));
+    });
+
+    it('reads every item of a multi-get', () => {
+      const items = Array.from({ length: 50 }, (_, i) => `VALUE key:${i} ${i} ${i}\r\n${'x'.repeat(i)}\r\n`);
+      const result = scanOnce(core, bytes(`${items.join('')}END\r\n`));
+      expect(result.replies).toHaveLength(51);
+      result.replies.slice(0, 50).forEach((r, i) => expect([r.kind, r.a, r.flags, r.b]).toEqual(['VALUE', `key:${i}`, i, 'x'.repeat(i)]));
+      expect(result.replies[50].kind).toBe('END');
+    });
+
+    it('is MALFORMED when the data is not followed by \\r\\n, showing header and data', () => {
+      const stream = 'VALUE k 0 3\r\nbarX\r\n';
+      expect(scanOnce(core, bytes(stream)).replies).toEqual([malformed(0, 'VALUE k 0 3\r\nbarX\r')]);
+      expect(scanOnce(core, bytes('VALUE k 0 3\r\nbar\n\r')).replies[0].kind).toBe('MALFORMED');
+    });
+
+    it('waits for the whole data block and its \\r\\n', () => {
+      const stream = 'VALUE k 0 5\r\nhello\r\n';
+      for (let end = 0; end < stream.length; end++) expect(scanOnce(core, bytes(stream), 0, end).replies).toEqual([]);
+      expect(scanOnce(core, bytes(stream)).replies).toHaveLength(1);
+    });
+
+    it('takes data blocks far longer than the line limit', () => {
+      const data = 'v'.repeat(100_000);
+      const stream = `VALUE big 0 ${data.length}\r\n${data}\r\n`;
+      expect(scanOnce(core, bytes(stream)).replies).toEqual(only('VALUE', stream, { a: 'big', b: data }));
+    });
+  });
+
+  describe('MALFORMED', () => {
+    it.each(MALFORMED_LINES)('%j (%s) is MALFORMED and ends the scan', (line) => {
+      const result = scanOnce(core, bytes(`STORED\r\n${line}END\r\n`));
+      expect(result.replies).toEqual([reply('STORED', 0, 8), malformed(8, line)]);
+      expect(result.consumed).toBe(malformed(8, line).end);
+    });
+
+    it('shows at most 256 bytes of the offending line', () => {
+      const line = `${'G'.repeat(300)}\r\n`;
+      expect(scanOnce(core, bytes(line)).replies).toEqual([malformed(0, line)]);
+    });
+
+    it('ends a line at its first \\n', () => {
+      expect(scanOnce(core, bytes('STO\nRED\r\n')).replies).toEqual([malformed(0, 'STO\n')]);
+    });
+  });
+
+  describe('line length limit', () => {
+    const message = (length: number): string => `SERVER_ERROR ${'x'.repeat(length - 'SERVER_ERROR '.length)}`;
+
+    it('accepts a line of exactly MAX_LINE_LENGTH bytes before its \\r\\n', () => {
+      const line = `${message(MAX_LINE_LENGTH)}\r\n`;
+      expect(scanOnce(core, bytes(line)).replies).toEqual(only('SERVER_ERROR', line, { a: line.slice(13, -2) }));
+    });
+
+    it('is MALFORMED once MAX_LINE_LENGTH + 2 bytes hold no \\n, and waits before that', () => {
+      const line = `${message(MAX_LINE_LENGTH + 1)}\r\n`;
+      const buf = bytes(line);
+      expect(scanOnce(core, buf, 0, MAX_LINE_LENGTH + 1).replies).toEqual([]);
+      const tooLong = [malformed(0, line.slice(0, MAX_LINE_LENGTH + 2))];
+      expect(scanOnce(core, buf, 0, MAX_LINE_LENGTH + 2).replies).toEqual(tooLong);
+      expect(scanOnce(core, buf).replies).toEqual(tooLong);
+    });
+
+    it('applies to a garbage stream without any \\n', () => {
+      const buf = Buffer.alloc(100_000, 0x41);
+      expect(scanOnce(core, buf, 0, MAX_LINE_LENGTH + 1).replies).toEqual([]);
+      expect(scanOnce(core, buf).replies).toEqual([malformed(0, 'A'.repeat(MAX_LINE_LENGTH + 2))]);
+    });
+  });
+
+  describe('partial input', () => {
+    const stream = bytes(MIXED_STREAM);
+    const full = scanOnce(core, stream);
+
+    it('reads the whole mixed stream', () => {
+      expect(full.replies.map((r) => r.kind)).toEqual([
+        'STORED', 'VALUE', 'VALUE', 'VALUE', 'END', 'NUMBER', 'STAT', 'STAT', 'VERSION', 'SERVER_ERROR',
+        'CLIENT_ERROR', 'NOT_FOUND', 'DELETED', 'TOUCHED', 'EXISTS', 'NOT_STORED', 'OK', 'RESET', 'ERROR', 'NUMBER',
+      ]);
+      expect(full.consumed).toBe(stream.length);
+    });
+
+    it('gives, cut at any byte, the complete replies before the cut and the rest from where it stopped', () => {
+      for (let cut = 0; cut <= stream.length; cut++) {
+        const head = scanOnce(core, stream, 0, cut);
+        const before = full.replies.filter((r) => r.end <= cut);
+        expect(head.replies, `cut at ${cut}`).toEqual(before);
+        expect(head.consumed).toBe(before.at(-1)?.end ?? 0);
+        const tail = scanOnce(core, stream, head.consumed, stream.length);
+        expect([...head.words, ...tail.words], `cut at ${cut}`).toEqual(full.words);
+      }
+    });
+
+    it('gives the same records when the stream arrives one byte at a time', () => {
+      const arrivals = Array.from({ length: stream.length }, (_, i) => i + 1);
+      expect(scanArrivals(core, stream, arrivals)).toEqual(full.words);
+    });
+
+    it('ignores bytes past `end`, even ones that would complete a reply', () => {
+      const buf = bytes('STORED\r\nEND\r\n');
+      expect(scanOnce(core, buf, 0, 12).replies).toEqual([reply('STORED', 0, 8)]);
+      expect(scanOnce(core, buf, 0, 7).replies).toEqual([]);
+    });
+
+    it('starts at `start` and writes absolute offsets', () => {
+      const buf = bytes('garbage\nSTORED\r\nEND\r\n');
+      expect(scanOnce(core, buf, 8).replies).toEqual([reply('STORED', 8, 16), reply('END', 16, 21)]);
+    });
+
+    it('clamps `end` to the buffer and scans nothing when `start` is not before `end`', () => {
+      const buf = bytes('STORED\r\n');
+      expect(scanOnce(core, buf, 0, 1000).replies).toEqual([reply('STORED', 0, 8)]);
+      expect(scanOnce(core, buf, 8, 8).replies).toEqual([]);
+      expect(scanOnce(core, buf, 5, 2).replies).toEqual([]);
+    });
+
+    it('scans a view into a larger buffer by the view’s own offsets', () => {
+      const backing = bytes('xxxxSTORED\r\n');
+      const view = backing.subarray(4);
+      expect(scanOnce(core, view).replies).toEqual([reply('STORED', 0, 8)]);
+    });
+  });
+
+  describe('output capacity', () => {
+    const stream = bytes(MIXED_STREAM);
+    const full = scanOnce(core, stream);
+
+    it.each([1, 2, 3, 7])('stops when %i records fill the output and resumes from there', (capacity) => {
+      expect(scanArrivals(core, stream, [stream.length], capacity)).toEqual(full.words);
+      expect(scanOnce(core, stream, 0, stream.length, capacity).words).toEqual(full.words.slice(0, capacity * SCAN_STRIDE));
+    });
+
+    it('uses only whole records of an output whose length is no multiple of SCAN_STRIDE', () => {
+      const out = new Uint32Array(2 * SCAN_STRIDE + 9).fill(0xdead);
+      expect(core.scan(stream, 0, stream.length, out)).toBe(2);
+      expect(Array.from(out.subarray(2 * SCAN_STRIDE))).toEqual(new Array(9).fill(0xdead));
+    });
+
+    it('writes nothing into an output without room for one record', () => {
+      const out = new Uint32Array(SCAN_STRIDE - 1);
+      expect(core.scan(stream, 0, stream.length, out)).toBe(0);
+      expect(out.every((w) => w === 0)).toBe(true);
+    });
+  });
+
+  describe('on arbitrary bytes', () => {
+    /** A buffer, a range in it, and junk after the range. */
+    const scanCase = fc.tuple(fc.oneof(junkStream, replyStream), fc.nat(), fc.nat(), fc.uint8Array({ maxLength: 20 })).map(([data, x, y, after]) => {
+      const start = x % (data.length + 1);
+      const end = start + (y % (data.length - start + 1));
+      return { buf: Buffer.concat([data.subarray(0, end), after]), start, end };
+    });
+
+    it('never throws, chains records from `start` and keeps every field inside [start, end)', () => {
+      fc.assert(
+        fc.property(scanCase, ({ buf, start, end }) => {
+          const { words } = scanOnce(core, buf, start, end, 16);
+          let at = start;
+          for (let o = 0; o < words.length; o += SCAN_STRIDE) {
+            const [kind, first, last, aStart, aLen, bStart, bLen, , cStart, cLen] = words.slice(o, o + SCAN_STRIDE);
+            expect(first).toBe(at);
+            expect(last).toBeLessThanOrEqual(end);
+            for (const [from, length] of [[aStart, aLen], [bStart, bLen], [cStart, cLen]]) {
+              if (length > 0) expect(from >= start && from + length <= end).toBe(true);
+            }
+            if (kind === ReplyKind.MALFORMED) expect(o).toBe(words.length - SCAN_STRIDE);
+            at = last;
+          }
+        }),
+        { numRuns: 500 },
+      );
+    });
+
+    it('reads nothing past `end`: the bytes after it never change the records', () => {
+      fc.assert(
+        fc.property(scanCase, fc.uint8Array({ minLength: 1, maxLength: 20 }), ({ buf, start, end }, other) => {
+          const changed = Buffer.concat([buf.subarray(0, end), other]);
+          expect(scanOnce(core, changed, start, end).words).toEqual(scanOnce(core, buf, start, end).words);
+        }),
+        { numRuns: 300 },
+      );
+    });
+
+    it('gives for any prefix of the input a prefix of the records', () => {
+      fc.assert(
+        fc.property(scanCase, fc.nat(), ({ buf, start, end }, k) => {
+          const cut = start + (k % (end - start + 1));
+          const whole = scanOnce(core, buf, start, end).words;
+          const prefix = scanOnce(core, buf, start, cut).words;
+          expect(prefix).toEqual(whole.slice(0, prefix.length));
+        }),
+        { numRuns: 300 },
+      );
+    });
+  });
+});

@@ -1,0 +1,14 @@
+//! napi-free core of memcache-native: libhashkit hashes, the ketama ring, the text-protocol
+//! reply scanner and zlib compression. `crates/memcache-napi` exposes it to JavaScript.
+
+pub mod batch;
+pub mod compress;
+pub mod hash;
+pub mod ketama;
+pub mod scan;
+
+pub use batch::{map_keys, BatchError};
+pub use compress::{compress, decompress, CompressError};
+pub use hash::Algorithm;
+pub use ketama::{PointFormat, Ring, RingServer};
+pub use scan::{scan, ReplyKind};

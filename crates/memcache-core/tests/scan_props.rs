@@ -1,0 +1,160 @@
+//! Scanner properties on generated input: no panics, no offsets outside the window, and the
+//! same records however a valid stream is cut into reads.
+
+use memcache_core::scan::{scan, SCAN_STRIDE};
+use memcache_core::ReplyKind;
+use proptest::prelude::*;
+
+const MALFORMED: u32 = ReplyKind::Malformed as u32;
+
+fn scan_all(buf: &[u8], start: usize, end: usize, capacity: usize) -> Vec<Vec<u32>> {
+    let mut out = vec![0u32; capacity * SCAN_STRIDE];
+    let count = scan(buf, start as u32, end as u32, &mut out) as usize;
+    out.chunks_exact(SCAN_STRIDE)
+        .take(count)
+        .map(<[u32]>::to_vec)
+        .collect()
+}
+
+/// Fragments that reach deep into the parser when strung together at random.
+fn protocol_soup() -> impl Strategy<Value = Vec<u8>> {
+    let fragment = prop::sample::select(vec![
+        &b"VALUE "[..],
+        b"END",
+        b"STAT ",
+        b"VERSION",
+        b"ERROR",
+        b"SERVER_ERROR ",
+        b"STORED",
+        b"\r\n",
+        b"\r",
+        b"\n",
+        b" ",
+        b"0",
+        b"1",
+        b"3",
+        b"18446744073709551616",
+        b"k",
+        b"\xff",
+    ]);
+    prop::collection::vec(fragment, 0..60).prop_map(|parts| parts.concat())
+}
+
+fn any_input() -> impl Strategy<Value = Vec<u8>> {
+    prop_oneof![prop::collection::vec(any::<u8>(), 0..600), protocol_soup()]
+}
+
+/// Checks the record invariants for a scan of `buf[start .. end)`.
+fn check_invariants(buf: &[u8], start: usize, end: usize, capacity: usize) {
+    let end_c = end.min(buf.len());
+    let start_c = start.min(end_c);
+    let records = scan_all(buf, start, end, capacity);
+    assert!(records.len() <= capacity);
+    let mut expected_start = start_c;
+    for (i, r) in records.iter().enumerate() {
+        assert!((1..=17).contains(&r[0]), "kind {}", r[0]);
+        assert_eq!(r[1] as usize, expected_start, "records are contiguous");
+        let malformed = r[0] == MALFORMED;
+        if malformed {
+            assert_eq!(i, records.len() - 1, "MALFORMED is last");
+            assert_eq!(r[1], r[2], "MALFORMED consumes nothing");
+            assert!(r[4] <= 256);
+        } else {
+            assert!(
+                r[1] < r[2] && r[2] as usize <= end_c,
+                "record {r:?} outside {start_c}..{end_c}"
+            );
+        }
+        // Fields lie within the record, or for MALFORMED within what was scanned.
+        let field_end = if malformed { end_c } else { r[2] as usize };
+        for (s, l) in [(r[3], r[4]), (r[5], r[6]), (r[8], r[9])] {
+            if l > 0 {
+                assert!(
+                    s >= r[1] && (s + l) as usize <= field_end,
+                    "field {s}+{l} outside {r:?}"
+                );
+            }
+        }
+        expected_start = r[2] as usize;
+    }
+}
+
+/// One valid reply, serialized.
+fn valid_reply() -> impl Strategy<Value = Vec<u8>> {
+    let word = "[!-~]{1,20}";
+    let data = prop::collection::vec(prop_oneof![any::<u8>(), Just(b'\r'), Just(b'\n')], 0..40);
+    prop_oneof![
+        prop::sample::select(vec![
+            "END",
+            "STORED",
+            "NOT_STORED",
+            "EXISTS",
+            "NOT_FOUND",
+            "DELETED",
+            "TOUCHED",
+            "OK",
+            "RESET",
+            "ERROR",
+        ])
+        .prop_map(|w| format!("{w}\r\n").into_bytes()),
+        (any::<u64>(), 0..3usize)
+            .prop_map(|(n, pad)| format!("{n}{}\r\n", " ".repeat(pad)).into_bytes()),
+        (word, "[ -~]{0,30}").prop_map(|(n, v)| format!("STAT {n} {v}\r\n").into_bytes()),
+        (
+            prop::sample::select(vec!["VERSION", "CLIENT_ERROR", "SERVER_ERROR"]),
+            "[ -~]{0,30}"
+        )
+            .prop_map(|(k, m)| format!("{k} {m}\r\n").into_bytes()),
+        (word, any::<u32>(), data, prop::option::of(any::<u64>())).prop_map(
+            |(key, flags, data, cas)| {
+                let cas = cas.map_or(String::new(), |c| format!(" {c}"));
+                let mut reply = format!("VALUE {key} {flags} {}{cas}\r\n", data.len()).into_bytes();
+                reply.extend_from_slice(&data);
+                reply.extend_from_slice(b"\r\n");
+                reply
+            }
+        ),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    #[test]
+    fn arbitrary_bytes_keep_the_invariants(
+        buf in any_input(),
+        start in 0usize..700,
+        end in 0usize..700,
+        capacity in 0usize..8,
+    ) {
+        check_invariants(&buf, start, end, capacity);
+        check_invariants(&buf, 0, buf.len(), 64);
+    }
+
+    #[test]
+    fn valid_streams_scan_the_same_however_they_are_read(
+        replies in prop::collection::vec(valid_reply(), 1..12),
+        cuts in prop::collection::vec(any::<prop::sample::Index>(), 0..6),
+        capacity in 1usize..4,
+    ) {
+        let stream = replies.concat();
+        let whole = scan_all(&stream, 0, stream.len(), 64);
+        prop_assert_eq!(whole.len(), replies.len());
+        prop_assert!(whole.iter().all(|r| r[0] != MALFORMED));
+        let mut ends: Vec<usize> = cuts.iter().map(|c| c.index(stream.len() + 1)).collect();
+        ends.push(stream.len());
+        ends.sort_unstable();
+        // A client appending each read to its buffer and scanning from what it consumed so far.
+        let mut records = Vec::new();
+        let mut consumed = 0;
+        for read_end in ends {
+            loop {
+                let batch = scan_all(&stream[..read_end], consumed, read_end, capacity);
+                let Some(last) = batch.last() else { break };
+                consumed = last[2] as usize;
+                records.extend(batch);
+            }
+        }
+        prop_assert_eq!(records, whole);
+    }
+}

@@ -1,0 +1,246 @@
+/**
+ * The text-protocol reply scanner: `buf[start .. end)` in, one SCAN_STRIDE-word record per
+ * complete reply out (layout and kinds in ../contract.ts). Never throws, reads nothing outside
+ * `[start, end)`, reads VALUE data by its declared length only.
+ *
+ * Edge-case decisions (the Rust scanner must make the same; the differential tests check):
+ *  1. A line ends at its first `\n`, which must follow a `\r`: a bare `\n` (or an empty line)
+ *     is MALFORMED. A lone `\r` inside a line is an ordinary byte of it.
+ *  2. A line is judged only once complete, so a prefix of a valid stream is never MALFORMED.
+ *     The one exception: MAX_LINE_LENGTH + 2 bytes holding no `\n` are MALFORMED at once, as
+ *     no line longer than MAX_LINE_LENGTH before its `\r\n` is accepted.
+ *  3. Keywords are exact and case-sensitive (`stored`, `END `, `OK  ` are MALFORMED).
+ *     The bare kinds (END .. RESET) take no text at all, not even a trailing space.
+ *  4. ERROR, VERSION, CLIENT_ERROR, SERVER_ERROR: the keyword alone gives an empty A; otherwise
+ *     one space, and A is the rest of the line as is (further spaces included, may be empty).
+ *     Anything else after the keyword (`VERSIONX`) is MALFORMED. ERROR takes a text because
+ *     some servers and proxies send `ERROR <message>`; it is harmless when absent.
+ *  5. `STAT <name>[ <value>]`: the name runs to the next space and must not be empty;
+ *     the value is the rest of the line after that one space (spaces kept, may be empty).
+ *     `STAT name` (no space) gives an empty B; `STAT`, `STAT ` and `STAT  x` are MALFORMED.
+ *  6. NUMBER: a line starting with a digit; digits, then only spaces (excluded from A).
+ *     The value must fit a u64: 18446744073709551615 passes, 18446744073709551616 is MALFORMED.
+ *  7. `VALUE <key> <flags> <bytes>[ <cas>]`: exactly 3 or 4 fields after `VALUE`, single spaces,
+ *     no trailing space; key non-empty (any bytes but space); flags and bytes digits fitting
+ *     a u32 (a longer block could never fit the u32 offsets, so waiting for it would hang),
+ *     cas digits fitting a u64. The data must be followed by `\r\n`, else MALFORMED (judged
+ *     once bytes + 2 bytes of data are available).
+ *  8. Decimal fields may have leading zeros; the range check is on the value.
+ *  9. An empty field starts where it would have been: at the line end for an empty message,
+ *     STAT value or an absent cas, at the data start for an empty VALUE. Fields a kind does
+ *     not have are 0 (start and length), as is FLAGS outside VALUE.
+ * 10. MALFORMED: F_START = F_END = start of the offending reply (nothing consumed); A starts
+ *     there and covers the bytes that were judged (the line with its `\n`, the VALUE header
+ *     with data and the two bytes after it, or the over-long line), capped at 256 bytes.
+ * 11. Out-of-range `start`/`end` are clamped to `[0, buf.length]`; `start >= end` scans nothing.
+ */
+import {
+  F_A_LEN,
+  F_A_START,
+  F_B_LEN,
+  F_B_START,
+  F_C_LEN,
+  F_C_START,
+  F_END,
+  F_FLAGS,
+  F_KIND,
+  F_START,
+  MAX_LINE_LENGTH,
+  ReplyKind,
+  SCAN_STRIDE,
+} from '../contract.js';
+import { digitsEnd, isU64Digits, parseU32 } from './decimal.js';
+
+const CR = 0x0d;
+const LF = 0x0a;
+const SPACE = 0x20;
+const MALFORMED_EXCERPT = 256;
+/** Bytes searched for `\n` byte by byte before handing the rest to the native `indexOf`. */
+const QUICK_SEARCH = 64;
+
+/** scanReply results besides "next reply starts here". */
+const INCOMPLETE = -1;
+const STOP = -2;
+/** findLineEnd results besides "the `\n` is here". */
+const NO_LINE_YET = -1;
+const LINE_TOO_LONG = -2;
+
+const ascii = (text: string): Uint8Array => Uint8Array.from(text, (c) => c.charCodeAt(0));
+
+/** Replies that are one exact keyword line. */
+const BARE_KEYWORDS: ReadonlyArray<readonly [Uint8Array, ReplyKind]> = [
+  [ascii('END'), ReplyKind.END],
+  [ascii('STORED'), ReplyKind.STORED],
+  [ascii('NOT_STORED'), ReplyKind.NOT_STORED],
+  [ascii('EXISTS'), ReplyKind.EXISTS],
+  [ascii('NOT_FOUND'), ReplyKind.NOT_FOUND],
+  [ascii('DELETED'), ReplyKind.DELETED],
+  [ascii('TOUCHED'), ReplyKind.TOUCHED],
+  [ascii('OK'), ReplyKind.OK],
+  [ascii('RESET'), ReplyKind.RESET],
+];
+/** Replies whose keyword is followed by text: the whole rest of the line is A. */
+const MESSAGE_KEYWORDS: ReadonlyArray<readonly [Uint8Array, ReplyKind]> = [
+  [ascii('ERROR'), ReplyKind.ERROR],
+  [ascii('VERSION'), ReplyKind.VERSION],
+  [ascii('CLIENT_ERROR'), ReplyKind.CLIENT_ERROR],
+  [ascii('SERVER_ERROR'), ReplyKind.SERVER_ERROR],
+];
+const VALUE = ascii('VALUE');
+const STAT = ascii('STAT');
+
+export function scan(buf: Uint8Array, start: number, end: number, out: Uint32Array): number {
+  const stop = clampIndex(end, buf.length);
+  let pos = clampIndex(start, stop);
+  const capacity = Math.floor(out.length / SCAN_STRIDE);
+  let count = 0;
+  while (count < capacity && pos < stop) {
+    const next = scanReply(buf, pos, stop, out, count * SCAN_STRIDE);
+    if (next === INCOMPLETE) break;
+    count++;
+    if (next === STOP) break;
+    pos = next;
+  }
+  return count;
+}
+
+function clampIndex(index: number, max: number): number {
+  return index > 0 ? Math.min(Math.floor(index), max) : 0;
+}
+
+/** Scans the reply at `pos`: writes its record at `out[o]` and returns where the next starts. */
+function scanReply(buf: Uint8Array, pos: number, stop: number, out: Uint32Array, o: number): number {
+  const lf = findLineEnd(buf, pos, stop);
+  if (lf === NO_LINE_YET) return INCOMPLETE;
+  if (lf === LINE_TOO_LONG) return malformed(out, o, pos, pos + MAX_LINE_LENGTH + 2);
+  if (lf === pos || buf[lf - 1] !== CR) return malformed(out, o, pos, lf + 1);
+  const lineEnd = lf - 1;
+  const next = lf + 1;
+  const first = buf[pos];
+  if (first >= 0x30 && first <= 0x39) return scanNumber(buf, pos, lineEnd, next, out, o);
+  if (first === 0x56 /* V */ && startsWithWord(buf, pos, lineEnd, VALUE)) {
+    return scanValue(buf, pos, lineEnd, stop, out, o);
+  }
+  if (first === 0x53 /* S */ && startsWithWord(buf, pos, lineEnd, STAT)) {
+    return scanStat(buf, pos, lineEnd, next, out, o);
+  }
+  for (const [word, kind] of BARE_KEYWORDS) {
+    if (lineEnd - pos === word.length && startsWith(buf, pos, word)) {
+      return record(out, o, kind, pos, next, 0, 0, 0, 0, 0, 0, 0);
+    }
+  }
+  for (const [word, kind] of MESSAGE_KEYWORDS) {
+    if (startsWithWord(buf, pos, lineEnd, word)) {
+      const text = Math.min(pos + word.length + 1, lineEnd);
+      return record(out, o, kind, pos, next, text, lineEnd - text, 0, 0, 0, 0, 0);
+    }
+  }
+  return malformed(out, o, pos, next);
+}
+
+/** Index of the `\n` ending the line at `pos`, or NO_LINE_YET / LINE_TOO_LONG. */
+function findLineEnd(buf: Uint8Array, pos: number, stop: number): number {
+  const window = pos + MAX_LINE_LENGTH + 2;
+  const limit = Math.min(stop, window);
+  const quick = Math.min(limit, pos + QUICK_SEARCH);
+  for (let i = pos; i < quick; i++) if (buf[i] === LF) return i;
+  if (quick < limit) {
+    const found = buf.indexOf(LF, quick);
+    if (found !== -1 && found < limit) return found;
+  }
+  return limit === window ? LINE_TOO_LONG : NO_LINE_YET;
+}
+
+function startsWith(buf: Uint8Array, pos: number, word: Uint8Array): boolean {
+  for (let i = 0; i < word.length; i++) if (buf[pos + i] !== word[i]) return false;
+  return true;
+}
+
+/** Whether the line `buf[pos .. lineEnd)` is `word` alone or `word` followed by a space. */
+function startsWithWord(buf: Uint8Array, pos: number, lineEnd: number, word: Uint8Array): boolean {
+  const after = pos + word.length;
+  if (after > lineEnd || !startsWith(buf, pos, word)) return false;
+  return after === lineEnd || buf[after] === SPACE;
+}
+
+function scanNumber(buf: Uint8Array, pos: number, lineEnd: number, next: number, out: Uint32Array, o: number): number {
+  const digits = digitsEnd(buf, pos, lineEnd);
+  for (let i = digits; i < lineEnd; i++) if (buf[i] !== SPACE) return malformed(out, o, pos, next);
+  if (!isU64Digits(buf, pos, digits)) return malformed(out, o, pos, next);
+  return record(out, o, ReplyKind.NUMBER, pos, next, pos, digits - pos, 0, 0, 0, 0, 0);
+}
+
+function scanStat(buf: Uint8Array, pos: number, lineEnd: number, next: number, out: Uint32Array, o: number): number {
+  const name = pos + STAT.length + 1;
+  const nameEnd = fieldEnd(buf, name, lineEnd);
+  if (nameEnd <= name) return malformed(out, o, pos, next);
+  const value = Math.min(nameEnd + 1, lineEnd);
+  return record(out, o, ReplyKind.STAT, pos, next, name, nameEnd - name, value, lineEnd - value, 0, 0, 0);
+}
+
+/** `VALUE <key> <flags> <bytes>[ <cas>]\r\n<data>\r\n`; the header line is `buf[pos .. lineEnd)`. */
+function scanValue(buf: Uint8Array, pos: number, lineEnd: number, stop: number, out: Uint32Array, o: number): number {
+  const headerNext = lineEnd + 2;
+  const key = pos + VALUE.length + 1;
+  const keyEnd = fieldEnd(buf, key, lineEnd);
+  const flagsEnd = fieldEnd(buf, keyEnd + 1, lineEnd);
+  const bytesEnd = fieldEnd(buf, flagsEnd + 1, lineEnd);
+  const casEnd = bytesEnd < lineEnd ? fieldEnd(buf, bytesEnd + 1, lineEnd) : bytesEnd;
+  const flags = keyEnd < lineEnd ? parseU32(buf, keyEnd + 1, flagsEnd) : -1;
+  const bytes = flagsEnd < lineEnd ? parseU32(buf, flagsEnd + 1, bytesEnd) : -1;
+  const hasCas = casEnd > bytesEnd;
+  const validHeader =
+    keyEnd > key &&
+    flags >= 0 &&
+    bytes >= 0 &&
+    casEnd === lineEnd &&
+    (bytesEnd === lineEnd || (hasCas && isU64Digits(buf, bytesEnd + 1, casEnd)));
+  if (!validHeader) return malformed(out, o, pos, headerNext);
+  const dataEnd = headerNext + bytes;
+  if (dataEnd + 2 > stop) return INCOMPLETE;
+  if (buf[dataEnd] !== CR || buf[dataEnd + 1] !== LF) return malformed(out, o, pos, dataEnd + 2);
+  const cas = hasCas ? bytesEnd + 1 : lineEnd;
+  return record(out, o, ReplyKind.VALUE, pos, dataEnd + 2, key, keyEnd - key, headerNext, bytes, flags, cas, casEnd - cas);
+}
+
+/** End of the space-delimited field starting at `from`: the next space, or `lineEnd`. */
+function fieldEnd(buf: Uint8Array, from: number, lineEnd: number): number {
+  let i = from;
+  while (i < lineEnd && buf[i] !== SPACE) i++;
+  return i;
+}
+
+/** Writes the MALFORMED record for the bytes judged, `buf[pos .. judgedEnd)` (decision 10). */
+function malformed(out: Uint32Array, o: number, pos: number, judgedEnd: number): number {
+  const excerptEnd = Math.min(judgedEnd, pos + MALFORMED_EXCERPT);
+  record(out, o, ReplyKind.MALFORMED, pos, pos, pos, excerptEnd - pos, 0, 0, 0, 0, 0);
+  return STOP;
+}
+
+/** Writes one record; returns `end`, where the next reply starts. */
+function record(
+  out: Uint32Array,
+  o: number,
+  kind: ReplyKind,
+  start: number,
+  end: number,
+  aStart: number,
+  aLen: number,
+  bStart: number,
+  bLen: number,
+  flags: number,
+  cStart: number,
+  cLen: number,
+): number {
+  out[o + F_KIND] = kind;
+  out[o + F_START] = start;
+  out[o + F_END] = end;
+  out[o + F_A_START] = aStart;
+  out[o + F_A_LEN] = aLen;
+  out[o + F_B_START] = bStart;
+  out[o + F_B_LEN] = bLen;
+  out[o + F_FLAGS] = flags;
+  out[o + F_C_START] = cStart;
+  out[o + F_C_LEN] = cLen;
+  return end;
+}
