@@ -1,0 +1,21 @@
+// Our client, from the built package (dist/). The core is chosen at import by MEMCACHE_NATIVE,
+// which the parent sets per child process; this adapter checks the child got the one it asked for.
+const COMPRESSION_THRESHOLD = 1024;
+
+export function createAdapter(wantedCore) {
+  let client;
+  return {
+    name: `memcache-native (${wantedCore})`,
+    async connect(servers) {
+      const { Client, coreKind } = await import('../../dist/index.js');
+      if (coreKind !== wantedCore) throw new Error(`asked for the ${wantedCore} core, got ${coreKind}`);
+      client = new Client(servers, { compressionThreshold: COMPRESSION_THRESHOLD });
+    },
+    get: (key) => client.get(key),
+    set: (key, value) => client.set(key, value),
+    getMulti: (keys) => client.getMulti(keys),
+    async close() { await client?.close(); },
+    value: (result) => result?.toString(),
+    multiValue: (results, key) => results.get(key)?.toString(),
+  };
+}

@@ -1,0 +1,67 @@
+// The markdown report: the run's setting, then one table per case with each client's ops/s, CPU
+// per op and ratios to the best peer (and to the raw floor where it ran), then the targets.
+import { bestPeer, fmtCpu, fmtOps, fmtRatio, measured, ratioTo } from './compare.js';
+import { targetsSection } from './targets.js';
+
+const UNIT_RATE = { get: 'gets/s', set: 'sets/s', key: 'keys/s', 'set+get': 'pairs/s' };
+
+function header(meta) {
+  return [
+    '# memcache-native: end-to-end benchmark',
+    '',
+    `- Date: ${meta.date}`,
+    `- Node ${meta.node}, ${meta.cpu} (${meta.cores} cores), ${meta.os}`,
+    `- Server: ${meta.memcached}, \`-t 1\`, loopback; three instances for cases 6a/6b`,
+    `- ${meta.seconds} s measured per case (median of 5 slices) after a ${meta.warmup} s warm-up; each client and case in a fresh process, clients taking turns case by case`,
+    '- CPU µs/op: the client process\'s user + system CPU time (`process.cpuUsage`) over the operations completed.',
+    '- Ratios: ops/s ÷ the best peer\'s ops/s (higher is better); CPU/op ÷ the best peer\'s CPU/op (lower is better).',
+    '- Raw floor: one write per batch, replies only counted. Its reads per batch show how finely memcached\'s replies arrived: for 256 single gets, ~25 reads costs ~1.4 µs/op and ~150 reads ~4 µs/op, depending on how the scheduler places client and server on the cores.',
+    ...(meta.notes ?? []).map((note) => `- ${note}`),
+  ].join('\n');
+}
+
+function cell(outcome) {
+  if (!outcome) return 'not measured';
+  return `error: ${outcome.error.replaceAll('|', '\\|')}`;
+}
+
+function row(client, spec, ctx) {
+  const r = measured(ctx.outcomes, client.id, spec.id);
+  const floorColumn = ctx.hasFloor ? ' |' : '';
+  if (!r) return `| ${client.label} | ${cell(ctx.outcomes[client.id]?.[spec.id])} | | | |${floorColumn}`;
+  const ops = ctx.best.ops ? r.opsPerSec / ctx.best.ops.value : null;
+  const cpu = ctx.best.cpu ? r.cpuUsPerOp / ctx.best.cpu.value : null;
+  const floor = ctx.hasFloor ? ` ${fmtRatio(ratioTo(ctx.outcomes, client.id, 'floor', spec.id)?.cpu)} |` : '';
+  const label = r.readsPerBatch ? `${client.label} (${r.readsPerBatch.toFixed(0)} reads/batch)` : client.label;
+  return `| ${label} | ${fmtOps(r.opsPerSec)} | ${fmtCpu(r.cpuUsPerOp)} | ${fmtRatio(ops)} | ${fmtRatio(cpu)} |${floor}`;
+}
+
+function caseTable(spec, clients, outcomes) {
+  const best = bestPeer(clients, outcomes, spec.id);
+  const hasFloor = Boolean(spec.prepareFloor);
+  const shown = clients.filter((c) => c.role !== 'floor' || hasFloor);
+  const ctx = { outcomes, best, hasFloor };
+  const bestNote = best.ops
+    ? `Best peer: ${best.ops.id} on ops/s, ${best.cpu.id} on CPU per ${spec.unit}.`
+    : 'No peer completed this case.';
+  return [
+    `### ${spec.title}`,
+    '',
+    bestNote,
+    '',
+    `| client | ${UNIT_RATE[spec.unit]} | CPU µs/${spec.unit} | ops/s vs best peer | CPU vs best peer |${hasFloor ? ' CPU vs raw floor |' : ''}`,
+    `|---|---:|---:|---:|---:|${hasFloor ? '---:|' : ''}`,
+    ...shown.map((client) => row(client, spec, ctx)),
+  ].join('\n');
+}
+
+/** The whole report as markdown. */
+export function renderReport({ meta, clients, cases, outcomes, targets }) {
+  return [
+    header(meta),
+    '## Results',
+    ...cases.map((spec) => caseTable(spec, clients, outcomes)),
+    targetsSection(targets),
+    '',
+  ].join('\n\n');
+}
