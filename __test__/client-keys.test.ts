@@ -1,0 +1,145 @@
+/**
+ * Key rules and keyPrefix. A bad key is a KeyError with a code, and nothing reaches the socket:
+ * the spy on socket writes sees no byte, and data planted before survives every injection attempt.
+ */
+import net from 'node:net';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { Client, ClientError, KeyError } from '../ts/index.js';
+import { startMemcached, type MemcachedServer } from './support/memcached.js';
+import { inspect, plant } from './support/raw.js';
+
+let server: MemcachedServer;
+let mc: Client;
+
+beforeAll(async () => {
+  server = await startMemcached();
+  mc = new Client([server.spec]);
+  await mc.get('warm-up'); // the connection exists, so a stray write would show
+});
+afterAll(async () => {
+  await mc?.close();
+  await server?.stop();
+});
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+const BAD_KEYS: [string, unknown][] = [
+  ['CR LF and a second command', 'a\r\nflush_all'],
+  ['a space', 'a b'],
+  ['a tab', 'a\tb'],
+  ['a trailing LF', 'key\n'],
+  ['DEL (0x7f)', 'a\x7fb'],
+  ['NUL', 'a\0b'],
+  ['an empty string', ''],
+  ['251 bytes', 'k'.repeat(251)],
+  ['126 two-byte characters (252 bytes)', 'é'.repeat(126)],
+  ['bytes with a space', Buffer.from('a b')],
+  ['empty bytes', Buffer.alloc(0)],
+  ['a number', 42],
+  ['null', null],
+];
+
+describe('a bad key', () => {
+  it.each(BAD_KEYS)('(%s) is a KeyError and writes nothing', async (_, badKey) => {
+    await plant(server, 'a', 16, 'planted');
+    const write = vi.spyOn(net.Socket.prototype, 'write');
+    const k = badKey as string;
+    const calls = [
+      mc.set(k, 'x'),
+      mc.add(k, 'x'),
+      mc.cas(k, 'x', 1n),
+      mc.get(k),
+      mc.gets(k),
+      mc.gat(k, 1),
+      mc.delete(k),
+      mc.incr(k),
+      mc.touch(k, 1),
+      mc.getMulti(['fine', k]),
+      mc.setMulti([['fine', 1], [k, 2]]),
+      mc.deleteMulti(['fine', k]),
+    ];
+    for (const outcome of await Promise.allSettled(calls)) {
+      expect(outcome.status).toBe('rejected');
+      const error = (outcome as PromiseRejectedResult).reason;
+      expect(error).toBeInstanceOf(KeyError);
+      expect(error.code).toBe('MEMCACHE_BAD_KEY');
+    }
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(write).not.toHaveBeenCalled();
+    vi.restoreAllMocks();
+    expect(await mc.get('a')).toBe('planted');
+    expect(await mc.get('fine')).toBeUndefined();
+  });
+});
+
+describe('good keys', () => {
+  it('may be 250 bytes of UTF-8, multi-byte characters counted as bytes', async () => {
+    for (const k of ['k'.repeat(250), 'é'.repeat(125), `${'x'.repeat(246)}🔑`]) {
+      expect(await mc.set(k, 'v')).toBe(true);
+      expect(await mc.get(k)).toBe('v');
+    }
+  });
+
+  it('may be bytes, including bytes that are no UTF-8', async () => {
+    const k = Buffer.from([0xff, 0xfe, 0x41, 0x80]);
+    await mc.set(k, 'binary key');
+    expect(await mc.get(k)).toBe('binary key');
+    expect((await inspect(server, k))?.data.toString()).toBe('binary key');
+    const result = await mc.getMulti([k]);
+    expect(result.get(k)).toBe('binary key');
+  });
+
+  it('longer than maxKeyLength pass with checkKeys: false (the server judges them)', async () => {
+    const loose = new Client([server.spec], { checkKeys: false });
+    try {
+      await expect(loose.get('k'.repeat(300))).rejects.toBeInstanceOf(ClientError);
+      expect(await loose.get('a')).toBe('planted');
+      await expect(loose.get('a b')).rejects.toBeInstanceOf(KeyError);
+    } finally {
+      await loose.close();
+    }
+  });
+});
+
+describe('keyPrefix', () => {
+  let prefixed: Client;
+  beforeAll(() => {
+    prefixed = new Client([server.spec], { keyPrefix: 'app:' });
+  });
+  afterAll(async () => {
+    await prefixed.close();
+  });
+
+  it('is sent with every key', async () => {
+    await prefixed.set('user', 'alice');
+    expect((await inspect(server, 'app:user'))?.data.toString()).toBe('alice');
+    expect(await mc.get('app:user')).toBe('alice');
+    await prefixed.set('n', 1);
+    expect(await prefixed.incr('n')).toBe(2);
+    expect(await mc.get('app:n')).toBe(2);
+    expect(await prefixed.delete('n')).toBe(true);
+    expect(await mc.get('app:n')).toBeUndefined();
+  });
+
+  it('counts in maxKeyLength', async () => {
+    await expect(prefixed.get('k'.repeat(247))).rejects.toBeInstanceOf(KeyError);
+    expect(await prefixed.set('k'.repeat(246), 'v')).toBe(true);
+  });
+
+  it('is not in the keys getMulti returns, nor in those setMulti / deleteMulti report', async () => {
+    await prefixed.setMulti({ a: 1, b: 2 });
+    const result = await prefixed.getMulti(['a', 'b', 'c']);
+    expect([...result]).toEqual([['a', 1], ['b', 2]]);
+    expect(await prefixed.deleteMulti(['a', 'c'])).toEqual(['c']);
+  });
+
+  it('is followed by the per-call keyPrefix of multi-key calls', async () => {
+    expect(await prefixed.setMulti([['x', 'X']], { keyPrefix: 'tenant1:' })).toEqual([]);
+    expect((await inspect(server, 'app:tenant1:x'))?.data.toString()).toBe('X');
+    const result = await prefixed.getMulti(['x'], { keyPrefix: 'tenant1:' });
+    expect([...result]).toEqual([['x', 'X']]);
+    expect(await prefixed.deleteMulti(['x'], { keyPrefix: 'tenant1:' })).toEqual([]);
+    await expect(prefixed.getMulti(['x'], { keyPrefix: 'bad prefix' })).rejects.toBeInstanceOf(KeyError);
+  });
+});

@@ -1,0 +1,324 @@
+/**
+ * Values and flags, python-memcached compatible both ways: items planted with raw protocol commands
+ * (as python-memcached writes them) are read by the client, and what the client writes is checked byte
+ * for byte on the server.
+ */
+import zlib from 'node:zlib';
+import { Packr } from 'msgpackr';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Client, DeserializeError, FlagsError, SerializeError, ValueTooLargeError, type Serializer } from '../ts/index.js';
+import { startMemcached, type MemcachedServer } from './support/memcached.js';
+import { inspect, plant } from './support/raw.js';
+
+let server: MemcachedServer;
+let mc: Client;
+let n = 0;
+const key = (name: string) => `flags:${name}:${++n}`;
+
+beforeAll(async () => {
+  server = await startMemcached();
+  mc = new Client([server.spec]);
+});
+afterAll(async () => {
+  await mc?.close();
+  await server?.stop();
+});
+
+describe('reading what python-memcached writes', () => {
+  it('flags 0 is bytes, 16 is UTF-8 text', async () => {
+    const [bytes, text] = [key('bytes'), key('text')];
+    await plant(server, bytes, 0, Buffer.from([0, 1, 2, 255]));
+    await plant(server, text, 16, Buffer.from('héllo ✓', 'utf8'));
+    expect(await mc.get(bytes)).toEqual(Buffer.from([0, 1, 2, 255]));
+    expect(await mc.get(text)).toBe('héllo ✓');
+  });
+
+  it('flags 2 (int) and 4 (Python 2 long) are integers, bigint past 2^53', async () => {
+    const cases: [number, string, number | bigint][] = [
+      [2, '123', 123],
+      [2, '-45', -45],
+      [2, '0', 0],
+      [4, '9007199254740993', 9007199254740993n],
+      [2, '-123456789012345678901234567890', -123456789012345678901234567890n],
+      [4, '77', 77],
+    ];
+    for (const [flags, text, expected] of cases) {
+      const k = key('int');
+      await plant(server, k, flags, text);
+      expect(await mc.get(k)).toBe(expected);
+    }
+  });
+
+  it('flag 8 is zlib (RFC 1950) over the other flags', async () => {
+    const [text, int, bytes] = [key('ztext'), key('zint'), key('zbytes')];
+    await plant(server, text, 8 | 16, zlib.deflateSync(Buffer.from('compressed ✓ '.repeat(50))));
+    await plant(server, int, 8 | 2, zlib.deflateSync(Buffer.from('31337')));
+    await plant(server, bytes, 8, zlib.deflateSync(Buffer.alloc(1000, 9)));
+    expect(await mc.get(text)).toBe('compressed ✓ '.repeat(50));
+    expect(await mc.get(int)).toBe(31337);
+    expect(await mc.get(bytes)).toEqual(Buffer.alloc(1000, 9));
+  });
+
+  it('a pickle (flag 1) or unknown flag bits is a FlagsError for that key, and the connection stays usable', async () => {
+    const [pickle, unknown, good] = [key('pickle'), key('unknown'), key('good')];
+    await plant(server, pickle, 1, Buffer.from('80049505000000000000004b2a2e', 'hex'));
+    await plant(server, unknown, 256 | 16, 'x');
+    await mc.set(good, 'fine');
+    const error = await mc.get(pickle).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(FlagsError);
+    expect(error).toMatchObject({ code: 'MEMCACHE_UNSUPPORTED_FLAGS', flags: 1 });
+    await expect(mc.get(unknown)).rejects.toMatchObject({ code: 'MEMCACHE_UNSUPPORTED_FLAGS', flags: 272 });
+    expect(await mc.get(good)).toBe('fine');
+  });
+
+  it('getMulti returns the readable keys and lists the unreadable ones in errors', async () => {
+    const [pickle, good, corrupt] = [key('m-pickle'), key('m-good'), key('m-corrupt')];
+    await plant(server, pickle, 1, 'pickled');
+    await plant(server, corrupt, 8, 'not zlib');
+    await mc.set(good, 'fine');
+    const result = await mc.getMulti([pickle, good, corrupt, key('m-miss')]);
+    expect([...result]).toEqual([[good, 'fine']]);
+    expect(result.errors.get(pickle)).toBeInstanceOf(FlagsError);
+    expect(result.errors.get(corrupt)).toBeInstanceOf(DeserializeError);
+    expect(result.errors.size).toBe(2);
+  });
+
+  it('concurrent gets merged into one request each get their own outcome', async () => {
+    const [pickle, good] = [key('c-pickle'), key('c-good')];
+    await plant(server, pickle, 1, 'pickled');
+    await mc.set(good, 'fine');
+    const [a, b] = await Promise.allSettled([mc.get(pickle), mc.get(good)]);
+    expect(a.status).toBe('rejected');
+    expect(b).toEqual({ status: 'fulfilled', value: 'fine' });
+  });
+
+  it('a compressed value that expands past maxDecompressedLength fails cleanly (zip bomb)', async () => {
+    const small = new Client([server.spec], { maxDecompressedLength: 1024 * 1024 });
+    try {
+      const k = key('bomb');
+      await plant(server, k, 8 | 16, zlib.deflateSync(Buffer.alloc(50 * 1024 * 1024)));
+      const error = await small.get(k).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(DeserializeError);
+      expect((error as Error).message).toMatch(/maxDecompressedLength/);
+      await small.set(k, 'ok');
+      expect(await small.get(k)).toBe('ok');
+    } finally {
+      await small.close();
+    }
+  });
+});
+
+describe('writing what python-memcached reads', () => {
+  it('strings as flags 16 UTF-8, bytes as flags 0', async () => {
+    const [text, buffer, u8] = [key('w-text'), key('w-buf'), key('w-u8')];
+    await mc.set(text, 'ünïcode');
+    await mc.set(buffer, Buffer.from([1, 2, 3]));
+    await mc.set(u8, new Uint8Array([4, 5]));
+    expect(await inspect(server, text)).toEqual({ flags: 16, data: Buffer.from('ünïcode') });
+    expect(await inspect(server, buffer)).toEqual({ flags: 0, data: Buffer.from([1, 2, 3]) });
+    expect(await inspect(server, u8)).toEqual({ flags: 0, data: Buffer.from([4, 5]) });
+    expect(await mc.get(u8)).toEqual(Buffer.from([4, 5]));
+  });
+
+  it('safe integers and bigints as flags 2 decimal text', async () => {
+    const cases: [number | bigint, string][] = [
+      [42, '42'],
+      [-7, '-7'],
+      [Number.MAX_SAFE_INTEGER, '9007199254740991'],
+      [2n ** 70n, '1180591620717411303424'],
+      [-(2n ** 64n), '-18446744073709551616'],
+    ];
+    for (const [value, text] of cases) {
+      const k = key('w-int');
+      await mc.set(k, value);
+      expect(await inspect(server, k)).toEqual({ flags: 2, data: Buffer.from(text) });
+      expect(await mc.get(k)).toBe(value);
+    }
+  });
+
+  it('everything else as msgpack under flag 64, round-tripping its type', async () => {
+    const values: unknown[] = [
+      { a: 1, nested: { list: [1, 'two', null] } },
+      [1, 2, 3],
+      true,
+      false,
+      null,
+      1.5,
+      -0.25,
+      NaN,
+      2 ** 60,
+      new Date('2024-01-02T03:04:05.678Z'),
+      new Map<unknown, unknown>([['a', 1], [2, 'b']]),
+      new Set(['x', 'y']),
+      new Float64Array([1.5, -2]),
+      new Int32Array([7, -8]),
+      { big: 2n ** 80n, buf: Buffer.from('raw') },
+    ];
+    for (const value of values) {
+      const k = key('msgpack');
+      await mc.set(k, value);
+      expect((await inspect(server, k))?.flags).toBe(64);
+      expect(await mc.get(k)).toEqual(value);
+    }
+    const k = key('msgpack-raw');
+    await mc.set(k, { hello: 'world' });
+    expect(new Packr({ moreTypes: true }).unpack((await inspect(server, k))!.data)).toEqual({ hello: 'world' });
+  });
+
+  it('refuses undefined, functions and symbols before sending', async () => {
+    for (const value of [undefined, () => 1, Symbol('s')]) {
+      const k = key('unstorable');
+      await expect(mc.set(k, value)).rejects.toBeInstanceOf(SerializeError);
+      expect(await inspect(server, k)).toBeUndefined();
+    }
+  });
+});
+
+describe('compression', () => {
+  const text = 'compress me please '.repeat(100);
+
+  it('is off by default', async () => {
+    const k = key('off');
+    await mc.set(k, text);
+    expect((await inspect(server, k))?.flags).toBe(16);
+  });
+
+  it('applies above compressionThreshold, as zlib python-memcached can read', async () => {
+    const zc = new Client([server.spec], { compressionThreshold: 100 });
+    try {
+      const [big, smallKey] = [key('above'), key('below')];
+      await zc.set(big, text);
+      await zc.set(smallKey, 'short');
+      const stored = await inspect(server, big);
+      expect(stored?.flags).toBe(8 | 16);
+      expect(zlib.inflateSync(stored!.data).toString()).toBe(text);
+      expect(stored!.data.length).toBeLessThan(text.length);
+      expect((await inspect(server, smallKey))?.flags).toBe(16);
+      expect(await zc.get(big)).toBe(text);
+      expect(await mc.get(big)).toBe(text);
+    } finally {
+      await zc.close();
+    }
+  });
+
+  it('keeps a value uncompressed when compression would not make it smaller', async () => {
+    const zc = new Client([server.spec], { compressionThreshold: 10 });
+    try {
+      const k = key('random');
+      const noise = Buffer.from(Array.from({ length: 500 }, () => Math.floor(Math.random() * 256)));
+      await zc.set(k, noise);
+      expect(await inspect(server, k)).toEqual({ flags: 0, data: noise });
+    } finally {
+      await zc.close();
+    }
+  });
+
+  it('follows the per-call compress option over the threshold', async () => {
+    const [forced, refused] = [key('forced'), key('refused')];
+    await mc.set(forced, text, { compress: true });
+    expect((await inspect(server, forced))?.flags).toBe(8 | 16);
+    const zc = new Client([server.spec], { compressionThreshold: 1 });
+    try {
+      await zc.set(refused, text, { compress: false });
+      expect((await inspect(server, refused))?.flags).toBe(16);
+    } finally {
+      await zc.close();
+    }
+  });
+
+  it('counts the compressed size against maxValueLength', async () => {
+    const zc = new Client([server.spec], { compressionThreshold: 100, maxValueLength: 200 });
+    try {
+      const k = key('fits-compressed');
+      expect(await zc.set(k, text)).toBe(true);
+      const noise = Buffer.from(Array.from({ length: 300 }, (_, i) => (i * 7919) % 251));
+      await expect(zc.set(key('too-big'), noise)).rejects.toBeInstanceOf(ValueTooLargeError);
+    } finally {
+      await zc.close();
+    }
+  });
+});
+
+describe('maxValueLength', () => {
+  it('refuses a larger value with ValueTooLargeError before sending anything', async () => {
+    const small = new Client([server.spec], { maxValueLength: 100 });
+    try {
+      const k = key('limit');
+      expect(await small.set(k, Buffer.alloc(100))).toBe(true);
+      const error = await small.set(k, Buffer.alloc(101, 1)).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ValueTooLargeError);
+      expect(error).toMatchObject({ code: 'MEMCACHE_VALUE_TOO_LARGE', length: 101, limit: 100 });
+      expect(await small.get(k)).toEqual(Buffer.alloc(100));
+    } finally {
+      await small.close();
+    }
+  });
+});
+
+describe('a custom serializer', () => {
+  const json: Serializer = {
+    serialize: (value) => ({ bytes: JSON.stringify(value), flags: 32 }),
+    deserialize: (bytes, flags) => {
+      if (flags !== 32) throw new Error(`unexpected flags ${flags}`);
+      return JSON.parse(bytes.toString('utf8'));
+    },
+  };
+
+  it('decides the bytes and flags, and composes with compression', async () => {
+    const custom = new Client([server.spec], { serializer: json, compressionThreshold: 50 });
+    try {
+      const [small, big] = [key('json'), key('json-big')];
+      await custom.set(small, { a: [1, 2] });
+      expect(await inspect(server, small)).toEqual({ flags: 32, data: Buffer.from('{"a":[1,2]}') });
+      expect(await custom.get(small)).toEqual({ a: [1, 2] });
+      await custom.set(big, { text: 'x'.repeat(500) });
+      expect((await inspect(server, big))?.flags).toBe(32 | 8);
+      expect(await custom.get(big)).toEqual({ text: 'x'.repeat(500) });
+    } finally {
+      await custom.close();
+    }
+  });
+
+  it('failing to deserialize is a DeserializeError for that key only', async () => {
+    const custom = new Client([server.spec], { serializer: json });
+    try {
+      const k = key('json-wrong');
+      await plant(server, k, 16, 'text');
+      const error = await custom.get(k).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(DeserializeError);
+      expect((error as Error).message).toMatch(/unexpected flags 16/);
+    } finally {
+      await custom.close();
+    }
+  });
+
+  it('may not claim the compression bit', async () => {
+    const bad = new Client([server.spec], { serializer: { serialize: () => ({ bytes: 'x', flags: 8 }), deserialize: () => 0 } });
+    try {
+      await expect(bad.set(key('bit8'), 1)).rejects.toBeInstanceOf(SerializeError);
+    } finally {
+      await bad.close();
+    }
+  });
+});
+
+describe('a custom compressor', () => {
+  it('is used for both directions', async () => {
+    const calls: string[] = [];
+    const custom = new Client([server.spec], {
+      compressionThreshold: 10,
+      compressor: {
+        compress: (data) => (calls.push('compress'), zlib.deflateSync(data)),
+        decompress: (data, max) => (calls.push('decompress'), zlib.inflateSync(data, { maxOutputLength: max })),
+      },
+    });
+    try {
+      const k = key('custom-z');
+      await custom.set(k, 'abc'.repeat(100));
+      expect(await custom.get(k)).toBe('abc'.repeat(100));
+      expect(calls).toEqual(['compress', 'decompress']);
+    } finally {
+      await custom.close();
+    }
+  });
+});

@@ -1,0 +1,143 @@
+/**
+ * What each call accepts besides its key and value, and the checks on those arguments. A bad
+ * argument is an ArgumentError before anything is sent.
+ */
+import { AbortError, ArgumentError } from './errors.js';
+import { isTimeout, MAX_TIMEOUT } from './options.js';
+
+/** Accepted by every call. */
+export interface CallOptions {
+  /** ms for this call instead of the client's `timeout`. */
+  timeout?: number;
+  /** Aborting rejects the call at once with an AbortError; before it is sent, nothing is sent. */
+  signal?: AbortSignal;
+}
+
+export interface StoreOptions extends CallOptions {
+  /** Seconds to live (memcached exptime: past 30 days it is a Unix time); 0 = no expiry. Default 0. */
+  ttl?: number;
+  /** Do not ask the server for a reply: the call resolves true once the command is written. Default false. */
+  noreply?: boolean;
+  /** true: compress whatever the size (if smaller); false: never; default: per `compressionThreshold`. */
+  compress?: boolean;
+}
+
+export interface AppendOptions extends CallOptions {
+  /** See StoreOptions.noreply. */
+  noreply?: boolean;
+}
+
+export interface DeleteOptions extends CallOptions {
+  /** Do not ask for a reply: resolves true (deleteMulti: []) once written. Default false. */
+  noreply?: boolean;
+}
+
+export interface CounterOptions extends CallOptions {
+  /** Do not ask for a reply: resolves undefined once written. Default false. */
+  noreply?: boolean;
+}
+
+export interface MultiOptions extends CallOptions {
+  /** Added after the client's keyPrefix for this call's keys; result keys come back without either. */
+  keyPrefix?: string;
+}
+
+export type SetMultiOptions = StoreOptions & MultiOptions;
+export type DeleteMultiOptions = DeleteOptions & MultiOptions;
+
+/** Largest exptime memcached parses (a signed 32-bit integer). */
+const MAX_TTL = 2 ** 31 - 1;
+const U64_MAX = 2n ** 64n - 1n;
+
+/** The call's timeout; throws when the signal is already aborted or an option is malformed. */
+export function callTimeout(options: CallOptions | undefined, fallback: number): number {
+  if (options === undefined) return fallback;
+  if (typeof options !== 'object' || options === null) throw new ArgumentError('call options must be an object');
+  const { timeout, signal } = options;
+  if (signal !== undefined) {
+    if (!(signal instanceof AbortSignal)) throw new ArgumentError('signal must be an AbortSignal');
+    if (signal.aborted) throw new AbortError();
+  }
+  if (timeout === undefined) return fallback;
+  if (!isTimeout(timeout)) {
+    throw new ArgumentError(`timeout must be a number of ms in (0, ${MAX_TIMEOUT}], got ${String(timeout)}`);
+  }
+  return timeout;
+}
+
+/** A ttl (seconds): an integer from 0 to 2^31-1. */
+export function checkTtl(ttl: unknown, name = 'ttl'): number {
+  if (ttl === undefined) return 0;
+  if (typeof ttl !== 'number' || !Number.isInteger(ttl) || ttl < 0 || ttl > MAX_TTL) {
+    throw new ArgumentError(`${name} must be an integer from 0 to ${MAX_TTL} seconds, got ${String(ttl)}`);
+  }
+  return ttl;
+}
+
+/** An optional boolean option; false when absent. */
+export function checkFlag(value: unknown, name: string): boolean {
+  if (value === undefined) return false;
+  if (typeof value !== 'boolean') throw new ArgumentError(`${name} must be a boolean, got ${String(value)}`);
+  return value;
+}
+
+/** An incr/decr delta: a non-negative integer up to 2^64-1, as decimal text. */
+export function checkDelta(delta: unknown): string {
+  if (typeof delta === 'number' && Number.isSafeInteger(delta) && delta >= 0) return String(delta);
+  if (typeof delta === 'bigint' && delta >= 0n && delta <= U64_MAX) return delta.toString();
+  throw new ArgumentError(`delta must be a non-negative safe integer or a bigint up to 2^64-1, got ${String(delta)}`);
+}
+
+/** A cas unique from gets: bigint, decimal string or safe integer, 0 to 2^64-1; as decimal text. */
+export function checkCas(cas: unknown): string {
+  let value: bigint | undefined;
+  if (typeof cas === 'bigint') value = cas;
+  else if (typeof cas === 'number' && Number.isSafeInteger(cas)) value = BigInt(cas);
+  else if (typeof cas === 'string' && /^\d{1,20}$/.test(cas)) value = BigInt(cas);
+  if (value === undefined || value < 0n || value > U64_MAX) {
+    throw new ArgumentError(`cas must be a bigint, decimal string or integer from 0 to 2^64-1, got ${String(cas)}`);
+  }
+  return value.toString();
+}
+
+/** `stats` arguments: '' or printable tokens separated by single spaces ('items', 'slabs', 'settings', ...). */
+export function checkStatsArgs(args: unknown): string {
+  if (args === undefined) return '';
+  if (typeof args !== 'string' || !/^([\x21-\x7e]+( [\x21-\x7e]+)*)?$/.test(args)) {
+    throw new ArgumentError(`stats arguments must be printable words separated by single spaces, got ${JSON.stringify(args)}`);
+  }
+  return args;
+}
+
+/** A key: a string (sent as UTF-8) or bytes. */
+export type Key = string | Uint8Array;
+
+/** setMulti's entries: a Map, a plain object, or [key, value] pairs (arrays of two, checked at run time). */
+export type Entries<K extends Key> =
+  | ReadonlyMap<K, unknown>
+  | Iterable<readonly [K, unknown]>
+  | Iterable<readonly unknown[]>
+  | Record<string, unknown>;
+
+/** `items`, once checked to be iterable. */
+export function checkIterable<T>(items: Iterable<T>, name: string): Iterable<T> {
+  if (items === null || typeof items !== 'object' || typeof (items as Iterable<T>)[Symbol.iterator] !== 'function') {
+    throw new ArgumentError(`${name} must be iterable`);
+  }
+  return items;
+}
+
+/** setMulti's entries as [key, value] pairs, each checked as it is read. */
+export function entriesOf<K extends Key>(entries: Entries<K>): Iterable<readonly [K, unknown]> {
+  if (entries === null || typeof entries !== 'object') throw new ArgumentError('entries must be a Map, an object or [key, value] pairs');
+  if (entries instanceof Map) return entries as ReadonlyMap<K, unknown>;
+  if (typeof (entries as Iterable<unknown>)[Symbol.iterator] !== 'function') return Object.entries(entries) as [K, unknown][];
+  return checkedPairs(entries as Iterable<unknown>);
+}
+
+function* checkedPairs<K extends Key>(pairs: Iterable<unknown>): Generator<readonly [K, unknown]> {
+  for (const pair of pairs) {
+    if (!Array.isArray(pair) || pair.length !== 2) throw new ArgumentError('entries must be [key, value] pairs');
+    yield pair as [K, unknown];
+  }
+}

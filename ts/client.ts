@@ -1,0 +1,351 @@
+/**
+ * The public API. Turns keys into their wire form (prefix, rules) and values into bytes (codec),
+ * builds requests, hands each to the server the cluster picks, and returns its promise. Every
+ * argument is checked before anything is queued, so an invalid call never writes a byte.
+ */
+import {
+  callTimeout,
+  checkCas,
+  checkDelta,
+  checkFlag,
+  checkStatsArgs,
+  checkTtl,
+  checkIterable,
+  entriesOf,
+  type AppendOptions,
+  type CallOptions,
+  type CounterOptions,
+  type DeleteMultiOptions,
+  type DeleteOptions,
+  type Entries,
+  type Key,
+  type MultiOptions,
+  type SetMultiOptions,
+  type StoreOptions,
+} from './call-options.js';
+import { Cluster } from './cluster/cluster.js';
+import { sendPerServer, sendToEveryServer } from './cluster/fan-out.js';
+import { serverList, type ServerSpec } from './cluster/server-spec.js';
+import { zlibCompressor } from './codec/compression.js';
+import { PythonCompatibleSerializer } from './codec/serializer.js';
+import { ValueCodec } from './codec/value-codec.js';
+import { ArgumentError, ClientClosedError, KeyError, OptionError, type MemcacheError } from './errors.js';
+import { validateOptions, type ClientOptions, type ResolvedOptions } from './options.js';
+import { wireKey, wirePrefix } from './protocol/key-rules.js';
+import type { Request } from './protocol/request.js';
+import { ArithRequest, DeleteManyRequest, DeleteRequest, TouchRequest } from './protocol/requests/keyed.js';
+import { GetMultiRequest, GetRequest } from './protocol/requests/retrieval.js';
+import { FlushAllRequest, StatsRequest, VersionRequest } from './protocol/requests/server.js';
+import { StoreManyRequest, StoreRequest, type StoreItem } from './protocol/requests/storage.js';
+import type { RetrievalVerb, StorageVerb } from './protocol/text-commands.js';
+import { GetMultiResult, type CasResult, type ServerStats, type ServerVersion } from './results.js';
+
+export class Client {
+  readonly #options: ResolvedOptions;
+  readonly #cluster: Cluster;
+  readonly #codec: ValueCodec;
+  /** keyPrefix in wire form. */
+  readonly #prefix: string;
+  readonly #maxKeyLength: number;
+  #closing: Promise<void> | undefined;
+
+  /** Throws OptionError / ServerSpecError on bad input; connects lazily, on the first call. */
+  constructor(servers: ServerSpec | readonly ServerSpec[], options?: ClientOptions) {
+    const o = (this.#options = validateOptions(options));
+    this.#maxKeyLength = o.checkKeys ? o.maxKeyLength : Infinity;
+    try {
+      this.#prefix = wirePrefix(o.keyPrefix);
+    } catch (error) {
+      throw new OptionError('keyPrefix', (error as KeyError).message);
+    }
+    if (this.#prefix.length >= this.#maxKeyLength) throw new OptionError('keyPrefix', `leaves no room for a key within maxKeyLength (${o.maxKeyLength})`);
+    this.#codec = new ValueCodec({
+      serializer: o.serializer ?? new PythonCompatibleSerializer(),
+      compressor: o.compressor ?? zlibCompressor(o.compressionLevel),
+      compressionThreshold: o.compressionThreshold,
+      maxValueLength: o.maxValueLength,
+      maxDecompressedLength: o.maxDecompressedLength,
+    });
+    const settings = {
+      tls: o.tls,
+      auth: o.auth,
+      connectTimeout: o.connectTimeout,
+      maxPending: o.maxPending,
+      mergeGets: o.mergeGets,
+      maxReplyBuffer: Math.max(o.maxValueLength, o.maxDecompressedLength) + 64 * 1024,
+    };
+    this.#cluster = new Cluster(serverList(servers), settings, o.poolSize);
+  }
+
+  // ---- storage ----
+
+  /** Stores a value; resolves with whether it was stored. */
+  set(key: Key, value: unknown, options?: StoreOptions): Promise<boolean> {
+    return this.#store('set', key, value, options, undefined);
+  }
+
+  /** Stores only if the key is missing; resolves false when it exists. */
+  add(key: Key, value: unknown, options?: StoreOptions): Promise<boolean> {
+    return this.#store('add', key, value, options, undefined);
+  }
+
+  /** Stores only if the key exists; resolves false when it is missing. */
+  replace(key: Key, value: unknown, options?: StoreOptions): Promise<boolean> {
+    return this.#store('replace', key, value, options, undefined);
+  }
+
+  /** Appends bytes or a string to an existing value (its flags stay); false when the key is missing. */
+  append(key: Key, value: string | Uint8Array, options?: AppendOptions): Promise<boolean> {
+    return this.#store('append', key, value, options, undefined);
+  }
+
+  /** Prepends bytes or a string to an existing value (its flags stay); false when the key is missing. */
+  prepend(key: Key, value: string | Uint8Array, options?: AppendOptions): Promise<boolean> {
+    return this.#store('prepend', key, value, options, undefined);
+  }
+
+  /** Stores only if the item is unchanged since `gets` returned `cas`; false on EXISTS or NOT_FOUND. */
+  cas(key: Key, value: unknown, cas: bigint | string | number, options?: StoreOptions): Promise<boolean> {
+    try {
+      return this.#store('cas', key, value, options, checkCas(cas));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  // ---- retrieval ----
+
+  /** The value, or undefined on a miss. */
+  get<T = unknown>(key: Key, options?: CallOptions): Promise<T | undefined> {
+    return this.#retrieve('get', 0, key, options) as Promise<T | undefined>;
+  }
+
+  /** The value with its cas unique, or undefined on a miss. */
+  gets<T = unknown>(key: Key, options?: CallOptions): Promise<CasResult<T> | undefined> {
+    return this.#retrieve('gets', 0, key, options) as Promise<CasResult<T> | undefined>;
+  }
+
+  /** get and touch: the value (undefined on a miss), the item's ttl set to `ttl` seconds. */
+  gat<T = unknown>(key: Key, ttl: number, options?: CallOptions): Promise<T | undefined> {
+    return this.#retrieve('gat', ttl, key, options) as Promise<T | undefined>;
+  }
+
+  /** gets and touch. */
+  gats<T = unknown>(key: Key, ttl: number, options?: CallOptions): Promise<CasResult<T> | undefined> {
+    return this.#retrieve('gats', ttl, key, options) as Promise<CasResult<T> | undefined>;
+  }
+
+  /**
+   * The hits among `keys` (see GetMultiResult: per-key read errors in `.errors`). One request per
+   * server, in parallel; it rejects only when every server involved failed.
+   */
+  async getMulti<K extends Key, V = unknown>(keys: Iterable<K>, options?: MultiOptions): Promise<GetMultiResult<K, V>> {
+    const timeout = this.#begin(options);
+    const prefix = this.#callPrefix(options);
+    const result = new GetMultiResult<K, V>();
+    const wires: string[] = [];
+    const resultKeys: K[] = [];
+    const seen = new Set<string>();
+    for (const key of checkIterable(keys, 'keys')) {
+      const wire = wireKey(key, prefix, this.#maxKeyLength);
+      if (seen.has(wire)) continue;
+      seen.add(wire);
+      wires.push(wire);
+      resultKeys.push(key);
+    }
+    if (wires.length === 0) return result;
+    const hits = result as Map<unknown, unknown>;
+    const errors = result.errors as Map<unknown, MemcacheError>;
+    await sendPerServer(
+      this.#cluster,
+      wires,
+      (indices) => new GetMultiRequest(pick(wires, indices), pick(resultKeys, indices), hits, errors, this.#codec, timeout, options?.signal),
+      (indices, error) => {
+        for (const i of indices) errors.set(resultKeys[i], error);
+      },
+    );
+    return result;
+  }
+
+  // ---- multi-key storage and deletion ----
+
+  /** Stores every entry (pipelined per server); resolves with the keys not stored. */
+  async setMulti<K extends Key>(entries: Entries<K>, options?: SetMultiOptions): Promise<K[]> {
+    const timeout = this.#begin(options);
+    const prefix = this.#callPrefix(options);
+    const exptime = checkTtl(options?.ttl);
+    const noreply = checkFlag(options?.noreply, 'noreply');
+    const compress = options?.compress === undefined ? undefined : checkFlag(options.compress, 'compress');
+    const items: StoreItem[] = [];
+    const resultKeys: K[] = [];
+    for (const [key, value] of entriesOf(entries)) {
+      items.push({ key: wireKey(key, prefix, this.#maxKeyLength), value: this.#codec.encode(value, compress), exptime });
+      resultKeys.push(key);
+    }
+    if (items.length === 0) return [];
+    const failed: K[] = [];
+    const results = await sendPerServer(
+      this.#cluster,
+      items.map((item) => item.key),
+      (indices) => new StoreManyRequest('set', pick(items, indices), pick(resultKeys, indices), noreply, timeout, options?.signal),
+      (indices) => {
+        for (const i of indices) failed.push(resultKeys[i]);
+      },
+    );
+    return failed.concat(...(results as K[][]));
+  }
+
+  /** Deletes an item; resolves with whether it existed. */
+  delete(key: Key, options?: DeleteOptions): Promise<boolean> {
+    try {
+      const timeout = this.#begin(options);
+      const wire = wireKey(key, this.#prefix, this.#maxKeyLength);
+      const noreply = checkFlag(options?.noreply, 'noreply');
+      return this.#send(wire, new DeleteRequest(wire, noreply, timeout, options?.signal));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** Deletes every key (pipelined per server); resolves with the keys that were not there (or not deleted). */
+  async deleteMulti<K extends Key>(keys: Iterable<K>, options?: DeleteMultiOptions): Promise<K[]> {
+    const timeout = this.#begin(options);
+    const prefix = this.#callPrefix(options);
+    const noreply = checkFlag(options?.noreply, 'noreply');
+    const resultKeys = [...checkIterable(keys, 'keys')];
+    const wires = resultKeys.map((key) => wireKey(key, prefix, this.#maxKeyLength));
+    if (wires.length === 0) return [];
+    const missed: K[] = [];
+    const results = await sendPerServer(
+      this.#cluster,
+      wires,
+      (indices) => new DeleteManyRequest(pick(wires, indices), pick(resultKeys, indices), noreply, timeout, options?.signal),
+      (indices) => {
+        for (const i of indices) missed.push(resultKeys[i]);
+      },
+    );
+    return missed.concat(...(results as K[][]));
+  }
+
+  // ---- counters and ttl ----
+
+  /** Adds `delta` to a decimal value; the new value (bigint past 2^53), undefined when the key is missing. */
+  incr(key: Key, delta: number | bigint = 1, options?: CounterOptions): Promise<number | bigint | undefined> {
+    return this.#arith('incr', key, delta, options);
+  }
+
+  /** Subtracts `delta` (memcached stops at 0). */
+  decr(key: Key, delta: number | bigint = 1, options?: CounterOptions): Promise<number | bigint | undefined> {
+    return this.#arith('decr', key, delta, options);
+  }
+
+  /** Sets an item's ttl; resolves with whether it existed. */
+  touch(key: Key, ttl: number, options?: CallOptions): Promise<boolean> {
+    try {
+      const timeout = this.#begin(options);
+      const wire = wireKey(key, this.#prefix, this.#maxKeyLength);
+      return this.#send(wire, new TouchRequest(wire, checkTtl(ttl), timeout, options?.signal));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  // ---- every server ----
+
+  /** `stats [args]` of every server ('items', 'slabs', 'settings', ...); rejects only if all failed. */
+  async stats(args?: string, options?: CallOptions): Promise<ServerStats[]> {
+    const timeout = this.#begin(options);
+    const checked = checkStatsArgs(args);
+    const outcomes = await sendToEveryServer(this.#cluster, () => new StatsRequest(checked, timeout, options?.signal));
+    return outcomes.map(({ server, outcome }) =>
+      outcome.status === 'fulfilled' ? { server, stats: outcome.value } : { server, stats: {}, error: outcome.reason as MemcacheError },
+    );
+  }
+
+  /** Every server's version; rejects only if all failed. */
+  async version(options?: CallOptions): Promise<ServerVersion[]> {
+    const timeout = this.#begin(options);
+    const outcomes = await sendToEveryServer(this.#cluster, () => new VersionRequest(timeout, options?.signal));
+    return outcomes.map(({ server, outcome }) =>
+      outcome.status === 'fulfilled' ? { server, version: outcome.value } : { server, version: '', error: outcome.reason as MemcacheError },
+    );
+  }
+
+  /** Invalidates every item on every server, after `delay` seconds; rejects if any server failed. */
+  async flushAll(delay = 0, options?: CallOptions): Promise<void> {
+    const timeout = this.#begin(options);
+    const seconds = checkTtl(delay, 'delay');
+    const outcomes = await sendToEveryServer(this.#cluster, () => new FlushAllRequest(seconds, timeout, options?.signal));
+    const failure = outcomes.find(({ outcome }) => outcome.status === 'rejected');
+    if (failure !== undefined) throw (failure.outcome as PromiseRejectedResult).reason;
+  }
+
+  /** Refuses new calls, lets queued ones finish (within their timeouts), then closes every socket. */
+  close(): Promise<void> {
+    this.#closing ??= this.#cluster.close();
+    return this.#closing;
+  }
+
+  // ---- internals ----
+
+  /** Checks what every call checks; returns its timeout. */
+  #begin(options: CallOptions | undefined): number {
+    if (this.#closing !== undefined) throw new ClientClosedError();
+    return callTimeout(options, this.#options.timeout);
+  }
+
+  #callPrefix(options: MultiOptions | undefined): string {
+    const extra = options?.keyPrefix;
+    if (extra === undefined || extra === '') return this.#prefix;
+    if (typeof extra !== 'string') throw new ArgumentError('keyPrefix must be a string');
+    return this.#prefix + wirePrefix(extra);
+  }
+
+  #send<T>(wire: string, request: Request<T>): Promise<T> {
+    this.#cluster.nodeFor(wire).pool.send(request);
+    return request.promise;
+  }
+
+  #store(verb: StorageVerb, key: Key, value: unknown, options: StoreOptions | AppendOptions | undefined, cas: string | undefined): Promise<boolean> {
+    try {
+      const timeout = this.#begin(options);
+      const wire = wireKey(key, this.#prefix, this.#maxKeyLength);
+      const store = options as StoreOptions | undefined;
+      const exptime = checkTtl(store?.ttl);
+      const noreply = checkFlag(options?.noreply, 'noreply');
+      const raw = verb === 'append' || verb === 'prepend';
+      const compress = raw || store?.compress === undefined ? undefined : checkFlag(store.compress, 'compress');
+      const encoded = raw ? this.#codec.encodeRaw(value) : this.#codec.encode(value, compress);
+      return this.#send(wire, new StoreRequest(verb, wire, encoded, exptime, cas, noreply, timeout, options?.signal));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  #retrieve(verb: RetrievalVerb, ttl: number, key: Key, options: CallOptions | undefined): Promise<unknown> {
+    try {
+      const timeout = this.#begin(options);
+      const wire = wireKey(key, this.#prefix, this.#maxKeyLength);
+      const exptime = verb === 'gat' || verb === 'gats' ? checkTtl(ttl) : 0;
+      return this.#send(wire, new GetRequest(verb, exptime, wire, this.#codec, timeout, options?.signal));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  #arith(verb: 'incr' | 'decr', key: Key, delta: unknown, options: CounterOptions | undefined): Promise<number | bigint | undefined> {
+    try {
+      const timeout = this.#begin(options);
+      const wire = wireKey(key, this.#prefix, this.#maxKeyLength);
+      const noreply = checkFlag(options?.noreply, 'noreply');
+      return this.#send(wire, new ArithRequest(verb, wire, checkDelta(delta), noreply, timeout, options?.signal));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+}
+
+/** The items of `list` at `indices`; all of them when `indices` is undefined. */
+function pick<T>(list: T[], indices: readonly number[] | undefined): T[] {
+  return indices === undefined ? list : indices.map((i) => list[i]);
+}

@@ -1,0 +1,67 @@
+/**
+ * Requests that span servers: a multi-key call split by the server each key belongs to, or one
+ * command sent to every server. Servers run in parallel; a failing server costs only its own part,
+ * and the call rejects only when every server involved failed.
+ */
+import type { MemcacheError } from '../errors.js';
+import type { Request } from '../protocol/request.js';
+import type { Cluster } from './cluster.js';
+
+/**
+ * Sends one request per server for the keys (wire form) it owns and waits for all. `makeRequest`
+ * gets the indices of that server's keys, or undefined when one server owns them all. A failed
+ * server's key indices go to `onServerFailure`; when every server failed, the first error is thrown.
+ * Returns the results of the servers that answered.
+ */
+export async function sendPerServer<T>(
+  cluster: Cluster,
+  keys: readonly string[],
+  makeRequest: (indices: readonly number[] | undefined) => Request<T>,
+  onServerFailure: (indices: readonly number[], error: MemcacheError) => void,
+): Promise<T[]> {
+  if (cluster.nodes.length === 1) {
+    const request = makeRequest(undefined);
+    cluster.nodeFor(keys[0]).pool.send(request);
+    return [await request.promise];
+  }
+  const groups = cluster.group(keys);
+  const outcomes = await Promise.allSettled(
+    groups.map(({ node, indices }) => {
+      const request = makeRequest(indices);
+      node.pool.send(request);
+      return request.promise;
+    }),
+  );
+  const results: T[] = [];
+  const failures: MemcacheError[] = [];
+  outcomes.forEach((outcome, i) => {
+    if (outcome.status === 'fulfilled') {
+      results.push(outcome.value);
+    } else {
+      failures.push(outcome.reason as MemcacheError);
+      onServerFailure(groups[i].indices, outcome.reason as MemcacheError);
+    }
+  });
+  if (failures.length === outcomes.length) throw failures[0];
+  return results;
+}
+
+/** One server's outcome of `sendToEveryServer`. */
+export interface ServerOutcome<T> {
+  /** The server's display name. */
+  readonly server: string;
+  readonly outcome: PromiseSettledResult<T>;
+}
+
+/** Sends a request made by `makeRequest` to every server; rejects only when every one failed. */
+export async function sendToEveryServer<T>(cluster: Cluster, makeRequest: () => Request<T>): Promise<ServerOutcome<T>[]> {
+  const outcomes = await Promise.allSettled(
+    cluster.nodes.map((node) => {
+      const request = makeRequest();
+      node.pool.send(request);
+      return request.promise;
+    }),
+  );
+  if (outcomes.every((o) => o.status === 'rejected')) throw (outcomes[0] as PromiseRejectedResult).reason;
+  return outcomes.map((outcome, i) => ({ server: cluster.nodes[i].address.name, outcome }));
+}

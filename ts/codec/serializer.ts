@@ -1,0 +1,96 @@
+/**
+ * The default serializer: python-memcached's flags for bytes, text and integers, msgpackr for
+ * everything else (see flags.ts). Pluggable: any object with `serialize` and `deserialize` will do.
+ */
+import { Packr } from 'msgpackr';
+import { DeserializeError, FlagsError, SerializeError } from '../errors.js';
+import { FLAG_BYTES, FLAG_INTEGER, FLAG_LONG, FLAG_MSGPACK, FLAG_PICKLE, FLAG_TEXT } from './flags.js';
+
+/** A value turned into bytes. A string stands for its UTF-8 bytes (saves a copy on the way out). */
+export interface SerializedValue {
+  bytes: Uint8Array | string;
+  /** 32-bit flags stored with the item; bit 3 (8, compressed) is the client's and must be clear. */
+  flags: number;
+}
+
+export interface Serializer {
+  serialize(value: unknown): SerializedValue;
+  /** `bytes` belongs to the callee (already decompressed when bit 3 was set, which is cleared in `flags`). */
+  deserialize(bytes: Buffer, flags: number): unknown;
+}
+
+/** Decimal text of at most this many characters always fits a safe integer. */
+const SAFE_DIGITS = 15;
+
+/**
+ * The python-memcached compatible serializer. `deserializeRange` reads straight from the socket's
+ * buffer, which is reused afterwards: whatever it returns must not alias `buf`.
+ */
+export class PythonCompatibleSerializer implements Serializer {
+  // Records keep Map and class shapes; every message is self-contained (no shared structures).
+  readonly #packr = new Packr({ moreTypes: true, copyBuffers: true, useBigIntExtension: true });
+
+  serialize(value: unknown): SerializedValue {
+    switch (typeof value) {
+      case 'string':
+        return { bytes: value, flags: FLAG_TEXT };
+      case 'number':
+        if (Number.isSafeInteger(value)) return { bytes: String(value), flags: FLAG_INTEGER };
+        break;
+      case 'bigint':
+        return { bytes: value.toString(), flags: FLAG_INTEGER };
+      case 'undefined':
+        throw new SerializeError('undefined cannot be stored: get() could not tell it from a miss');
+      case 'function':
+      case 'symbol':
+        throw new SerializeError(`a ${typeof value} cannot be stored`);
+      default:
+        if (value instanceof Uint8Array) return { bytes: value, flags: FLAG_BYTES };
+    }
+    try {
+      return { bytes: this.#packr.pack(value), flags: FLAG_MSGPACK };
+    } catch (cause) {
+      throw new SerializeError(`msgpackr could not serialize the value: ${String(cause)}`, { cause });
+    }
+  }
+
+  deserialize(bytes: Buffer, flags: number): unknown {
+    return this.deserializeRange(bytes, 0, bytes.length, flags, true);
+  }
+
+  /** Reads `buf[start .. end)`; `owned` says whether the result may keep a view of `buf`. */
+  deserializeRange(buf: Buffer, start: number, end: number, flags: number, owned: boolean): unknown {
+    switch (flags) {
+      case FLAG_TEXT:
+        return buf.toString('utf8', start, end);
+      case FLAG_BYTES:
+        return owned && start === 0 && end === buf.length ? buf : Buffer.from(buf.subarray(start, end));
+      case FLAG_INTEGER:
+      case FLAG_LONG:
+        return parseInteger(buf, start, end);
+      case FLAG_MSGPACK:
+        try {
+          return this.#packr.unpack(buf.subarray(start, end));
+        } catch (cause) {
+          throw new DeserializeError(`corrupt msgpack value: ${String(cause)}`, { cause });
+        }
+      default:
+        throw flagsError(flags);
+    }
+  }
+}
+
+function flagsError(flags: number): FlagsError {
+  if (flags & FLAG_PICKLE) return new FlagsError(flags, `flags ${flags}: a Python pickle cannot be read`);
+  return new FlagsError(flags, `flags ${flags}: unknown flag bits`);
+}
+
+/** Decimal text (python's `%d`); memcached pads a shrunken incr/decr result with spaces, so they are trimmed. */
+function parseInteger(buf: Buffer, start: number, end: number): number | bigint {
+  while (end > start && buf[end - 1] === 0x20) end--;
+  const text = buf.toString('latin1', start, end);
+  if (!/^-?\d+$/.test(text)) throw new DeserializeError(`integer value is not decimal text: ${JSON.stringify(text.slice(0, 40))}`);
+  if (text.length <= SAFE_DIGITS) return Number(text);
+  const big = BigInt(text);
+  return big >= BigInt(Number.MIN_SAFE_INTEGER) && big <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(big) : big;
+}

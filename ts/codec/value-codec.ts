@@ -1,0 +1,80 @@
+/**
+ * Values to stored bytes and back: serializer, then compression when it pays, then the size limit.
+ * The client encodes before anything is queued, so a value that cannot be stored is never sent.
+ */
+import { ArgumentError, SerializeError, ValueTooLargeError } from '../errors.js';
+import { decompressValue, type Compressor } from './compression.js';
+import { FLAG_COMPRESSED, MAX_FLAGS } from './flags.js';
+import { PythonCompatibleSerializer, type Serializer } from './serializer.js';
+
+/** Bytes ready for a storage command; a string stands for its UTF-8 bytes, `length` is the byte count. */
+export interface EncodedValue {
+  readonly data: Uint8Array | string;
+  readonly length: number;
+  readonly flags: number;
+}
+
+export interface ValueCodecConfig {
+  serializer: Serializer;
+  compressor: Compressor;
+  /** Compress values longer than this many bytes; 0 = only when a call asks for it. */
+  compressionThreshold: number;
+  maxValueLength: number;
+  maxDecompressedLength: number;
+}
+
+export class ValueCodec {
+  readonly #config: ValueCodecConfig;
+  /** Set when the serializer is ours: it may read straight from the socket buffer. */
+  readonly #fast: PythonCompatibleSerializer | undefined;
+
+  constructor(config: ValueCodecConfig) {
+    this.#config = config;
+    this.#fast = config.serializer instanceof PythonCompatibleSerializer ? config.serializer : undefined;
+  }
+
+  /** `compress`: true = try whatever the size, false = never, undefined = above the threshold. */
+  encode(value: unknown, compress: boolean | undefined): EncodedValue {
+    const serialized = this.#config.serializer.serialize(value);
+    const { bytes, flags } = serialized ?? {};
+    if (typeof bytes !== 'string' && !(bytes instanceof Uint8Array)) {
+      throw new SerializeError('serializer returned no bytes (expected a Uint8Array or string)');
+    }
+    if (!Number.isInteger(flags) || flags < 0 || flags > MAX_FLAGS || (flags & FLAG_COMPRESSED) !== 0) {
+      throw new SerializeError(`serializer returned flags ${String(flags)}: need a u32 without bit 3 (compressed)`);
+    }
+    const length = typeof bytes === 'string' ? Buffer.byteLength(bytes) : bytes.length;
+    const threshold = this.#config.compressionThreshold;
+    if (compress === true || (compress === undefined && threshold > 0 && length > threshold)) {
+      const raw = typeof bytes === 'string' ? Buffer.from(bytes) : bytes;
+      const packed = this.#config.compressor.compress(raw);
+      if (packed.length < length) return this.#checked({ data: packed, length: packed.length, flags: flags | FLAG_COMPRESSED });
+    }
+    return this.#checked({ data: bytes, length, flags });
+  }
+
+  /** Bytes for append/prepend: no flags (the server keeps the item's), never compressed. */
+  encodeRaw(value: unknown): EncodedValue {
+    if (typeof value === 'string') return this.#checked({ data: value, length: Buffer.byteLength(value), flags: 0 });
+    if (value instanceof Uint8Array) return this.#checked({ data: value, length: value.length, flags: 0 });
+    throw new ArgumentError('append/prepend take a string or bytes');
+  }
+
+  /** Decodes `buf[start .. end)` stored with `flags`. The result never aliases `buf`. */
+  decode(buf: Buffer, start: number, end: number, flags: number): unknown {
+    const fast = this.#fast;
+    if ((flags & FLAG_COMPRESSED) !== 0) {
+      const { compressor, maxDecompressedLength } = this.#config;
+      const plain = decompressValue(compressor, buf.subarray(start, end), maxDecompressedLength);
+      const rest = flags & ~FLAG_COMPRESSED;
+      return fast ? fast.deserializeRange(plain, 0, plain.length, rest, true) : this.#config.serializer.deserialize(plain, rest);
+    }
+    if (fast) return fast.deserializeRange(buf, start, end, flags, false);
+    return this.#config.serializer.deserialize(Buffer.from(buf.subarray(start, end)), flags);
+  }
+
+  #checked(value: EncodedValue): EncodedValue {
+    if (value.length > this.#config.maxValueLength) throw new ValueTooLargeError(value.length, this.#config.maxValueLength);
+    return value;
+  }
+}

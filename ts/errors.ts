@@ -1,0 +1,196 @@
+/**
+ * Every error this client raises: one base class with a stable `code`, subclasses shaped like the
+ * memcached protocol (CLIENT_ERROR, SERVER_ERROR, ERROR) plus the client's own failures.
+ * Tell errors apart by `instanceof` or `code`, never by message text. This module imports nothing,
+ * so every layer may use it.
+ */
+
+export type MemcacheErrorCode =
+  | 'MEMCACHE_CLIENT_ERROR'
+  | 'MEMCACHE_SERVER_ERROR'
+  | 'MEMCACHE_UNKNOWN_COMMAND'
+  | 'MEMCACHE_BAD_KEY'
+  | 'MEMCACHE_BAD_ARGUMENT'
+  | 'MEMCACHE_VALUE_TOO_LARGE'
+  | 'MEMCACHE_SERIALIZE'
+  | 'MEMCACHE_DESERIALIZE'
+  | 'MEMCACHE_UNSUPPORTED_FLAGS'
+  | 'MEMCACHE_TIMEOUT'
+  | 'MEMCACHE_CONNECT_TIMEOUT'
+  | 'MEMCACHE_CONNECTION'
+  | 'MEMCACHE_PROTOCOL'
+  | 'MEMCACHE_AUTH'
+  | 'MEMCACHE_ABORTED'
+  | 'MEMCACHE_QUEUE_FULL'
+  | 'MEMCACHE_BAD_OPTION'
+  | 'MEMCACHE_BAD_SERVER_SPEC'
+  | 'MEMCACHE_NO_SERVER'
+  | 'MEMCACHE_CLIENT_CLOSED';
+
+export interface MemcacheErrorDetails {
+  /** Display name of the server involved, e.g. `'127.0.0.1:11211 (1)'`. */
+  server?: string;
+  cause?: unknown;
+}
+
+/** Base class of every error the client raises. */
+export class MemcacheError extends Error {
+  readonly code: MemcacheErrorCode;
+  /** The server involved, when one is (its display name as in `stats()`). */
+  readonly server: string | undefined;
+
+  constructor(code: MemcacheErrorCode, message: string, details: MemcacheErrorDetails = {}) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.server = details.server;
+  }
+}
+
+/** The server answered `CLIENT_ERROR <message>` (e.g. incr of a non-numeric value). */
+export class ClientError extends MemcacheError {
+  constructor(message: string, details?: MemcacheErrorDetails) {
+    super('MEMCACHE_CLIENT_ERROR', message, details);
+  }
+}
+
+/** The server answered `SERVER_ERROR <message>` (e.g. object too large for cache, out of memory). */
+export class ServerError extends MemcacheError {
+  constructor(message: string, details?: MemcacheErrorDetails) {
+    super('MEMCACHE_SERVER_ERROR', message, details);
+  }
+}
+
+/** The server answered `ERROR`: it does not know the command. */
+export class UnknownCommandError extends MemcacheError {
+  constructor(message: string, details?: MemcacheErrorDetails) {
+    super('MEMCACHE_UNKNOWN_COMMAND', message, details);
+  }
+}
+
+/** A key breaks the key rules (empty, too long, control or space bytes). Nothing was sent. */
+export class KeyError extends MemcacheError {
+  constructor(message: string) {
+    super('MEMCACHE_BAD_KEY', message);
+  }
+}
+
+/** An argument other than a key or value is invalid (ttl, delta, cas, stats arguments...). Nothing was sent. */
+export class ArgumentError extends MemcacheError {
+  constructor(message: string) {
+    super('MEMCACHE_BAD_ARGUMENT', message);
+  }
+}
+
+/** The value, after serialization and compression, exceeds `maxValueLength`. Nothing was sent. */
+export class ValueTooLargeError extends MemcacheError {
+  readonly length: number;
+  readonly limit: number;
+  constructor(length: number, limit: number) {
+    super('MEMCACHE_VALUE_TOO_LARGE', `value of ${length} bytes exceeds maxValueLength (${limit})`);
+    this.length = length;
+    this.limit = limit;
+  }
+}
+
+/** The value could not be turned into bytes (unsupported type, serializer failure). Nothing was sent. */
+export class SerializeError extends MemcacheError {
+  constructor(message: string, details?: MemcacheErrorDetails) {
+    super('MEMCACHE_SERIALIZE', message, details);
+  }
+}
+
+/** A stored value could not be read back: corrupt data, decompression failure or cap. The connection stays usable. */
+export class DeserializeError extends MemcacheError {
+  constructor(message: string, details?: MemcacheErrorDetails) {
+    super('MEMCACHE_DESERIALIZE', message, details);
+  }
+}
+
+/** A stored value carries flags this client cannot read (Python pickle, unknown bits). The connection stays usable. */
+export class FlagsError extends MemcacheError {
+  readonly flags: number;
+  constructor(flags: number, message: string, details?: MemcacheErrorDetails) {
+    super('MEMCACHE_UNSUPPORTED_FLAGS', message, details);
+    this.flags = flags;
+  }
+}
+
+/** An operation did not complete within its `timeout`. The connection it used was destroyed. */
+export class TimeoutError extends MemcacheError {
+  constructor(message: string, details?: MemcacheErrorDetails, code: MemcacheErrorCode = 'MEMCACHE_TIMEOUT') {
+    super(code, message, details);
+  }
+}
+
+/** A connection (TCP/TLS handshake and authentication) did not become ready within `connectTimeout`. */
+export class ConnectTimeoutError extends TimeoutError {
+  constructor(message: string, details?: MemcacheErrorDetails) {
+    super(message, details, 'MEMCACHE_CONNECT_TIMEOUT');
+  }
+}
+
+/** The connection failed or was destroyed (socket error, closed by the server, another request's timeout). */
+export class ConnectionError extends MemcacheError {
+  constructor(message: string, details?: MemcacheErrorDetails) {
+    super('MEMCACHE_CONNECTION', message, details);
+  }
+}
+
+/** The server sent bytes that are no valid reply to what was asked. The connection was destroyed. */
+export class ProtocolError extends MemcacheError {
+  constructor(message: string, details?: MemcacheErrorDetails) {
+    super('MEMCACHE_PROTOCOL', message, details);
+  }
+}
+
+/** ASCII authentication (memcached `-Y`) was refused. */
+export class AuthError extends MemcacheError {
+  constructor(message: string, details?: MemcacheErrorDetails) {
+    super('MEMCACHE_AUTH', message, details);
+  }
+}
+
+/** The call's `signal` was aborted. If the command was already sent, its reply is read and dropped. */
+export class AbortError extends MemcacheError {
+  constructor(message = 'the operation was aborted', details?: MemcacheErrorDetails) {
+    super('MEMCACHE_ABORTED', message, details);
+  }
+}
+
+/** The connection already holds `maxPending` requests. Nothing was sent. */
+export class QueueFullError extends MemcacheError {
+  constructor(message: string, details?: MemcacheErrorDetails) {
+    super('MEMCACHE_QUEUE_FULL', message, details);
+  }
+}
+
+/** A client option is invalid; `option` names it. Thrown by the constructor. */
+export class OptionError extends MemcacheError {
+  readonly option: string;
+  constructor(option: string, message: string) {
+    super('MEMCACHE_BAD_OPTION', `option ${option}: ${message}`);
+    this.option = option;
+  }
+}
+
+/** A server specification cannot be parsed. Thrown by the constructor. */
+export class ServerSpecError extends MemcacheError {
+  constructor(message: string) {
+    super('MEMCACHE_BAD_SERVER_SPEC', message);
+  }
+}
+
+/** No server can take the key (every weight is 0). */
+export class NoServerError extends MemcacheError {
+  constructor(message: string) {
+    super('MEMCACHE_NO_SERVER', message);
+  }
+}
+
+/** The client was closed; no further calls are accepted. */
+export class ClientClosedError extends MemcacheError {
+  constructor() {
+    super('MEMCACHE_CLIENT_CLOSED', 'the client is closed');
+  }
+}

@@ -1,0 +1,22 @@
+/** memcache-native: a memcached client for Node.js, over a Rust core with a pure-TS fallback. */
+export { Client } from './client.js';
+export type {
+  AppendOptions,
+  CallOptions,
+  CounterOptions,
+  DeleteMultiOptions,
+  DeleteOptions,
+  Entries,
+  Key,
+  MultiOptions,
+  SetMultiOptions,
+  StoreOptions,
+} from './call-options.js';
+export { DEFAULT_OPTIONS, type ClientOptions } from './options.js';
+export { GetMultiResult, type CasResult, type ServerStats, type ServerVersion } from './results.js';
+export type { ServerSpec, TcpServer, UnixServer } from './cluster/server-spec.js';
+export { PythonCompatibleSerializer, type SerializedValue, type Serializer } from './codec/serializer.js';
+export { zlibCompressor, type Compressor } from './codec/compression.js';
+export * as flags from './codec/flags.js';
+export * from './errors.js';
+export { coreKind, nativeLoadError } from './core/index.js';

@@ -1,0 +1,145 @@
+/**
+ * Every client option: what it does, its default, and its validation. A bad option throws an
+ * OptionError naming it, at construction; unknown option names throw too (a typo is not ignored).
+ */
+import type tls from 'node:tls';
+import type { Compressor } from './codec/compression.js';
+import type { Serializer } from './codec/serializer.js';
+import { OptionError } from './errors.js';
+
+export interface ClientOptions {
+  /** ms an operation may take, from the call to its last reply byte; it then fails with a TimeoutError and its connection is destroyed. Default 3000. */
+  timeout?: number;
+  /** ms to open a connection: TCP connect, TLS handshake and authentication. Default 1000. */
+  connectTimeout?: number;
+  /** Prepended to every key, sent and hashed with it (and counted in maxKeyLength); results come back without it. Default ''. */
+  keyPrefix?: string;
+  /** Enforce maxKeyLength. Bytes that would break the protocol (control characters, space) are refused either way. Default true. */
+  checkKeys?: boolean;
+  /** Longest key in bytes (UTF-8), prefix included. Default 250, memcached's limit. */
+  maxKeyLength?: number;
+  /** Largest value in bytes after serialization and compression; larger fails before anything is sent. Default 1048576 (1 MiB, memcached's default item size; the server's own overhead makes values just under it fail server-side). */
+  maxValueLength?: number;
+  /** Compress values longer than this many bytes, when that makes them smaller. 0 turns it off (python-memcached's min_compress_len=0). Default 0. */
+  compressionThreshold?: number;
+  /** zlib level 0-9 for the default compressor; -1 is zlib's default (6). Default -1. */
+  compressionLevel?: number;
+  /** Largest size a compressed value may expand to when read; past it the read fails (zip bombs). Default 67108864 (64 MiB). */
+  maxDecompressedLength?: number;
+  /** Turns values into bytes and flags and back. Default: python-memcached compatible (see README's flags table), msgpackr for other values. */
+  serializer?: Serializer;
+  /** Compresses values (flag 8). Default: zlib via the core (native when loaded). */
+  compressor?: Compressor;
+  /** Connect with TLS (memcached `-Z`): true for Node's defaults, or tls.connect options. Default false. */
+  tls?: boolean | tls.ConnectionOptions;
+  /** memcached ASCII authentication (`-Y`): sent on every new connection before its first command. Default none. */
+  auth?: { username: string; password: string };
+  /** Connections per server. Default 1. */
+  poolSize?: number;
+  /** Most requests pending on one connection; past it calls fail at once with a QueueFullError. Default Infinity. */
+  maxPending?: number;
+  /** Merge single-key gets queued back to back on a connection in one tick into one multi-key get. Default true. */
+  mergeGets?: boolean;
+}
+
+export type ResolvedOptions = Required<Omit<ClientOptions, 'auth' | 'serializer' | 'compressor' | 'tls'>> & {
+  auth: { username: string; password: string } | undefined;
+  serializer: Serializer | undefined;
+  compressor: Compressor | undefined;
+  tls: tls.ConnectionOptions | undefined;
+};
+
+export const DEFAULT_OPTIONS = Object.freeze({
+  timeout: 3000,
+  connectTimeout: 1000,
+  keyPrefix: '',
+  checkKeys: true,
+  maxKeyLength: 250,
+  maxValueLength: 1024 * 1024,
+  compressionThreshold: 0,
+  compressionLevel: -1,
+  maxDecompressedLength: 64 * 1024 * 1024,
+  serializer: undefined,
+  compressor: undefined,
+  tls: undefined,
+  auth: undefined,
+  poolSize: 1,
+  maxPending: Infinity,
+  mergeGets: true,
+} satisfies ResolvedOptions);
+
+/** Longest timer Node accepts (ms). */
+export const MAX_TIMEOUT = 2 ** 31 - 1;
+
+/** A timeout (client option or per call): ms in (0, MAX_TIMEOUT]. */
+export function isTimeout(value: unknown): value is number {
+  return typeof value === 'number' && value > 0 && value <= MAX_TIMEOUT;
+}
+
+type Check = (value: unknown) => string | undefined;
+
+const positiveMs: Check = (v) => (isTimeout(v) ? undefined : `must be a number of ms in (0, ${MAX_TIMEOUT}]`);
+const integerFrom =
+  (min: number, max = Number.MAX_SAFE_INTEGER): Check =>
+  (v) =>
+    Number.isInteger(v) && (v as number) >= min && (v as number) <= max ? undefined : `must be an integer from ${min} to ${max}`;
+const boolean: Check = (v) => (typeof v === 'boolean' ? undefined : 'must be a boolean');
+const withMethods =
+  (...names: string[]): Check =>
+  (v) =>
+    typeof v === 'object' && v !== null && names.every((n) => typeof (v as Record<string, unknown>)[n] === 'function')
+      ? undefined
+      : `must be an object with ${names.join(' and ')} methods`;
+
+const CHECKS: Record<keyof ClientOptions, Check> = {
+  timeout: positiveMs,
+  connectTimeout: positiveMs,
+  keyPrefix: (v) => (typeof v === 'string' ? undefined : 'must be a string'),
+  checkKeys: boolean,
+  maxKeyLength: integerFrom(1),
+  maxValueLength: integerFrom(1, 2 ** 31 - 1),
+  compressionThreshold: integerFrom(0),
+  compressionLevel: integerFrom(-1, 9),
+  maxDecompressedLength: integerFrom(1, 2 ** 31 - 1),
+  serializer: withMethods('serialize', 'deserialize'),
+  compressor: withMethods('compress', 'decompress'),
+  tls: (v) => (typeof v === 'boolean' || (typeof v === 'object' && v !== null) ? undefined : 'must be a boolean or tls.connect options'),
+  auth: checkAuth,
+  poolSize: integerFrom(1, 1024),
+  maxPending: (v) => (v === Infinity || (Number.isInteger(v) && (v as number) >= 1) ? undefined : 'must be a positive integer or Infinity'),
+  mergeGets: boolean,
+};
+
+function checkAuth(v: unknown): string | undefined {
+  if (typeof v !== 'object' || v === null) return 'must be { username, password }';
+  const { username, password } = v as Record<string, unknown>;
+  if (typeof username !== 'string' || !/^[^\s\x00-\x1f\x7f]+$/.test(username)) return 'username must be a non-empty string without spaces or control characters';
+  if (typeof password !== 'string' || /[\x00-\x1f\x7f]/.test(password)) return 'password must be a string without control characters';
+  return undefined;
+}
+
+/** Fills in defaults and validates; throws OptionError naming the first bad option. */
+export function validateOptions(options: ClientOptions | undefined): ResolvedOptions {
+  if (options === undefined) options = {};
+  if (typeof options !== 'object' || options === null) throw new OptionError('options', 'must be an object');
+  for (const [name, value] of Object.entries(options)) {
+    const check = CHECKS[name as keyof ClientOptions];
+    if (check === undefined) throw new OptionError(name, 'is not an option');
+    if (value === undefined) continue;
+    const problem = check(value);
+    if (problem !== undefined) throw new OptionError(name, `${problem} (got ${describe(value)})`);
+  }
+  const resolved = { ...DEFAULT_OPTIONS } as ResolvedOptions;
+  for (const [name, value] of Object.entries(options)) {
+    if (value !== undefined) (resolved as Record<string, unknown>)[name] = value;
+  }
+  resolved.tls = options.tls === true ? {} : options.tls === false ? undefined : options.tls;
+  return resolved;
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'function') return 'a function';
+  if (typeof value === 'object' && value !== null) return 'an object';
+  return String(value);
+}

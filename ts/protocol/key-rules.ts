@@ -1,0 +1,61 @@
+/**
+ * The one place keys are checked. A key travels as its "wire form": a string holding one
+ * character per byte (latin1), so it can be written, compared and hashed without re-encoding.
+ */
+import { KeyError } from '../errors.js';
+
+/** memcached's own limit (KEY_MAX_LENGTH). */
+export const MEMCACHED_MAX_KEY_LENGTH = 250;
+
+/**
+ * Validates `prefix + key` and returns its wire form. `prefix` is already in wire form (see
+ * `wirePrefix`). Rejected, always: a key that is not a string or bytes, an empty key, and any byte
+ * 0x00-0x20 or 0x7f (control characters, space: they would split or end the command line, so a key
+ * could smuggle a second command). Rejected when longer than `maxKeyLength` bytes, prefix included.
+ */
+export function wireKey(key: unknown, prefix: string, maxKeyLength: number): string {
+  const body = wireForm(key);
+  if (body.length === 0) throw new KeyError('key is empty');
+  const wire = prefix.length === 0 ? body : prefix + body;
+  if (wire.length > maxKeyLength) {
+    throw new KeyError(`key is ${wire.length} bytes with its prefix; maxKeyLength is ${maxKeyLength}: ${describe(key)}`);
+  }
+  return wire;
+}
+
+/** Wire form of a key prefix (may be empty); same byte rules as keys. */
+export function wirePrefix(prefix: unknown): string {
+  return wireForm(prefix);
+}
+
+function wireForm(key: unknown): string {
+  if (typeof key === 'string') {
+    for (let i = 0; i < key.length; i++) {
+      const c = key.charCodeAt(i);
+      if (c <= 0x20 || c === 0x7f) throw badByte(key, c);
+      if (c >= 0x80) return bytesWireForm(Buffer.from(key, 'utf8'), key);
+    }
+    return key;
+  }
+  if (key instanceof Uint8Array) return bytesWireForm(key, key);
+  throw new KeyError(`key must be a string or bytes, not ${key === null ? 'null' : typeof key}`);
+}
+
+function bytesWireForm(bytes: Uint8Array, key: unknown): string {
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i];
+    if (b <= 0x20 || b === 0x7f) throw badByte(key, b);
+  }
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1');
+}
+
+function badByte(key: unknown, byte: number): KeyError {
+  const name = byte === 0x20 ? 'a space' : `control byte 0x${byte.toString(16).padStart(2, '0')}`;
+  return new KeyError(`key contains ${name}: ${describe(key)}`);
+}
+
+/** A printable, bounded rendering of a key for error messages. */
+function describe(key: unknown): string {
+  const text = typeof key === 'string' ? key : Buffer.from(key as Uint8Array).toString('latin1');
+  return JSON.stringify(text.length > 60 ? `${text.slice(0, 60)}...` : text);
+}

@@ -1,0 +1,204 @@
+/**
+ * get / gets / gat / gats. A reply is any number of VALUE records, in the order the keys were
+ * asked, then one END per request line. Single-key gets queued back to back on one connection
+ * merge into one multi-key command; each caller still gets its own result.
+ */
+import { F_B_LEN, F_B_START, F_FLAGS } from '../../core/index.js';
+import { DeserializeError, MemcacheError } from '../../errors.js';
+import type { CommandWriter } from '../command-writer.js';
+import { casReply, errorReply, keyIs, ReplyKind, unexpectedReply } from '../replies.js';
+import { Request, type ValueDecoder } from '../request.js';
+import { encodeRetrieval, type RetrievalVerb } from '../text-commands.js';
+
+/** What `gets` / `gats` resolve with. */
+export interface CasItem {
+  value: unknown;
+  cas: bigint;
+}
+
+/** Most distinct keys one merged get carries. */
+const MAX_MERGED_KEYS = 1024;
+
+abstract class RetrievalRequest<T> extends Request<T> {
+  readonly verb: RetrievalVerb;
+  /** Only for gat / gats. */
+  readonly exptime: number;
+  /** Distinct keys in wire form, in the order asked. */
+  readonly keys: string[];
+  protected readonly decoder: ValueDecoder;
+  #endsLeft = 0;
+  /** Keys before this index were answered or skipped (VALUE replies come in key order). */
+  #cursor = 0;
+
+  constructor(verb: RetrievalVerb, exptime: number, keys: string[], decoder: ValueDecoder, timeout: number, signal: AbortSignal | undefined) {
+    super(timeout, signal);
+    this.verb = verb;
+    this.exptime = exptime;
+    this.keys = keys;
+    this.decoder = decoder;
+  }
+
+  encode(w: CommandWriter): void {
+    this.#endsLeft = encodeRetrieval(w, this.verb, this.exptime, this.keys);
+  }
+
+  onReply(kind: number, buf: Buffer, rec: Uint32Array, off: number): boolean {
+    if (kind === ReplyKind.VALUE) {
+      const index = this.#keyIndex(buf, rec, off);
+      if (index < 0) throw unexpectedReply(kind, `${this.verb} (a key that was not asked)`, this.server);
+      this.onHit(index, buf, rec, off);
+      return false;
+    }
+    if (kind !== ReplyKind.END) {
+      const error = errorReply(kind, buf, rec, off, this.server);
+      if (error === undefined) throw unexpectedReply(kind, this.verb, this.server);
+      this.fail(error);
+    }
+    if (--this.#endsLeft > 0) return false;
+    this.onEnd();
+    return true;
+  }
+
+  /** A VALUE record for `keys[index]`. */
+  protected abstract onHit(index: number, buf: Buffer, rec: Uint32Array, off: number): void;
+  /** Every line answered: whoever got no VALUE missed. */
+  protected abstract onEnd(): void;
+
+  /** Decodes a VALUE record's data; a failure is that key's error, never the connection's. */
+  protected decodeValue(buf: Buffer, rec: Uint32Array, off: number): unknown {
+    const start = rec[off + F_B_START];
+    try {
+      return this.decoder.decode(buf, start, start + rec[off + F_B_LEN], rec[off + F_FLAGS]);
+    } catch (cause) {
+      throw cause instanceof MemcacheError
+        ? cause
+        : new DeserializeError(`the value could not be deserialized: ${String(cause)}`, { cause, server: this.server });
+    }
+  }
+
+  #keyIndex(buf: Buffer, rec: Uint32Array, off: number): number {
+    for (let i = this.#cursor; i < this.keys.length; i++) {
+      if (keyIs(buf, rec, off, this.keys[i])) {
+        this.#cursor = i + 1;
+        return i;
+      }
+    }
+    return -1;
+  }
+}
+
+/** One key's get/gets/gat/gats: resolves with the value (or CasItem), undefined on a miss. */
+export class GetRequest extends RetrievalRequest<unknown> {
+  /** When merged: the first waiter for each key; a waiter's `#sameKey` chains duplicates. */
+  #waiters: GetRequest[] | undefined;
+  #slots: Map<string, number> | undefined;
+  #sameKey: GetRequest | undefined;
+
+  constructor(verb: RetrievalVerb, exptime: number, key: string, decoder: ValueDecoder, timeout: number, signal: AbortSignal | undefined) {
+    super(verb, exptime, [key], decoder, timeout, signal);
+  }
+
+  override absorb(other: Request): boolean {
+    if (
+      !(other instanceof GetRequest) ||
+      other.verb !== this.verb ||
+      other.exptime !== this.exptime ||
+      other.timeout !== this.timeout ||
+      other.decoder !== this.decoder ||
+      other.#waiters !== undefined ||
+      this.keys.length >= MAX_MERGED_KEYS
+    ) {
+      return false;
+    }
+    const waiters = (this.#waiters ??= [this]);
+    const slots = (this.#slots ??= new Map([[this.keys[0], 0]]));
+    const key = other.keys[0];
+    const slot = slots.get(key);
+    if (slot === undefined) {
+      slots.set(key, this.keys.length);
+      this.keys.push(key);
+      waiters.push(other);
+    } else {
+      let last = waiters[slot];
+      while (last.#sameKey !== undefined) last = last.#sameKey;
+      last.#sameKey = other;
+    }
+    return true;
+  }
+
+  override get wanted(): boolean {
+    if (this.#waiters === undefined) return !this.settled;
+    return this.#waiters.some((first) => {
+      for (let w: GetRequest | undefined = first; w !== undefined; w = w.#sameKey) if (!w.settled) return true;
+      return false;
+    });
+  }
+
+  override fail(error: MemcacheError): void {
+    this.#each((w) => w.reject(error));
+  }
+
+  protected onHit(index: number, buf: Buffer, rec: Uint32Array, off: number): void {
+    const first = this.#waiters === undefined ? this : this.#waiters[index];
+    for (let w: GetRequest | undefined = first; w !== undefined; w = w.#sameKey) {
+      if (w.settled) continue;
+      try {
+        const value = w.decodeValue(buf, rec, off);
+        w.resolve(w.verb === 'gets' || w.verb === 'gats' ? { value, cas: casReply(buf, rec, off) } : value);
+      } catch (error) {
+        w.reject(error as MemcacheError);
+      }
+    }
+  }
+
+  protected onEnd(): void {
+    if (this.#waiters === undefined) this.resolve(undefined);
+    else this.#each((w) => w.resolve(undefined));
+  }
+
+  /** Every waiter of a merged request, this one included. */
+  #each(action: (waiter: GetRequest) => void): void {
+    for (const first of this.#waiters ?? [this]) {
+      for (let w: GetRequest | undefined = first; w !== undefined; w = w.#sameKey) action(w);
+    }
+  }
+}
+
+/**
+ * Many keys in one request (getMulti, one per server). Hits go into a shared map under the
+ * caller's keys; a key whose value cannot be read goes into `errors` instead.
+ */
+export class GetMultiRequest extends RetrievalRequest<void> {
+  readonly #resultKeys: readonly unknown[];
+  readonly #hits: Map<unknown, unknown>;
+  readonly #errors: Map<unknown, MemcacheError>;
+
+  /** `keys[i]` (distinct, wire form) is reported as `resultKeys[i]`. */
+  constructor(
+    keys: string[],
+    resultKeys: readonly unknown[],
+    hits: Map<unknown, unknown>,
+    errors: Map<unknown, MemcacheError>,
+    decoder: ValueDecoder,
+    timeout: number,
+    signal: AbortSignal | undefined,
+  ) {
+    super('get', 0, keys, decoder, timeout, signal);
+    this.#resultKeys = resultKeys;
+    this.#hits = hits;
+    this.#errors = errors;
+  }
+
+  protected onHit(index: number, buf: Buffer, rec: Uint32Array, off: number): void {
+    if (this.settled) return;
+    try {
+      this.#hits.set(this.#resultKeys[index], this.decodeValue(buf, rec, off));
+    } catch (error) {
+      this.#errors.set(this.#resultKeys[index], error as MemcacheError);
+    }
+  }
+
+  protected onEnd(): void {
+    this.resolve();
+  }
+}

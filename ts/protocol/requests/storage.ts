@@ -1,0 +1,110 @@
+/** set / add / replace / append / prepend / cas: one status line per command. */
+import type { CommandWriter } from '../command-writer.js';
+import { ReplyKind } from '../replies.js';
+import { Request } from '../request.js';
+import { BatchRequest } from './batch.js';
+import { encodeStorage, type Payload, type StorageVerb } from '../text-commands.js';
+
+/** One item of a storage batch. */
+export interface StoreItem {
+  readonly key: string;
+  readonly value: Payload;
+  readonly exptime: number;
+}
+
+/** STORED -> true; NOT_STORED, EXISTS (cas changed), NOT_FOUND (cas on a missing key) -> false. */
+function stored(kind: number): boolean | undefined {
+  switch (kind) {
+    case ReplyKind.STORED:
+      return true;
+    case ReplyKind.NOT_STORED:
+    case ReplyKind.EXISTS:
+    case ReplyKind.NOT_FOUND:
+      return false;
+    default:
+      return undefined;
+  }
+}
+
+/** One storage command; resolves with whether the item was stored (true once sent, with noreply). */
+export class StoreRequest extends Request<boolean> {
+  readonly #verb: StorageVerb;
+  readonly #key: string;
+  readonly #value: Payload;
+  readonly #exptime: number;
+  readonly #cas: string | undefined;
+  readonly #noreply: boolean;
+
+  constructor(
+    verb: StorageVerb,
+    key: string,
+    value: Payload,
+    exptime: number,
+    cas: string | undefined,
+    noreply: boolean,
+    timeout: number,
+    signal: AbortSignal | undefined,
+  ) {
+    super(timeout, signal);
+    this.#verb = verb;
+    this.#key = key;
+    this.#value = value;
+    this.#exptime = exptime;
+    this.#cas = cas;
+    this.#noreply = noreply;
+  }
+
+  override get expectsReply(): boolean {
+    return !this.#noreply;
+  }
+
+  encode(w: CommandWriter): void {
+    encodeStorage(w, this.#verb, this.#key, this.#value, this.#exptime, this.#cas, this.#noreply);
+  }
+
+  override onSent(): void {
+    this.resolve(true);
+  }
+
+  onReply(kind: number, buf: Buffer, rec: Uint32Array, off: number): boolean {
+    const ok = stored(kind);
+    if (ok !== undefined) {
+      this.resolve(ok);
+      return true;
+    }
+    return this.rejectWithErrorReply(this.#verb, kind, buf, rec, off);
+  }
+}
+
+/** Many storage commands of one verb (setMulti, one per server); resolves with the result keys of the items not stored. */
+export class StoreManyRequest extends BatchRequest {
+  readonly #verb: StorageVerb;
+  readonly #items: readonly StoreItem[];
+  readonly #noreply: boolean;
+
+  constructor(
+    verb: StorageVerb,
+    items: readonly StoreItem[],
+    resultKeys: readonly unknown[],
+    noreply: boolean,
+    timeout: number,
+    signal: AbortSignal | undefined,
+  ) {
+    super(resultKeys, noreply, timeout, signal);
+    this.#verb = verb;
+    this.#items = items;
+    this.#noreply = noreply;
+  }
+
+  protected get verb(): string {
+    return this.#verb;
+  }
+
+  protected succeeded(kind: number): boolean | undefined {
+    return stored(kind);
+  }
+
+  encode(w: CommandWriter): void {
+    for (const item of this.#items) encodeStorage(w, this.#verb, item.key, item.value, item.exptime, undefined, this.#noreply);
+  }
+}

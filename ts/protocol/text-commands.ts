@@ -1,0 +1,89 @@
+/**
+ * The memcached text protocol, outbound: every command as bytes in a CommandWriter. Arguments
+ * arrive validated (keys in wire form, integers in range); nothing here can fail.
+ */
+import type { CommandWriter } from './command-writer.js';
+
+export type StorageVerb = 'set' | 'add' | 'replace' | 'append' | 'prepend' | 'cas';
+export type RetrievalVerb = 'get' | 'gets' | 'gat' | 'gats';
+export type ArithVerb = 'incr' | 'decr';
+
+/** A value's bytes (a string stands for its UTF-8 bytes) and their count. */
+export interface Payload {
+  readonly data: Uint8Array | string;
+  readonly length: number;
+  readonly flags: number;
+}
+
+/** Keys per retrieval line are capped by bytes, so no request line grows without bound. */
+const MAX_RETRIEVAL_LINE = 8 * 1024;
+
+/** `<verb> <key> <flags> <exptime> <bytes> [<cas>] [noreply]\r\n<data>\r\n` */
+export function encodeStorage(
+  w: CommandWriter,
+  verb: StorageVerb,
+  key: string,
+  value: Payload,
+  exptime: number,
+  cas: string | undefined,
+  noreply: boolean,
+): void {
+  let line = `${verb} ${key} ${value.flags} ${exptime} ${value.length}`;
+  if (cas !== undefined) line += ` ${cas}`;
+  w.latin1(noreply ? `${line} noreply\r\n` : `${line}\r\n`);
+  if (typeof value.data === 'string') w.utf8(value.data, value.length);
+  else w.bytes(value.data);
+  w.latin1('\r\n');
+}
+
+/**
+ * `get|gets <key>*\r\n` or `gat|gats <exptime> <key>*\r\n` for `keys`, split over as many lines as
+ * needed. Returns the number of lines written: each is answered by its own `END`.
+ */
+export function encodeRetrieval(w: CommandWriter, verb: RetrievalVerb, exptime: number, keys: readonly string[]): number {
+  const head = verb === 'gat' || verb === 'gats' ? `${verb} ${exptime}` : verb;
+  let lines = 0;
+  let line = head;
+  for (let i = 0; i < keys.length; i++) {
+    if (line.length > head.length && line.length + keys[i].length >= MAX_RETRIEVAL_LINE) {
+      w.latin1(`${line}\r\n`);
+      lines++;
+      line = head;
+    }
+    line += ` ${keys[i]}`;
+  }
+  w.latin1(`${line}\r\n`);
+  return lines + 1;
+}
+
+export function encodeDelete(w: CommandWriter, key: string, noreply: boolean): void {
+  w.latin1(noreply ? `delete ${key} noreply\r\n` : `delete ${key}\r\n`);
+}
+
+/** `delta` is decimal digits (validated, at most 2^64-1). */
+export function encodeArith(w: CommandWriter, verb: ArithVerb, key: string, delta: string, noreply: boolean): void {
+  w.latin1(noreply ? `${verb} ${key} ${delta} noreply\r\n` : `${verb} ${key} ${delta}\r\n`);
+}
+
+export function encodeTouch(w: CommandWriter, key: string, exptime: number, noreply: boolean): void {
+  w.latin1(noreply ? `touch ${key} ${exptime} noreply\r\n` : `touch ${key} ${exptime}\r\n`);
+}
+
+/** `args`: '' or space-separated tokens (validated). */
+export function encodeStats(w: CommandWriter, args: string): void {
+  w.latin1(args === '' ? 'stats\r\n' : `stats ${args}\r\n`);
+}
+
+export function encodeFlushAll(w: CommandWriter, delay: number): void {
+  w.latin1(delay === 0 ? 'flush_all\r\n' : `flush_all ${delay}\r\n`);
+}
+
+export function encodeVersion(w: CommandWriter): void {
+  w.latin1('version\r\n');
+}
+
+/** memcached ASCII authentication (`-Y`): a `set` whose data is `<username> <password>`; the key is ignored. */
+export function encodeAuth(w: CommandWriter, username: string, password: string): void {
+  const data = `${username} ${password}`;
+  encodeStorage(w, 'set', 'auth', { data, length: Buffer.byteLength(data), flags: 0 }, 0, undefined, false);
+}
