@@ -8,5 +8,6 @@ export default defineConfig({
     hookTimeout: 30_000,
     // Tests start real memcached servers; two cores means two files at a time.
     maxWorkers: 2,
+    reporters: ['default', './__test__/support/summary-reporter.ts'],
   },
 });
