@@ -2,7 +2,9 @@
  * The public API. Turns keys into their wire form (prefix, rules) and values into bytes (codec),
  * builds requests, hands each to the server the cluster picks, and returns its promise. Every
  * argument is checked before anything is queued, so an invalid call never writes a byte.
+ * Servers going down and coming back are events ('server:down', 'server:up').
  */
+import { EventEmitter } from 'node:events';
 import {
   callTimeout,
   checkCas,
@@ -24,7 +26,9 @@ import {
   type StoreOptions,
 } from './call-options.js';
 import { Cluster } from './cluster/cluster.js';
+import { DEFAULT_HASH } from './cluster/distribution.js';
 import { sendPerServer, sendToEveryServer } from './cluster/fan-out.js';
+import type { HealthEvent, ServerDownEvent, ServerUpEvent } from './cluster/health.js';
 import { serverList, type ServerSpec } from './cluster/server-spec.js';
 import { zlibCompressor } from './codec/compression.js';
 import { PythonCompatibleSerializer } from './codec/serializer.js';
@@ -40,7 +44,15 @@ import { StoreManyRequest, StoreRequest, type StoreItem } from './protocol/reque
 import type { RetrievalVerb, StorageVerb } from './protocol/text-commands.js';
 import { GetMultiResult, type CasResult, type ServerStats, type ServerVersion } from './results.js';
 
-export class Client {
+/** The events a Client emits, always on the next tick after what caused them. */
+export interface ClientEvents {
+  /** A server was marked dead (failed connect or timeout); its keys fail over, or fail fast with failover off. */
+  'server:down': [ServerDownEvent];
+  /** A dead server answered its probe (and was flushed, with flushOnReconnect): it takes its keys back. */
+  'server:up': [ServerUpEvent];
+}
+
+export class Client extends EventEmitter<ClientEvents> {
   readonly #options: ResolvedOptions;
   readonly #cluster: Cluster;
   readonly #codec: ValueCodec;
@@ -51,6 +63,7 @@ export class Client {
 
   /** Throws OptionError / ServerSpecError on bad input; connects lazily, on the first call. */
   constructor(servers: ServerSpec | readonly ServerSpec[], options?: ClientOptions) {
+    super();
     const o = (this.#options = validateOptions(options));
     this.#maxKeyLength = o.checkKeys ? o.maxKeyLength : Infinity;
     try {
@@ -66,7 +79,7 @@ export class Client {
       maxValueLength: o.maxValueLength,
       maxDecompressedLength: o.maxDecompressedLength,
     });
-    const settings = {
+    const connection = {
       tls: o.tls,
       auth: o.auth,
       connectTimeout: o.connectTimeout,
@@ -74,7 +87,17 @@ export class Client {
       mergeGets: o.mergeGets,
       maxReplyBuffer: Math.max(o.maxValueLength, o.maxDecompressedLength) + 64 * 1024,
     };
-    this.#cluster = new Cluster(serverList(servers), settings, o.poolSize);
+    const cluster = {
+      connection,
+      poolSize: o.poolSize,
+      distribution: o.distribution,
+      hash: o.hash ?? DEFAULT_HASH[o.distribution],
+      failover: o.failover,
+      deadRetry: o.deadRetry,
+      flushOnReconnect: o.flushOnReconnect,
+      probeTimeout: o.timeout,
+    };
+    this.#cluster = new Cluster(serverList(servers), cluster, (health) => this.#onHealth(health));
   }
 
   // ---- storage ----
@@ -148,8 +171,8 @@ export class Client {
     const seen = new Set<string>();
     for (const key of checkIterable(keys, 'keys')) {
       const wire = wireKey(key, prefix, this.#maxKeyLength);
-      if (seen.has(wire)) continue;
-      seen.add(wire);
+      const distinct = seen.size;
+      if (seen.add(wire).size === distinct) continue; // asked already (one lookup, not has + add)
       wires.push(wire);
       resultKeys.push(key);
     }
@@ -280,6 +303,38 @@ export class Client {
     if (failure !== undefined) throw (failure.outcome as PromiseRejectedResult).reason;
   }
 
+  // ---- the pool ----
+
+  /**
+   * The server `key` goes to now (keyPrefix applied), named as in stats() and errors:
+   * `'127.0.0.1:11211 (1)'`. While its own server is dead this is where it fails over to; with
+   * failover off, its own server (calls then fail fast).
+   */
+  serverFor(key: Key): string {
+    if (this.#closing !== undefined) throw new ClientClosedError();
+    return this.#cluster.serverFor(wireKey(key, this.#prefix, this.#maxKeyLength)).name;
+  }
+
+  /**
+   * Replaces the servers, in the forms the constructor takes. Calls from now on route over the
+   * new list; requests already queued on a removed server are still answered, then its
+   * connections close (the promise resolves then). A server in both lists keeps its connections
+   * and its health. Throws a ServerSpecError, changing nothing, on a bad spec.
+   */
+  setServers(servers: ServerSpec | readonly ServerSpec[]): Promise<void> {
+    if (this.#closing !== undefined) throw new ClientClosedError();
+    return this.#cluster.setServers(serverList(servers));
+  }
+
+  /**
+   * Gives every dead server its retry now (python-memcached's forget_dead_hosts): each is probed
+   * (flushed, with flushOnReconnect) and takes its keys back if it answers. Resolves when every
+   * probe is done; a server still down stays dead for another deadRetry.
+   */
+  forgetDeadHosts(): Promise<void> {
+    return this.#cluster.forgetDeadHosts();
+  }
+
   /** Refuses new calls, lets queued ones finish (within their timeouts), then closes every socket. */
   close(): Promise<void> {
     this.#closing ??= this.#cluster.close();
@@ -294,6 +349,11 @@ export class Client {
     return callTimeout(options, this.#options.timeout);
   }
 
+  #onHealth(health: HealthEvent): void {
+    if (health.type === 'server:down') this.emit('server:down', health.event);
+    else this.emit('server:up', health.event);
+  }
+
   #callPrefix(options: MultiOptions | undefined): string {
     const extra = options?.keyPrefix;
     if (extra === undefined || extra === '') return this.#prefix;
@@ -302,7 +362,7 @@ export class Client {
   }
 
   #send<T>(wire: string, request: Request<T>): Promise<T> {
-    this.#cluster.nodeFor(wire).pool.send(request);
+    this.#cluster.send(wire, request);
     return request.promise;
   }
 

@@ -25,6 +25,7 @@ export type MemcacheErrorCode =
   | 'MEMCACHE_BAD_OPTION'
   | 'MEMCACHE_BAD_SERVER_SPEC'
   | 'MEMCACHE_NO_SERVER'
+  | 'MEMCACHE_SERVER_DEAD'
   | 'MEMCACHE_CLIENT_CLOSED';
 
 export interface MemcacheErrorDetails {
@@ -132,8 +133,22 @@ export class ConnectTimeoutError extends TimeoutError {
 
 /** The connection failed or was destroyed (socket error, closed by the server, another request's timeout). */
 export class ConnectionError extends MemcacheError {
-  constructor(message: string, details?: MemcacheErrorDetails) {
-    super('MEMCACHE_CONNECTION', message, details);
+  constructor(message: string, details?: MemcacheErrorDetails, code: MemcacheErrorCode = 'MEMCACHE_CONNECTION') {
+    super(code, message, details);
+  }
+}
+
+/**
+ * The server is marked dead (a failed connect or a timeout, `cause` says which) and was not
+ * contacted: with `failover: false` its keys fail fast until `retryAt`, and with failover on so
+ * do python-memcached keys whose rehash chain found no live server.
+ */
+export class ServerDeadError extends ConnectionError {
+  /** When the server will be tried again (ms since the epoch, as Date.now()). */
+  readonly retryAt: number;
+  constructor(message: string, retryAt: number, details?: MemcacheErrorDetails) {
+    super(message, details, 'MEMCACHE_SERVER_DEAD');
+    this.retryAt = retryAt;
   }
 }
 

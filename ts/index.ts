@@ -1,5 +1,5 @@
 /** memcache-native: a memcached client for Node.js, over a Rust core with a pure-TS fallback. */
-export { Client } from './client.js';
+export { Client, type ClientEvents } from './client.js';
 export type {
   AppendOptions,
   CallOptions,
@@ -15,6 +15,9 @@ export type {
 export { DEFAULT_OPTIONS, type ClientOptions } from './options.js';
 export { GetMultiResult, type CasResult, type ServerStats, type ServerVersion } from './results.js';
 export type { ServerSpec, TcpServer, UnixServer } from './cluster/server-spec.js';
+export type { Distribution } from './cluster/distribution.js';
+export type { ServerDownEvent, ServerUpEvent } from './cluster/health.js';
+export type { HashAlgorithm } from './core/index.js';
 export { PythonCompatibleSerializer, type SerializedValue, type Serializer } from './codec/serializer.js';
 export { zlibCompressor, type Compressor } from './codec/compression.js';
 export * as flags from './codec/flags.js';

@@ -5,6 +5,8 @@
 import type tls from 'node:tls';
 import type { Compressor } from './codec/compression.js';
 import type { Serializer } from './codec/serializer.js';
+import { DEFAULT_HASH, DISTRIBUTIONS, type Distribution } from './cluster/distribution.js';
+import { HASH_ALGORITHMS, type HashAlgorithm } from './core/index.js';
 import { OptionError } from './errors.js';
 
 export interface ClientOptions {
@@ -40,9 +42,31 @@ export interface ClientOptions {
   maxPending?: number;
   /** Merge single-key gets queued back to back on a connection in one tick into one multi-key get. Default true. */
   mergeGets?: boolean;
+  /**
+   * How keys are spread over the servers, each as another client does it so that a pool can be
+   * shared: 'ketama' (libmemcached / pylibmc / twemproxy weighted consistent ring, MD5),
+   * 'ketama-spy' (spymemcached's ring), 'python-memcached' (its crc buckets, bit for bit),
+   * 'modula' (`hash` of the key modulo the servers). Default 'ketama'.
+   */
+  distribution?: Distribution;
+  /**
+   * Key hash for 'modula', by its libhashkit name ('one_at_a_time', 'md5', 'crc', 'fnv1_64',
+   * 'fnv1a_64', 'fnv1_32', 'fnv1a_32', 'hsieh', 'murmur', 'jenkins', 'murmur3'). The other
+   * distributions have theirs fixed (ketama: md5, python-memcached: crc). Default: the
+   * distribution's; for modula 'one_at_a_time', libmemcached's default.
+   */
+  hash?: HashAlgorithm;
+  /** ms a server stays marked dead after a failed connect or a timeout; then it is probed and, once it answers, takes its keys back. Default 30000 (python-memcached's dead_retry). */
+  deadRetry?: number;
+  /** While a server is dead, send its keys to the live ones (true) or fail them at once with a ServerDeadError (false). Default true. */
+  failover?: boolean;
+  /** Flush a server coming back from the dead before it takes keys again, so nothing it held from before is served (python-memcached's flush_on_reconnect). Default false. */
+  flushOnReconnect?: boolean;
 }
 
-export type ResolvedOptions = Required<Omit<ClientOptions, 'auth' | 'serializer' | 'compressor' | 'tls'>> & {
+export type ResolvedOptions = Required<Omit<ClientOptions, 'auth' | 'serializer' | 'compressor' | 'tls' | 'hash'>> & {
+  /** undefined: the distribution's own (DEFAULT_HASH). */
+  hash: HashAlgorithm | undefined;
   auth: { username: string; password: string } | undefined;
   serializer: Serializer | undefined;
   compressor: Compressor | undefined;
@@ -66,6 +90,11 @@ export const DEFAULT_OPTIONS = Object.freeze({
   poolSize: 1,
   maxPending: Infinity,
   mergeGets: true,
+  distribution: 'ketama',
+  hash: undefined,
+  deadRetry: 30_000,
+  failover: true,
+  flushOnReconnect: false,
 } satisfies ResolvedOptions);
 
 /** Longest timer Node accepts (ms). */
@@ -84,6 +113,10 @@ const integerFrom =
   (v) =>
     Number.isInteger(v) && (v as number) >= min && (v as number) <= max ? undefined : `must be an integer from ${min} to ${max}`;
 const boolean: Check = (v) => (typeof v === 'boolean' ? undefined : 'must be a boolean');
+const oneOf =
+  (names: readonly string[]): Check =>
+  (v) =>
+    names.includes(v as string) ? undefined : `must be one of ${names.map((n) => `'${n}'`).join(', ')}`;
 const withMethods =
   (...names: string[]): Check =>
   (v) =>
@@ -108,6 +141,11 @@ const CHECKS: Record<keyof ClientOptions, Check> = {
   poolSize: integerFrom(1, 1024),
   maxPending: (v) => (v === Infinity || (Number.isInteger(v) && (v as number) >= 1) ? undefined : 'must be a positive integer or Infinity'),
   mergeGets: boolean,
+  distribution: oneOf(DISTRIBUTIONS),
+  hash: oneOf(HASH_ALGORITHMS),
+  deadRetry: integerFrom(0, MAX_TIMEOUT),
+  failover: boolean,
+  flushOnReconnect: boolean,
 };
 
 function checkAuth(v: unknown): string | undefined {
@@ -134,6 +172,10 @@ export function validateOptions(options: ClientOptions | undefined): ResolvedOpt
     if (value !== undefined) (resolved as Record<string, unknown>)[name] = value;
   }
   resolved.tls = options.tls === true ? {} : options.tls === false ? undefined : options.tls;
+  const own = DEFAULT_HASH[resolved.distribution];
+  if (resolved.hash !== undefined && resolved.distribution !== 'modula' && resolved.hash !== own) {
+    throw new OptionError('hash', `only 'modula' takes another hash; '${resolved.distribution}' hashes keys with ${own} (got ${describe(resolved.hash)})`);
+  }
   return resolved;
 }
 

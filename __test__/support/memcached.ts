@@ -1,7 +1,8 @@
 /**
  * Starts a real memcached for a test file: TCP (IPv4 or IPv6), unix socket, TLS (a certificate made
  * with openssl in a temp dir), ASCII auth, extra arguments. Waits until it accepts connections;
- * `stop()` sends SIGTERM, then SIGKILL after 200 ms, and removes the temp dir.
+ * `stop()` sends SIGTERM, then SIGKILL after 200 ms, and removes the temp dir. `kill()` and
+ * `restart()` take it down and bring it back on the same address (empty), for outage tests.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -32,6 +33,10 @@ export interface MemcachedServer {
   /** The certificate (PEM) to trust, with `tls`. */
   readonly ca: Buffer | undefined;
   stop(): Promise<void>;
+  /** SIGKILL: connections are cut, new ones refused, until `restart()`. */
+  kill(): Promise<void>;
+  /** Starts it again, same address and arguments, no items; resolves once it accepts connections. */
+  restart(): Promise<void>;
 }
 
 export async function startMemcached(options: MemcachedOptions = {}): Promise<MemcachedServer> {
@@ -54,7 +59,7 @@ export async function startMemcached(options: MemcachedOptions = {}): Promise<Me
     const socketPath = path.join(dir, `mc${attempt}.sock`);
     const port = transport === 'unix' ? 0 : await freePort(host);
     const listen = transport === 'unix' ? ['-s', socketPath, '-a', '0700'] : ['-l', host, '-p', String(port)];
-    const child = spawn(BIN, [...base, ...listen], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let child: ChildProcess = spawn(BIN, [...base, ...listen], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
     const target = transport === 'unix' ? { path: socketPath } : { host, port };
@@ -69,6 +74,13 @@ export async function startMemcached(options: MemcachedOptions = {}): Promise<Me
         stop: async () => {
           await stopProcess(child);
           rmSync(dir, { recursive: true, force: true });
+        },
+        kill: () => stopProcess(child, 'SIGKILL'),
+        restart: async () => {
+          await stopProcess(child, 'SIGKILL');
+          if (transport === 'unix') rmSync(socketPath, { force: true });
+          child = spawn(BIN, [...base, ...listen], { stdio: ['ignore', 'ignore', 'ignore'] });
+          if (!(await acceptsConnections(target, child))) throw new Error(`memcached did not restart on ${spec}`);
         },
       };
     }
@@ -117,7 +129,7 @@ async function acceptsConnections(target: { host: string; port: number } | { pat
   return false;
 }
 
-function stopProcess(child: ChildProcess): Promise<void> {
+function stopProcess(child: ChildProcess, signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM'): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
     // memcached takes up to a second to act on SIGTERM (its clock tick); no test needs that grace.
@@ -126,7 +138,7 @@ function stopProcess(child: ChildProcess): Promise<void> {
       clearTimeout(kill);
       resolve();
     });
-    child.kill('SIGTERM');
+    child.kill(signal);
   });
 }
 

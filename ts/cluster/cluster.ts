@@ -1,76 +1,192 @@
 /**
- * The servers of a client: one connection pool each, and the router that picks one per key.
- * Connection failures arrive here (ConnectionObserver); the cluster issue adds dead-server
- * marking and failover on top of them.
+ * The servers of a client and which one each key goes to, given which are up. Routing asks the
+ * distribution's router; while every server is up that is all it does. While some are down,
+ * keys fail over (`failover: true`: the router rebuilt without them) or fail fast with a
+ * ServerDeadError (`failover: false`). When every server is down, calls go to their key's own
+ * server anyway: failing them unasked would only lengthen the outage.
  */
-import { debuglog } from 'node:util';
-import { ConnectionPool } from '../connection/connection-pool.js';
-import type { Connection, ConnectionConfig, ConnectionObserver } from '../connection/connection.js';
-import { NoServerError, type MemcacheError } from '../errors.js';
-import { createRouter, type Router } from './router.js';
-import { parseServerSpec, type ServerAddress, type ServerSpec } from './server-spec.js';
+import type { HashAlgorithm } from '../core/index.js';
+import { MemcacheError, NoServerError, ServerDeadError } from '../errors.js';
+import type { Request } from '../protocol/request.js';
+import { createRouter, type Distribution, type Router } from './distribution.js';
+import { Health, type HealthEvent } from './health.js';
+import { ServerNode, type ConnectionSettings } from './server-node.js';
+import { parseServerSpec, type ServerSpec } from './server-spec.js';
 
-const debug = debuglog('memcache-native');
+export { ServerNode, type ConnectionSettings } from './server-node.js';
 
-/** Connection settings shared by every server. */
-export type ConnectionSettings = Omit<ConnectionConfig, 'name' | 'endpoint'>;
-
-export interface ServerNode {
-  readonly address: ServerAddress;
-  readonly pool: ConnectionPool;
+export interface ClusterSettings {
+  readonly connection: ConnectionSettings;
+  readonly poolSize: number;
+  readonly distribution: Distribution;
+  readonly hash: HashAlgorithm;
+  readonly failover: boolean;
+  readonly deadRetry: number;
+  readonly flushOnReconnect: boolean;
+  /** ms a probe of a returning server may take. */
+  readonly probeTimeout: number;
 }
 
-/** Keys of one multi-key call that go to one server: `indices` into the call's key list. */
-export interface KeyGroup {
-  readonly node: ServerNode;
-  readonly indices: number[];
-}
+/** Keys of one multi-key call that go to one server (`indices` into the call's key list), or fail together. */
+export type KeyGroup = { readonly node: ServerNode; readonly indices: number[] } | { readonly error: MemcacheError; readonly indices: number[] };
 
-export class Cluster implements ConnectionObserver {
-  readonly nodes: readonly ServerNode[];
-  readonly #router: Router;
+export class Cluster {
+  readonly #settings: ClusterSettings;
+  readonly #health: Health;
+  #nodes: readonly ServerNode[] = [];
+  /** Routes as if every server were up. */
+  #natural!: Router;
+  /** Routes around the servers that are down (failover); rebuilt when one goes down or comes back. */
+  #live!: Router;
+  /** Servers with a weight that are up. */
+  #liveKeyed = 0;
+  /** Pools of servers removed by setServers, draining. */
+  readonly #retiring = new Set<Promise<void>>();
 
   /** Parses every spec (ServerSpecError on the first bad one); connects nothing yet. */
-  constructor(specs: readonly ServerSpec[], settings: ConnectionSettings, poolSize: number) {
-    const addresses = specs.map(parseServerSpec);
-    this.nodes = addresses.map((address) => ({
-      address,
-      pool: new ConnectionPool({ ...settings, name: address.name, endpoint: address.endpoint }, poolSize, this),
-    }));
-    this.#router = createRouter(addresses);
+  constructor(specs: readonly ServerSpec[], settings: ClusterSettings, onEvent: (event: HealthEvent) => void) {
+    this.#settings = settings;
+    this.#health = new Health(settings, () => this.#rebuildLive(), onEvent);
+    this.setServers(specs);
   }
 
-  /** The server for one key (wire form). */
-  nodeFor(key: string): ServerNode {
-    const index = this.#router.route(key);
-    if (index < 0) throw new NoServerError('no server takes keys (every weight is 0)');
-    return this.nodes[index];
+  get nodes(): readonly ServerNode[] {
+    return this.#nodes;
+  }
+
+  /**
+   * Replaces the pool. A server listed before and now (same address and weight) keeps its
+   * connections and health; a removed one takes no new request, and its connections close once the
+   * requests already on them are answered. Resolves when those are closed.
+   */
+  setServers(specs: readonly ServerSpec[]): Promise<void> {
+    const addresses = specs.map(parseServerSpec);
+    const previous = new Map<string, ServerNode[]>();
+    for (const node of this.#nodes) previous.set(node.name, [...(previous.get(node.name) ?? []), node]);
+    const { connection, poolSize } = this.#settings;
+    const onFailure = (node: ServerNode, error: MemcacheError): void => this.#health.onFailure(node, error);
+    this.#nodes = addresses.map((address) => previous.get(address.name)?.shift() ?? new ServerNode(address, connection, poolSize, onFailure));
+    const removed = [...previous.values()].flat();
+    for (const node of removed) node.retired = true;
+    this.#health.track(this.#nodes);
+    this.#natural = createRouter(this.#settings.distribution, this.#settings.hash, addresses, undefined);
+    this.#rebuildLive();
+    const drained = Promise.all(removed.map((node) => node.pool.close())).then(() => undefined);
+    this.#retiring.add(drained);
+    void drained.then(() => this.#retiring.delete(drained));
+    return drained;
+  }
+
+  /** Queues `request` on the server for `key` (wire form), or fails it when there is none. */
+  send(key: string, request: Request): void {
+    if (this.#health.downCount === 0) {
+      const index = this.#natural.route(key);
+      if (index >= 0) this.#nodes[index].pool.send(request);
+      else request.fail(noServer());
+      return;
+    }
+    const target = this.#whileDown(key);
+    if (target instanceof ServerNode) target.pool.send(request);
+    else request.fail(target);
+  }
+
+  /** The server `key` (wire form) goes to now; with failover off or no live server, its own even if dead. */
+  serverFor(key: string): ServerNode {
+    const natural = this.#natural.route(key);
+    if (natural < 0) throw noServer();
+    if (this.#health.downCount === 0) return this.#nodes[natural];
+    const target = this.#whileDown(key);
+    return target instanceof ServerNode ? target : this.#nodes[natural];
   }
 
   /** Splits keys (wire form) by server, keeping their order within each server. */
   group(keys: readonly string[]): KeyGroup[] {
-    if (this.nodes.length === 1) {
-      const node = this.nodeFor(keys[0] ?? '');
-      return [{ node, indices: keys.map((_, i) => i) }];
+    const count = keys.length;
+    const natural = new Int32Array(count);
+    this.#natural.routeMany(keys, natural);
+    const down = this.#health.downCount > 0;
+    let live: Int32Array | undefined;
+    if (down) {
+      this.#health.probeDue();
+      if (this.#failingOver()) this.#live.routeMany(keys, (live = new Int32Array(count)));
     }
-    const routes = new Int32Array(keys.length);
-    this.#router.routeMany(keys, routes);
-    const groups = new Map<number, number[]>();
-    for (let i = 0; i < keys.length; i++) {
-      if (routes[i] < 0) throw new NoServerError('no server takes keys (every weight is 0)');
-      const indices = groups.get(routes[i]);
-      if (indices === undefined) groups.set(routes[i], [i]);
+    // Slot n < nodes.length: sent to node n; slot nodes.length + n: fails fast, node n being dead.
+    const failing = this.#nodes.length;
+    const slots = new Map<number, number[]>();
+    for (let i = 0; i < count; i++) {
+      const own = natural[i];
+      if (own < 0) throw noServer();
+      let slot = own;
+      if (live !== undefined) slot = live[i] >= 0 ? live[i] : failing + own;
+      else if (down && this.#skips(this.#nodes[own])) slot = failing + own;
+      const indices = slots.get(slot);
+      if (indices === undefined) slots.set(slot, [i]);
       else indices.push(i);
     }
-    return [...groups].map(([index, indices]) => ({ node: this.nodes[index], indices }));
+    const nodes = this.#nodes;
+    return [...slots].map(([slot, indices]) =>
+      slot < nodes.length ? { node: nodes[slot], indices } : { error: deadError(nodes[slot - nodes.length]), indices },
+    );
   }
 
-  onConnectionFailure(connection: Connection, error: MemcacheError): void {
-    debug('connection to %s failed: %s', connection.name, error.message);
+  /** Every server, for commands sent to all (stats, version, flush_all); a dead one with its error, not contacted. */
+  everyServer(): { readonly node: ServerNode; readonly error: MemcacheError | undefined }[] {
+    if (this.#health.downCount > 0) this.#health.probeDue();
+    return this.#nodes.map((node) => ({ node, error: this.#skips(node) ? deadError(node) : undefined }));
+  }
+
+  /** Probes every dead server now; resolves once each has answered (it is back) or failed (dead again). */
+  forgetDeadHosts(): Promise<void> {
+    return this.#health.forgetDeadHosts();
   }
 
   /** Closes every connection once its queued requests are done. */
   async close(): Promise<void> {
-    await Promise.all(this.nodes.map((node) => node.pool.close()));
+    this.#health.stop();
+    await Promise.all([...this.#nodes.map((node) => node.pool.close()), ...this.#retiring]);
   }
+
+  /** Where `key` goes while some server is down: a node, or the error to fail it with. */
+  #whileDown(key: string): ServerNode | MemcacheError {
+    this.#health.probeDue();
+    const natural = this.#natural.route(key);
+    if (natural < 0) return noServer();
+    const own = this.#nodes[natural];
+    if (!this.#failingOver()) return this.#skips(own) ? deadError(own) : own;
+    const index = this.#live.route(key);
+    // -1: python-memcached's rehash chain met only dead servers.
+    return index >= 0 ? this.#nodes[index] : deadError(own);
+  }
+
+  /** Whether keys of dead servers go to live ones now. */
+  #failingOver(): boolean {
+    return this.#settings.failover && this.#liveKeyed > 0;
+  }
+
+  /**
+   * Whether a dead server is left alone: always with failover off; with it on, unless no server
+   * with a weight is up, when trying is all there is left. With flushOnReconnect a dead server is
+   * never used before its flush, which the probe does.
+   */
+  #skips(node: ServerNode): boolean {
+    if (node.state === 'alive') return false;
+    return !this.#settings.failover || this.#liveKeyed > 0 || this.#settings.flushOnReconnect;
+  }
+
+  #rebuildLive(): void {
+    const alive = this.#nodes.map((node) => node.state === 'alive');
+    this.#liveKeyed = this.#nodes.filter((node, i) => alive[i] && node.address.weight > 0).length;
+    const { distribution, hash } = this.#settings;
+    this.#live = alive.every(Boolean) ? this.#natural : createRouter(distribution, hash, this.#nodes.map((node) => node.address), alive);
+  }
+}
+
+function noServer(): NoServerError {
+  return new NoServerError('no server takes keys (every weight is 0)');
+}
+
+function deadError(node: ServerNode): ServerDeadError {
+  const retryAt = Date.now() + Math.max(0, node.deadUntil - performance.now());
+  const why = node.error === undefined ? '' : `: ${node.error.message}`;
+  return new ServerDeadError(`${node.name} is marked dead${why}`, Math.round(retryAt), { server: node.name, cause: node.error });
 }

@@ -1,7 +1,7 @@
 /**
  * Requests that span servers: a multi-key call split by the server each key belongs to, or one
- * command sent to every server. Servers run in parallel; a failing server costs only its own part,
- * and the call rejects only when every server involved failed.
+ * command sent to every server. Servers run in parallel; a failing (or dead) server costs only its
+ * own part, and the call rejects only when every server involved failed.
  */
 import type { MemcacheError } from '../errors.js';
 import type { Request } from '../protocol/request.js';
@@ -21,14 +21,15 @@ export async function sendPerServer<T>(
 ): Promise<T[]> {
   if (cluster.nodes.length === 1) {
     const request = makeRequest(undefined);
-    cluster.nodeFor(keys[0]).pool.send(request);
+    cluster.send(keys[0], request);
     return [await request.promise];
   }
   const groups = cluster.group(keys);
   const outcomes = await Promise.allSettled(
-    groups.map(({ node, indices }) => {
-      const request = makeRequest(indices);
-      node.pool.send(request);
+    groups.map((group) => {
+      if ('error' in group) return Promise.reject(group.error);
+      const request = makeRequest(groups.length === 1 ? undefined : group.indices);
+      group.node.pool.send(request);
       return request.promise;
     }),
   );
@@ -53,15 +54,17 @@ export interface ServerOutcome<T> {
   readonly outcome: PromiseSettledResult<T>;
 }
 
-/** Sends a request made by `makeRequest` to every server; rejects only when every one failed. */
+/** Sends a request made by `makeRequest` to every server (a dead one fails unasked); rejects only when every one failed. */
 export async function sendToEveryServer<T>(cluster: Cluster, makeRequest: () => Request<T>): Promise<ServerOutcome<T>[]> {
+  const servers = cluster.everyServer();
   const outcomes = await Promise.allSettled(
-    cluster.nodes.map((node) => {
+    servers.map(({ node, error }) => {
+      if (error !== undefined) return Promise.reject(error);
       const request = makeRequest();
       node.pool.send(request);
       return request.promise;
     }),
   );
   if (outcomes.every((o) => o.status === 'rejected')) throw (outcomes[0] as PromiseRejectedResult).reason;
-  return outcomes.map((outcome, i) => ({ server: cluster.nodes[i].address.name, outcome }));
+  return outcomes.map((outcome, i) => ({ server: servers[i].node.name, outcome }));
 }

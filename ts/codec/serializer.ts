@@ -5,6 +5,7 @@
 import { Packr } from 'msgpackr';
 import { DeserializeError, FlagsError, SerializeError } from '../errors.js';
 import { FLAG_BYTES, FLAG_INTEGER, FLAG_LONG, FLAG_MSGPACK, FLAG_PICKLE, FLAG_TEXT } from './flags.js';
+import { utf8Text } from './text.js';
 
 /** A value turned into bytes. A string stands for its UTF-8 bytes (saves a copy on the way out). */
 export interface SerializedValue {
@@ -62,7 +63,7 @@ export class PythonCompatibleSerializer implements Serializer {
   deserializeRange(buf: Buffer, start: number, end: number, flags: number, owned: boolean): unknown {
     switch (flags) {
       case FLAG_TEXT:
-        return buf.toString('utf8', start, end);
+        return utf8Text(buf, start, end);
       case FLAG_BYTES:
         return owned && start === 0 && end === buf.length ? buf : Buffer.from(buf.subarray(start, end));
       case FLAG_INTEGER:

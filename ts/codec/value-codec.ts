@@ -4,8 +4,9 @@
  */
 import { ArgumentError, SerializeError, ValueTooLargeError } from '../errors.js';
 import { decompressValue, type Compressor } from './compression.js';
-import { FLAG_COMPRESSED, MAX_FLAGS } from './flags.js';
+import { FLAG_COMPRESSED, FLAG_TEXT, MAX_FLAGS } from './flags.js';
 import { PythonCompatibleSerializer, type Serializer } from './serializer.js';
+import { utf8Text } from './text.js';
 
 /** Bytes ready for a storage command; a string stands for its UTF-8 bytes, `length` is the byte count. */
 export interface EncodedValue {
@@ -63,6 +64,8 @@ export class ValueCodec {
   /** Decodes `buf[start .. end)` stored with `flags`. The result never aliases `buf`. */
   decode(buf: Buffer, start: number, end: number, flags: number): unknown {
     const fast = this.#fast;
+    // The common case first, small enough to inline into the reply loop.
+    if (flags === FLAG_TEXT && fast !== undefined) return utf8Text(buf, start, end);
     if ((flags & FLAG_COMPRESSED) !== 0) {
       const { compressor, maxDecompressedLength } = this.#config;
       const plain = decompressValue(compressor, buf.subarray(start, end), maxDecompressedLength);

@@ -26,9 +26,23 @@ function selectCore(): { core: Core; nativeError: Error | undefined } {
     if (wanted === '1') {
       throw new Error(`MEMCACHE_NATIVE=1 but the native core failed to load: ${error.message}`, { cause: error });
     }
-    debug('native core unavailable, using the pure-TS core: %s', error.message);
+    debug('native core unavailable on %s-%s, using the pure-TS core: %s', process.platform, process.arch, explain(error));
     return { core: tsCore, nativeError: error };
   }
+}
+
+/**
+ * The loader's error in one line: its first sentence, then the first line of each reason it
+ * collected, in the order it tried them (its `cause` chain runs backwards): the local .node file,
+ * the platform package (`memcache-native-linux-x64-gnu`...), then the WASI fallbacks.
+ */
+function explain(error: Error): string {
+  const reasons: string[] = [];
+  for (let cause = error.cause; cause instanceof Error && reasons.length < 8; cause = cause.cause) {
+    reasons.push(cause.message.split('\n')[0]);
+  }
+  const first = error.message.split('\n')[0].split(/\.\s/)[0];
+  return reasons.length === 0 ? first : `${first} (${reasons.reverse().join('; ')})`;
 }
 
 const selected = selectCore();

@@ -180,3 +180,73 @@ fn levels_switch_between_calls() {
     assert!(best.len() < fast.len());
     assert_eq!(decompress(&best, data.len()).expect("round trip"), data);
 }
+
+fn inflate_with_flate2(packed: &[u8]) -> Vec<u8> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    flate2::read::ZlibDecoder::new(packed)
+        .read_to_end(&mut out)
+        .expect("a valid zlib stream");
+    out
+}
+
+#[test]
+fn large_inputs_split_over_threads_are_one_ordinary_stream() {
+    // From 96 KB on, deflate runs in parts on several threads (when there are cores for it);
+    // any inflater must read the result as one stream, checksum included.
+    for len in [96 * 1024 - 1, 96 * 1024, 256 * 1024, 1_000_003] {
+        let data = json_like(len);
+        for level in [0, 1, 6, 9] {
+            let packed = compress(&data, level).expect("compress");
+            assert_eq!(inflate_with_flate2(&packed), data, "{len} bytes, level {level}");
+            assert_eq!(decompress(&packed, len).expect("round trip"), data);
+        }
+    }
+}
+
+#[test]
+fn splitting_barely_moves_the_ratio() {
+    let data = json_like(512 * 1024);
+    let packed = compress(&data, 6).expect("compress");
+    let mut single = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::new(6));
+    std::io::Write::write_all(&mut single, &data).expect("write");
+    let single = single.finish().expect("finish");
+    assert!(
+        packed.len() <= single.len() + single.len() / 50,
+        "{} bytes split vs {} in one stream",
+        packed.len(),
+        single.len()
+    );
+}
+
+#[test]
+fn threads_compressing_at_once_share_the_helpers() {
+    let handles: Vec<_> = (0..6)
+        .map(|t| {
+            std::thread::spawn(move || {
+                let data = json_like(200_000 + t * 10_000);
+                for _ in 0..5 {
+                    let packed = compress(&data, 6).expect("compress");
+                    assert_eq!(decompress(&packed, data.len()).expect("round trip"), data);
+                }
+            })
+        })
+        .collect();
+    for handle in handles {
+        handle.join().expect("no panic");
+    }
+}
+
+#[test]
+fn outputs_past_the_first_guess_still_inflate() {
+    // 4 MB of zeros deflate to ~4 KB: far past libdeflate's first output buffer, so the
+    // streaming inflate finishes it; the cap still holds on that path.
+    let zeros = vec![0u8; 4 << 20];
+    let packed = compress(&zeros, 6).expect("compress");
+    assert_eq!(decompress(&packed, 8 << 20).expect("fits").len(), zeros.len());
+    assert_eq!(decompress(&packed, zeros.len()).expect("exactly the cap").len(), zeros.len());
+    assert_eq!(
+        decompress(&packed, zeros.len() - 1),
+        Err(CompressError::TooLarge { cap: zeros.len() - 1 })
+    );
+}

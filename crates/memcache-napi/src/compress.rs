@@ -25,11 +25,9 @@ pub fn decompress<'env>(
 ) -> Result<BufferSlice<'env>> {
     let cap = max_output_length as usize;
     memcache_core::compress::decompress_with(data, cap, |out| BufferSlice::copy_from(env, out))
-        .map_err(|error| {
-            let reason = match error {
-                CompressError::TooLarge { .. } => "too_large",
-                _ => "corrupt",
-            };
-            napi::Error::from_reason(format!("{reason}: {error}"))
+        .map_err(|error| match error {
+            CompressError::TooLarge { .. } => napi::Error::from_reason(format!("too_large: {error}")),
+            CompressError::Corrupt(_) => napi::Error::from_reason(format!("corrupt: {error}")),
+            _ => napi::Error::from_reason(error.to_string()),
         })?
 }

@@ -1,15 +1,22 @@
 //! zlib (RFC 1950) compression, and decompression that never grows past a cap.
+//!
+//! Measured on the 16 KB / 256 KB JSON of the benchmark (`bench/PROFILE.md`):
+//! - deflate: zlib-rs. libdeflate is no faster at level 6 from 32 KB on (1.4 ms vs 1.0 ms at
+//!   256 KB), so compression stays on zlib-rs, and large inputs are split over threads
+//!   (`parallel`), which is what pays there.
+//! - inflate: libdeflate, 2.5-3x faster than zlib-rs; it is one-shot, so a stream that outgrows
+//!   its first guess at the output size finishes on zlib-rs's streaming inflate (`inflate`).
 
-use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress, Status};
+mod deflate;
+mod inflate;
+mod parallel;
+
 use std::cell::RefCell;
 use std::fmt;
 
 thread_local! {
-    // zlib state is ~270 KB for deflate and ~40 KB for inflate, and outputs are often hundreds
-    // of KB: allocating them per call costs page faults every call (glibc hands big blocks back
-    // to the OS), so each thread keeps its coders and one output buffer.
-    static ENCODER: RefCell<Option<(u32, Compress)>> = const { RefCell::new(None) };
-    static DECODER: RefCell<Option<Decompress>> = const { RefCell::new(None) };
+    // Outputs are often hundreds of KB: allocating them per call costs page faults every call
+    // (glibc hands big blocks back to the OS), so each thread keeps one output buffer.
     static SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
 }
 
@@ -18,8 +25,6 @@ const SCRATCH_RETAIN: usize = 1 << 20;
 
 /// Level used for -1, as zlib does.
 const DEFAULT_LEVEL: u32 = 6;
-/// Smallest output buffer for decompression, which doubles from there towards the cap.
-const FIRST_CHUNK: usize = 16 * 1024;
 
 /// Why `compress` or `decompress` failed.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -30,6 +35,8 @@ pub enum CompressError {
     TooLarge { cap: usize },
     /// Not one complete, valid zlib stream (bad data, truncated, or trailing bytes).
     Corrupt(String),
+    /// The compressor itself failed (never expected; reported rather than panicking).
+    Internal(String),
 }
 
 impl fmt::Display for CompressError {
@@ -40,6 +47,7 @@ impl fmt::Display for CompressError {
             }
             CompressError::TooLarge { cap } => write!(f, "decompressed data exceeds {cap} bytes"),
             CompressError::Corrupt(why) => write!(f, "invalid zlib data: {why}"),
+            CompressError::Internal(why) => write!(f, "compression failed: {why}"),
         }
     }
 }
@@ -52,7 +60,8 @@ pub fn compress(data: &[u8], level: i32) -> Result<Vec<u8>, CompressError> {
 }
 
 /// Like `compress`, handing the compressed bytes to `take` (which copies them out) instead
-/// of allocating a Vec of their own.
+/// of allocating a Vec of their own. Inputs of `parallel::MIN_INPUT` bytes and more are
+/// compressed in parts on several threads when the machine has more than one core.
 pub fn compress_with<R>(
     data: &[u8],
     level: i32,
@@ -63,21 +72,29 @@ pub fn compress_with<R>(
         0..=9 => level as u32,
         _ => return Err(CompressError::InvalidLevel(level)),
     };
-    ENCODER.with_borrow_mut(|slot| {
-        let encoder = match slot {
-            Some((cached, encoder)) if *cached == level => {
-                encoder.reset();
-                encoder
-            }
-            _ => {
-                let fresh = Compress::new(Compression::new(level), true);
-                &mut slot.insert((level, fresh)).1
-            }
-        };
-        with_scratch(|out| {
-            deflate(encoder, data, out)?;
-            Ok(take(out))
-        })
+    with_scratch(|out| {
+        if !parallel::compress(data, level, out)? {
+            deflate::compress(data, level, out)?;
+        }
+        Ok(take(out))
+    })
+}
+
+/// Inflates one zlib stream that must span all of `data`, producing at most `cap` bytes.
+pub fn decompress(data: &[u8], cap: usize) -> Result<Vec<u8>, CompressError> {
+    decompress_with(data, cap, <[u8]>::to_vec)
+}
+
+/// Like `decompress`, handing the output to `take` (which copies it out). No buffer ever
+/// passes `cap` + 1 bytes; a growing one briefly holds 1.5 × that at most.
+pub fn decompress_with<R>(
+    data: &[u8],
+    cap: usize,
+    take: impl FnOnce(&[u8]) -> R,
+) -> Result<R, CompressError> {
+    with_scratch(|out| {
+        let len = inflate::decompress(data, cap, out)?;
+        Ok(take(&out[..len]))
     })
 }
 
@@ -92,107 +109,7 @@ fn with_scratch<R>(f: impl FnOnce(&mut Vec<u8>) -> R) -> R {
     })
 }
 
-fn deflate(encoder: &mut Compress, data: &[u8], out: &mut Vec<u8>) -> Result<(), CompressError> {
-    out.clear();
-    // zlib's compressBound: the output always fits, so one call finishes the stream.
-    out.reserve(compress_bound(data.len()));
-    loop {
-        let consumed = encoder.total_in() as usize;
-        let status = encoder
-            .compress_vec(&data[consumed..], out, FlushCompress::Finish)
-            .map_err(|e| CompressError::Corrupt(e.to_string()))?;
-        if status == Status::StreamEnd {
-            return Ok(());
-        }
-        out.reserve(out.capacity().max(64));
-    }
-}
-
 /// zlib's compressBound, plus the zlib wrapper.
 fn compress_bound(len: usize) -> usize {
     len + (len >> 12) + (len >> 14) + (len >> 25) + 13 + 6
-}
-
-/// Inflates one zlib stream that must span all of `data`, producing at most `cap` bytes.
-pub fn decompress(data: &[u8], cap: usize) -> Result<Vec<u8>, CompressError> {
-    decompress_with(data, cap, <[u8]>::to_vec)
-}
-
-/// Like `decompress`, handing the output to `take` (which copies it out). The output buffer
-/// never passes `cap` + 1 bytes (one byte past the cap is how an overrun shows); it doubles as
-/// it fills, so a copying `realloc` briefly holds the old and new buffers, 1.5 × that at most.
-pub fn decompress_with<R>(
-    data: &[u8],
-    cap: usize,
-    take: impl FnOnce(&[u8]) -> R,
-) -> Result<R, CompressError> {
-    DECODER.with_borrow_mut(|slot| {
-        let decoder = match slot {
-            Some(decoder) => {
-                decoder.reset(true);
-                decoder
-            }
-            None => slot.insert(Decompress::new(true)),
-        };
-        with_scratch(|out| {
-            let len = inflate(decoder, data, cap, out)?;
-            Ok(take(&out[..len]))
-        })
-    })
-}
-
-/// Inflates into `out` (grown as needed, never past `cap` + 1 bytes); returns the output length.
-fn inflate(
-    decoder: &mut Decompress,
-    data: &[u8],
-    cap: usize,
-    out: &mut Vec<u8>,
-) -> Result<usize, CompressError> {
-    let limit = cap.saturating_add(1);
-    let mut written = 0;
-    loop {
-        if written == out.len() {
-            let wanted = (out.len() * 2)
-                .max(FIRST_CHUNK)
-                .max(data.len().saturating_mul(4));
-            // Straight to the limit when one more doubling would pass it, so a grown buffer is
-            // always at least twice the one it replaces.
-            let size = if wanted > limit / 2 { limit } else { wanted };
-            // Exact, so the buffer never passes the limit (`resize` alone may double).
-            out.reserve_exact(size - out.len());
-            out.resize(size, 0);
-        }
-        let window = out.len().min(limit);
-        let (in_before, out_before) = (decoder.total_in(), decoder.total_out());
-        let status = decoder
-            .decompress(
-                &data[in_before as usize..],
-                &mut out[written..window],
-                FlushDecompress::None,
-            )
-            .map_err(|e| CompressError::Corrupt(e.to_string()))?;
-        written += (decoder.total_out() - out_before) as usize;
-        if written > cap {
-            return Err(CompressError::TooLarge { cap });
-        }
-        if status == Status::StreamEnd {
-            return finish(decoder.total_in() as usize, data.len(), written);
-        }
-        let stalled = (decoder.total_in(), decoder.total_out()) == (in_before, out_before);
-        if stalled && written < window {
-            // Room left and input used up, yet no stream end.
-            return Err(CompressError::Corrupt("truncated stream".into()));
-        }
-    }
-}
-
-fn finish(consumed: usize, available: usize, written: usize) -> Result<usize, CompressError> {
-    if consumed == available {
-        Ok(written)
-    } else {
-        let extra = available - consumed;
-        Err(CompressError::Corrupt(format!(
-            "{extra} bytes after the end of the stream"
-        )))
-    }
 }

@@ -1,0 +1,72 @@
+/**
+ * The demo (examples/demo.js, `npm run demo`) runs to the end: it starts three memcached servers,
+ * tours the client, kills and restarts one, prints its table and exits 0, well within 15 s. It runs
+ * here against a bundle of the current sources laid out as the package is (dist/index.js beside
+ * examples/), so the test needs no prior build.
+ */
+import { spawn } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+
+const repo = fileURLToPath(new URL('../', import.meta.url));
+let dir: string;
+
+beforeAll(async () => {
+  dir = mkdtempSync(path.join(os.tmpdir(), 'mc-demo-'));
+  mkdirSync(path.join(dir, 'dist'));
+  mkdirSync(path.join(dir, 'examples'));
+  mkdirSync(path.join(dir, 'node_modules'));
+  // What the bundle loads at run time: the native binding (by package name) and msgpackr.
+  symlinkSync(repo, path.join(dir, 'node_modules', 'memcache-native'));
+  symlinkSync(path.join(repo, 'node_modules', 'msgpackr'), path.join(dir, 'node_modules', 'msgpackr'));
+  const result = await build({
+    entryPoints: [path.join(repo, 'ts', 'index.ts')],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    external: ['memcache-native/binding', 'msgpackr'],
+    write: false,
+    logLevel: 'silent',
+  });
+  writeFileSync(path.join(dir, 'dist', 'index.js'), result.outputFiles[0].text);
+  for (const file of ['demo.js', 'demo-support.js']) copyFileSync(path.join(repo, 'examples', file), path.join(dir, 'examples', file));
+});
+afterAll(() => {
+  if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+});
+
+it('runs the whole tour, prints its table and exits 0 within 15 s', async () => {
+  const started = performance.now();
+  const child = spawn(process.execPath, [path.join(dir, 'examples', 'demo.js')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const kill = setTimeout(() => child.kill('SIGKILL'), 15_000);
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  clearTimeout(kill);
+  expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+  expect(performance.now() - started).toBeLessThan(15_000);
+
+  const rows = stdout.split('\n');
+  expect(rows[0]).toMatch(/^memcache-native demo: memcached A 127\.0\.0\.1:\d+, B 127\.0\.0\.1:\d+, C 127\.0\.0\.1:\d+$/);
+  expect(stdout).toMatch(/^#\s+step\s+call\s+what happened\s+where$/m);
+  const row = (step: string) => rows.find((r) => new RegExp(`^\\d+\\s+${step}\\s`).test(r)) ?? `no row for ${step}`;
+  expect(row('set / get')).toMatch(/"hello, memcached"/);
+  expect(row('getMulti')).toMatch(/30 hits/);
+  expect(row('incr')).toMatch(/41 -> 42 -> 50/);
+  expect(row('cas')).toMatch(/true \(now 51\), then false/);
+  expect(row('compression')).toMatch(/zlib flag 8 set\); read back intact/);
+  expect(row('kill B')).toMatch(/errors \(ECONNREFUSED\)/);
+  expect(stdout).toMatch(/'server:down'\s+B marked dead/);
+  expect(row('failover')).toMatch(/0 errors; after refill 30 hits\s+A:\d+ C:\d+$/);
+  expect(stdout).toMatch(/'server:up'\s+B answered its probe/);
+  expect(row('B is back')).toMatch(/after refill 30 hits\s+A:\d+ B:\d+ C:\d+$/);
+  expect(stdout).toMatch(/per-server stats\nserver\s+address\s+items/);
+  expect(rows.filter((r) => /^[ABC]\s+127\.0\.0\.1:\d+ \(1\)\s+\d+/.test(r))).toHaveLength(3);
+});

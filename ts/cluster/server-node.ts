@@ -1,0 +1,44 @@
+/** One server of the pool: its address, its connections, and whether it is up (see health.ts). */
+import { ConnectionPool } from '../connection/connection-pool.js';
+import type { ConnectionConfig } from '../connection/connection.js';
+import type { MemcacheError } from '../errors.js';
+import type { ServerAddress } from './server-spec.js';
+
+/** Connection settings shared by every server. */
+export type ConnectionSettings = Omit<ConnectionConfig, 'name' | 'endpoint'>;
+
+/**
+ * - alive: takes its keys.
+ * - dead: a connect failed or a request timed out; its keys go elsewhere (or fail) until `deadUntil`.
+ * - probing: dead, and a probe (version, or flush_all with flushOnReconnect) is on its way; the
+ *   server takes its keys back when the probe is answered.
+ */
+export type ServerState = 'alive' | 'dead' | 'probing';
+
+export class ServerNode {
+  readonly address: ServerAddress;
+  readonly pool: ConnectionPool;
+  state: ServerState = 'alive';
+  /** performance.now() ms after which a dead server is probed. */
+  deadUntil = 0;
+  /** performance.now() ms when it went down. */
+  downSince = 0;
+  /** What marked it dead. */
+  error: MemcacheError | undefined;
+  /** The probe in flight, while probing. */
+  probe: Promise<void> | undefined;
+  /** Removed from the pool by setServers: its connections drain, then close; its health no longer matters. */
+  retired = false;
+
+  /** `onFailure` hears of every failed connection of this server. */
+  constructor(address: ServerAddress, settings: ConnectionSettings, poolSize: number, onFailure: (node: ServerNode, error: MemcacheError) => void) {
+    this.address = address;
+    this.pool = new ConnectionPool({ ...settings, name: address.name, endpoint: address.endpoint }, poolSize, {
+      onConnectionFailure: (_connection, error) => onFailure(this, error),
+    });
+  }
+
+  get name(): string {
+    return this.address.name;
+  }
+}
