@@ -6,6 +6,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { describe, it } from 'vitest';
 import type { Core } from '../../ts/core/contract.js';
+import { fastestCore } from '../../ts/core/fastest-core.js';
 import { tsCore } from '../../ts/core/ts-core/index.js';
 
 const REPO = new URL('../../', import.meta.url);
@@ -40,6 +41,8 @@ export function describeEachCore(title: string, body: (core: Core) => void): voi
   if (native.core !== undefined) {
     const core = native.core;
     describe(`${title} [native core]`, () => body(core));
+    // The active core when the binding loads: per operation, whichever of the two is faster.
+    describe(`${title} [fastest core]`, () => body(fastestCore(core, tsCore)));
     return;
   }
   const reason = native.reason;

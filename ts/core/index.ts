@@ -4,6 +4,7 @@
  */
 import { debuglog } from 'node:util';
 import type { Core } from './contract.js';
+import { fastestCore } from './fastest-core.js';
 import { loadNativeCore } from './native-core.js';
 import { tsCore } from './ts-core/index.js';
 
@@ -20,7 +21,7 @@ function selectCore(): { core: Core; nativeError: Error | undefined } {
     return { core: tsCore, nativeError: undefined };
   }
   try {
-    return { core: loadNativeCore(), nativeError: undefined };
+    return { core: fastestCore(loadNativeCore(), tsCore), nativeError: undefined };
   } catch (err) {
     const error = err instanceof Error ? err : new Error(String(err));
     if (wanted === '1') {
