@@ -47,6 +47,14 @@ const BAD_OPTIONS: [keyof ClientOptions | 'nope', unknown][] = [
   ['poolSize', 100_000],
   ['maxPending', 0],
   ['maxPending', -1],
+  ['maxPending', 1.5],
+  ['retries', -1],
+  ['retries', 6],
+  ['retries', true],
+  ['reconnectDelay', -1],
+  ['reconnectDelay', 0.5],
+  ['maxReconnectDelay', 2 ** 31],
+  ['maxReconnectDelay', 10], // below the default reconnectDelay (50)
   ['mergeGets', 1],
   ['nope', 1],
 ];
@@ -85,6 +93,9 @@ describe('good options', () => {
       auth: { username: 'alice', password: 'with space' },
       poolSize: 4,
       maxPending: Infinity,
+      retries: 0,
+      reconnectDelay: 0,
+      maxReconnectDelay: 0,
       mergeGets: false,
       serializer: undefined,
     });
@@ -101,6 +112,10 @@ describe('good options', () => {
       maxValueLength: 1024 * 1024,
       compressionThreshold: 0,
       poolSize: 1,
+      maxPending: 10_000,
+      retries: 1,
+      reconnectDelay: 50,
+      maxReconnectDelay: 2000,
       mergeGets: true,
     });
   });

@@ -145,6 +145,39 @@ describe('the command writer', () => {
     w.take();
     expect(Buffer.from(first).toString()).toBe('first\r\n');
   });
+
+  it('writes wire text one byte per character and values as UTF-8, in order, whatever they hold', () => {
+    const w = new CommandWriter();
+    w.latin1('set \xffk 0 0 2\r\n'); // a wire key holding byte 0xff
+    w.utf8('é', 2);
+    w.latin1('\r\n');
+    w.utf8('plain', 5);
+    w.bytes(Buffer.from([0, 1]));
+    w.utf8('\u{1f600}', 4);
+    const expected = Buffer.concat([
+      Buffer.from('set \xffk 0 0 2\r\n', 'latin1'),
+      Buffer.from('é\r\nplain'),
+      Buffer.from([0, 1]),
+      Buffer.from('\u{1f600}'),
+    ]);
+    expect(Buffer.concat(w.take()).equals(expected)).toBe(true);
+  });
+
+  it('encodes long runs of commands across batch and slab boundaries byte for byte', () => {
+    const w = new CommandWriter();
+    const expected: Buffer[] = [];
+    for (let i = 0; i < 5000; i++) {
+      const value = i % 7 === 0 ? `vä${i}` : `v${i}`;
+      const key = i % 1000 === 0 ? `k\xe9${i}` : `k${i}`;
+      w.latin1(`set ${key} 0 0 ${Buffer.byteLength(value)}\r\n`);
+      w.utf8(value, Buffer.byteLength(value));
+      w.latin1('\r\n');
+      expected.push(Buffer.from(`set ${key} 0 0 ${Buffer.byteLength(value)}\r\n`, 'latin1'), Buffer.from(`${value}\r\n`));
+    }
+    const chunks = w.take();
+    expect(chunks.length).toBeGreaterThan(1);
+    expect(Buffer.concat(chunks).equals(Buffer.concat(expected))).toBe(true);
+  });
 });
 
 describe('decoding', () => {

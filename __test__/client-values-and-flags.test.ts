@@ -3,6 +3,7 @@
  * (as python-memcached writes them) are read by the client, and what the client writes is checked byte
  * for byte on the server.
  */
+import { randomBytes } from 'node:crypto';
 import zlib from 'node:zlib';
 import { Packr } from 'msgpackr';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -221,6 +222,35 @@ describe('compression', () => {
     try {
       await zc.set(refused, text, { compress: false });
       expect((await inspect(server, refused))?.flags).toBe(16);
+    } finally {
+      await zc.close();
+    }
+  });
+
+  it('measures text by its UTF-8 bytes against the threshold, and reads long text back whole', async () => {
+    const zc = new Client([server.spec], { compressionThreshold: 100 });
+    try {
+      const [accented, long, incompressible] = [key('accented'), key('long-text'), key('incompressible')];
+      const multiByte = 'é'.repeat(60); // 60 characters, 120 bytes: over the threshold
+      await zc.set(accented, multiByte);
+      expect((await inspect(server, accented))?.flags).toBe(8 | 16);
+      expect(await zc.get(accented)).toBe(multiByte);
+      const json = JSON.stringify(Array.from({ length: 9000 }, (_, i) => ({ id: i, name: `item ${i}`, tags: ['a', 'ü'] })));
+      await zc.set(long, json); // past 128 KB: an external string on the native core
+      expect(zlib.inflateSync((await inspect(server, long))!.data).toString()).toBe(json);
+      expect(await zc.get(long)).toBe(json);
+      expect(await mc.get(long)).toBe(json);
+      // Deflated CJK text is longer than its characters yet shorter than its bytes: compressed.
+      const cjk = Array.from({ length: 200 }, (_, i) => String.fromCharCode(0x4e00 + ((i * 7919) % 20000))).join('');
+      await zc.set(accented, cjk);
+      const packed = (await inspect(server, accented))!;
+      expect(packed.flags).toBe(8 | 16);
+      expect(packed.data.length).toBeGreaterThan(cjk.length);
+      expect(await zc.get(accented)).toBe(cjk);
+      // Text whose deflate form is no shorter stays as it is.
+      const noise = Array.from(randomBytes(120), (b) => String.fromCharCode(0x21 + (b % 94))).join('');
+      await zc.set(incompressible, noise);
+      expect(await inspect(server, incompressible)).toEqual({ flags: 16, data: Buffer.from(noise) });
     } finally {
       await zc.close();
     }

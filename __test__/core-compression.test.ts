@@ -1,5 +1,5 @@
 import { deflateSync, inflateSync } from 'node:zlib';
-import { expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type Core, CoreDecompressError, type DecompressErrorReason } from '../ts/core/contract.js';
 import { describeEachCore } from './support/cores.js';
 
@@ -83,5 +83,60 @@ describeEachCore('zlib compression', (core) => {
     const flipped = Buffer.from(packed);
     flipped[flipped.length - 2] ^= 0xff; // the Adler-32 checksum
     expect(decompressError(core, flipped, MiB)).toBe('corrupt');
+  });
+
+  it.each([
+    ['empty', ''],
+    ['ASCII', '{"a":1}'.repeat(1000)],
+    ['UTF-8', 'naïve café, 東京, \u{1f600} '.repeat(500)],
+    ['a lone surrogate (as Buffer.from has it: U+FFFD)', 'a\ud800b\udc00c'],
+    ['300 KB', 'x'.repeat(300 * 1024)],
+  ])('compressText compresses the UTF-8 bytes of %s text', (_name, text) => {
+    expectSameBytes(inflateSync(core.compressText(text, 6)), Buffer.from(text));
+  });
+
+  describe('decompressText', () => {
+    const texts: [string, Buffer][] = [
+      ['empty', Buffer.alloc(0)],
+      ['short ASCII', Buffer.from('{"a":1}')],
+      ['ASCII around the latin1 threshold', sample(5000)],
+      ['ASCII past V8\'s regular heap objects (external on the native core)', sample(300 * 1024)],
+      ['UTF-8', Buffer.from('naïve café, 東京, \u{1f600} '.repeat(50))],
+      ['long UTF-8', Buffer.from('é'.repeat(200 * 1024))],
+      ['invalid UTF-8', Buffer.from([0x41, 0xc3, 0x28, 0xff, 0xed, 0xa0, 0x80, 0x42])],
+      ['latin1 bytes in long text', Buffer.concat([sample(200 * 1024), Buffer.from([0xe9])])],
+    ];
+    it.each(texts)('reads %s as decompress().toString() does', (_name, bytes) => {
+      const packed = deflateSync(bytes);
+      expect(core.decompressText(packed, bytes.length)).toBe(bytes.toString());
+    });
+
+    it('enforces the cap and calls bad input corrupt, as decompress does', () => {
+      const bytes = sample(200 * 1024);
+      const packed = deflateSync(bytes);
+      const reason = (cap: number, data: Uint8Array = packed): DecompressErrorReason | 'none' => {
+        try {
+          core.decompressText(data, cap);
+          return 'none';
+        } catch (err) {
+          expect(err).toBeInstanceOf(CoreDecompressError);
+          return (err as CoreDecompressError).reason;
+        }
+      };
+      expect(reason(bytes.length)).toBe('none');
+      expect(reason(bytes.length - 1)).toBe('too_large');
+      expect(reason(MiB, packed.subarray(0, packed.length - 1))).toBe('corrupt');
+      expect(reason(MiB, Buffer.from('not zlib'))).toBe('corrupt');
+      expect(reason(MiB, zipBomb())).toBe('too_large');
+    });
+
+    it('gives strings that outlive the next reads', () => {
+      const a = sample(256 * 1024);
+      const b = Buffer.from(a.toString().toUpperCase());
+      const first = core.decompressText(deflateSync(a), MiB);
+      const second = core.decompressText(deflateSync(b), MiB);
+      expect(first).toBe(a.toString());
+      expect(second).toBe(b.toString());
+    });
   });
 });

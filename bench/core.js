@@ -40,6 +40,7 @@ function cases() {
     const label = size >= 1024 * 1024 ? `${size >> 20} MB` : `${size >> 10} KB`;
     list.push([`compress ${label} JSON`, (c) => () => c.compress(json, 6)]);
     list.push([`decompress ${label} JSON`, (c) => () => c.decompress(packed, 64 << 20)]);
+    list.push([`decompress ${label} JSON to text`, (c) => () => c.decompressText(packed, 64 << 20)]);
   }
   return list;
 }

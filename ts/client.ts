@@ -34,6 +34,8 @@ import { zlibCompressor } from './codec/compression.js';
 import { PythonCompatibleSerializer } from './codec/serializer.js';
 import { ValueCodec } from './codec/value-codec.js';
 import { ArgumentError, ClientClosedError, KeyError, OptionError, type MemcacheError } from './errors.js';
+import { serverDown, serverUp } from './observability/lifecycle.js';
+import { clientMetrics, serverSnapshot, type ClientMetrics } from './observability/metrics.js';
 import { validateOptions, type ClientOptions, type ResolvedOptions } from './options.js';
 import { wireKey, wirePrefix } from './protocol/key-rules.js';
 import type { Request } from './protocol/request.js';
@@ -84,6 +86,9 @@ export class Client extends EventEmitter<ClientEvents> {
       auth: o.auth,
       connectTimeout: o.connectTimeout,
       maxPending: o.maxPending,
+      retries: o.retries,
+      reconnectDelay: o.reconnectDelay,
+      maxReconnectDelay: o.maxReconnectDelay,
       mergeGets: o.mergeGets,
       maxReplyBuffer: Math.max(o.maxValueLength, o.maxDecompressedLength) + 64 * 1024,
     };
@@ -341,6 +346,23 @@ export class Client extends EventEmitter<ClientEvents> {
     return this.#closing;
   }
 
+  /**
+   * Callers waiting right now, over every connection: requests queued or awaiting replies (a
+   * merged get counts each caller). Each connection holds at most `maxPending` of them.
+   */
+  get pending(): number {
+    return this.#cluster.pending;
+  }
+
+  /**
+   * Counters of every server in the pool now (ops by method, hits, misses, errors, timeouts,
+   * reconnects, bytes in and out, pending requests, alive), and their totals; a snapshot, counted
+   * since the client was created. See README "Observability" for what each counts.
+   */
+  metrics(): ClientMetrics {
+    return clientMetrics(this.#cluster.nodes.map((node) => serverSnapshot(node.metrics, node.name, node.state === 'alive', node.pool.pending)));
+  }
+
   // ---- internals ----
 
   /** Checks what every call checks; returns its timeout. */
@@ -350,8 +372,13 @@ export class Client extends EventEmitter<ClientEvents> {
   }
 
   #onHealth(health: HealthEvent): void {
-    if (health.type === 'server:down') this.emit('server:down', health.event);
-    else this.emit('server:up', health.event);
+    if (health.type === 'server:down') {
+      serverDown(health.event);
+      this.emit('server:down', health.event);
+    } else {
+      serverUp(health.event);
+      this.emit('server:up', health.event);
+    }
   }
 
   #callPrefix(options: MultiOptions | undefined): string {

@@ -23,3 +23,5 @@ export { zlibCompressor, type Compressor } from './codec/compression.js';
 export * as flags from './codec/flags.js';
 export * from './errors.js';
 export { coreKind, nativeLoadError } from './core/index.js';
+export type { ClientMetrics, CommandName, MetricsCounts, OperationCounts, ServerMetricsSnapshot } from './observability/metrics.js';
+export { CHANNELS, type CommandMessage, type ConnectionMessage, type ServerDownMessage, type ServerUpMessage } from './observability/channels.js';

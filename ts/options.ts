@@ -38,8 +38,30 @@ export interface ClientOptions {
   auth?: { username: string; password: string };
   /** Connections per server. Default 1. */
   poolSize?: number;
-  /** Most requests pending on one connection; past it calls fail at once with a QueueFullError. Default Infinity. */
+  /**
+   * Most callers waiting on one connection (requests queued or awaiting replies; a merged get
+   * counts each caller); past it calls fail at once with a QueueFullError, so a stalled server
+   * costs bounded memory. Infinity turns the bound off. Default 10000.
+   */
   maxPending?: number;
+  /**
+   * Times a request may be sent again, on a fresh connection to the same server, after its
+   * connection broke (reset, closed by the server) before any byte of its reply was read. Only
+   * idempotent commands are (get, gets, gat, gats, getMulti, touch, delete, deleteMulti, version,
+   * stats), within the call's own timeout; set, add, cas, append, prepend, incr, decr and
+   * flush_all never are. 0 turns retrying off. Default 1.
+   */
+  retries?: number;
+  /**
+   * ms before reconnecting to a server whose last connection failed before it ever answered; it
+   * doubles with every such failure in a row, up to maxReconnectDelay, with jitter (half of each
+   * step random). A connection that had been answered (a restart, an idle timeout) is replaced
+   * at once. Calls that would time out before the reconnect fail at once with a ConnectionError.
+   * 0 turns backing off off. Default 50.
+   */
+  reconnectDelay?: number;
+  /** ms the reconnect backoff never exceeds (see reconnectDelay). Default 2000. */
+  maxReconnectDelay?: number;
   /** Merge single-key gets queued back to back on a connection in one tick into one multi-key get. Default true. */
   mergeGets?: boolean;
   /**
@@ -88,7 +110,10 @@ export const DEFAULT_OPTIONS = Object.freeze({
   tls: undefined,
   auth: undefined,
   poolSize: 1,
-  maxPending: Infinity,
+  maxPending: 10_000,
+  retries: 1,
+  reconnectDelay: 50,
+  maxReconnectDelay: 2000,
   mergeGets: true,
   distribution: 'ketama',
   hash: undefined,
@@ -140,6 +165,9 @@ const CHECKS: Record<keyof ClientOptions, Check> = {
   auth: checkAuth,
   poolSize: integerFrom(1, 1024),
   maxPending: (v) => (v === Infinity || (Number.isInteger(v) && (v as number) >= 1) ? undefined : 'must be a positive integer or Infinity'),
+  retries: integerFrom(0, 5),
+  reconnectDelay: integerFrom(0, MAX_TIMEOUT),
+  maxReconnectDelay: integerFrom(0, MAX_TIMEOUT),
   mergeGets: boolean,
   distribution: oneOf(DISTRIBUTIONS),
   hash: oneOf(HASH_ALGORITHMS),
@@ -175,6 +203,9 @@ export function validateOptions(options: ClientOptions | undefined): ResolvedOpt
   const own = DEFAULT_HASH[resolved.distribution];
   if (resolved.hash !== undefined && resolved.distribution !== 'modula' && resolved.hash !== own) {
     throw new OptionError('hash', `only 'modula' takes another hash; '${resolved.distribution}' hashes keys with ${own} (got ${describe(resolved.hash)})`);
+  }
+  if (resolved.maxReconnectDelay < resolved.reconnectDelay) {
+    throw new OptionError('maxReconnectDelay', `must be at least reconnectDelay (${resolved.reconnectDelay}) (got ${resolved.maxReconnectDelay})`);
   }
   return resolved;
 }

@@ -54,6 +54,13 @@ export class Cluster {
     return this.#nodes;
   }
 
+  /** Callers waiting on every server's connections (see Client.pending). */
+  get pending(): number {
+    let pending = 0;
+    for (const node of this.#nodes) pending += node.pool.pending;
+    return pending;
+  }
+
   /**
    * Replaces the pool. A server listed before and now (same address and weight) keeps its
    * connections and health; a removed one takes no new request, and its connections close once the

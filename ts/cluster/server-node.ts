@@ -1,11 +1,11 @@
 /** One server of the pool: its address, its connections, and whether it is up (see health.ts). */
-import { ConnectionPool } from '../connection/connection-pool.js';
-import type { ConnectionConfig } from '../connection/connection.js';
+import { ConnectionPool, type PoolConfig } from '../connection/connection-pool.js';
 import type { MemcacheError } from '../errors.js';
+import { ServerMetrics } from '../observability/metrics.js';
 import type { ServerAddress } from './server-spec.js';
 
 /** Connection settings shared by every server. */
-export type ConnectionSettings = Omit<ConnectionConfig, 'name' | 'endpoint'>;
+export type ConnectionSettings = Omit<PoolConfig, 'name' | 'endpoint' | 'metrics'>;
 
 /**
  * - alive: takes its keys.
@@ -29,11 +29,13 @@ export class ServerNode {
   probe: Promise<void> | undefined;
   /** Removed from the pool by setServers: its connections drain, then close; its health no longer matters. */
   retired = false;
+  /** Its counters (see Client.metrics()); kept while it stays in the pool. */
+  readonly metrics = new ServerMetrics();
 
   /** `onFailure` hears of every failed connection of this server. */
   constructor(address: ServerAddress, settings: ConnectionSettings, poolSize: number, onFailure: (node: ServerNode, error: MemcacheError) => void) {
     this.address = address;
-    this.pool = new ConnectionPool({ ...settings, name: address.name, endpoint: address.endpoint }, poolSize, {
+    this.pool = new ConnectionPool({ ...settings, name: address.name, endpoint: address.endpoint, metrics: this.metrics }, poolSize, {
       onConnectionFailure: (_connection, error) => onFailure(this, error),
     });
   }

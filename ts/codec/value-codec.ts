@@ -3,7 +3,7 @@
  * The client encodes before anything is queued, so a value that cannot be stored is never sent.
  */
 import { ArgumentError, SerializeError, ValueTooLargeError } from '../errors.js';
-import { decompressValue, type Compressor } from './compression.js';
+import { decompressTextValue, decompressValue, type Compressor } from './compression.js';
 import { FLAG_COMPRESSED, FLAG_TEXT, MAX_FLAGS } from './flags.js';
 import { PythonCompatibleSerializer, type Serializer } from './serializer.js';
 import { utf8Text } from './text.js';
@@ -44,14 +44,31 @@ export class ValueCodec {
     if (!Number.isInteger(flags) || flags < 0 || flags > MAX_FLAGS || (flags & FLAG_COMPRESSED) !== 0) {
       throw new SerializeError(`serializer returned flags ${String(flags)}: need a u32 without bit 3 (compressed)`);
     }
-    const length = typeof bytes === 'string' ? Buffer.byteLength(bytes) : bytes.length;
+    if (typeof bytes === 'string') return this.#encodeText(bytes, flags, compress);
     const threshold = this.#config.compressionThreshold;
-    if (compress === true || (compress === undefined && threshold > 0 && length > threshold)) {
-      const raw = typeof bytes === 'string' ? Buffer.from(bytes) : bytes;
-      const packed = this.#config.compressor.compress(raw);
-      if (packed.length < length) return this.#checked({ data: packed, length: packed.length, flags: flags | FLAG_COMPRESSED });
+    if (compress === true || (compress === undefined && threshold > 0 && bytes.length > threshold)) {
+      const packed = this.#config.compressor.compress(bytes);
+      if (packed.length < bytes.length) return this.#checked({ data: packed, length: packed.length, flags: flags | FLAG_COMPRESSED });
     }
-    return this.#checked({ data: bytes, length, flags });
+    return this.#checked({ data: bytes, length: bytes.length, flags });
+  }
+
+  /**
+   * A string's bytes are its UTF-8 form, at least one per character: a string longer than the
+   * threshold is over it without counting its bytes, and a compressed form shorter than the
+   * string is shorter than its bytes. The compressor takes the string itself when it can.
+   */
+  #encodeText(text: string, flags: number, compress: boolean | undefined): EncodedValue {
+    const { compressor, compressionThreshold: threshold } = this.#config;
+    let length = text.length > threshold ? -1 : Buffer.byteLength(text); // -1: not counted yet
+    if (compress === true || (compress === undefined && threshold > 0 && (length < 0 || length > threshold))) {
+      const packed = compressor.compressText?.(text) ?? compressor.compress(Buffer.from(text));
+      if (length < 0 && packed.length >= text.length) length = Buffer.byteLength(text);
+      if (packed.length < (length < 0 ? text.length : length)) {
+        return this.#checked({ data: packed, length: packed.length, flags: flags | FLAG_COMPRESSED });
+      }
+    }
+    return this.#checked({ data: text, length: length < 0 ? Buffer.byteLength(text) : length, flags });
   }
 
   /** Bytes for append/prepend: no flags (the server keeps the item's), never compressed. */
@@ -68,7 +85,11 @@ export class ValueCodec {
     if (flags === FLAG_TEXT && fast !== undefined) return utf8Text(buf, start, end);
     if ((flags & FLAG_COMPRESSED) !== 0) {
       const { compressor, maxDecompressedLength } = this.#config;
-      const plain = decompressValue(compressor, buf.subarray(start, end), maxDecompressedLength);
+      const data = buf.subarray(start, end);
+      if (flags === (FLAG_TEXT | FLAG_COMPRESSED) && fast !== undefined && compressor.decompressText !== undefined) {
+        return decompressTextValue(compressor, data, maxDecompressedLength);
+      }
+      const plain = decompressValue(compressor, data, maxDecompressedLength);
       const rest = flags & ~FLAG_COMPRESSED;
       return fast ? fast.deserializeRange(plain, 0, plain.length, rest, true) : this.#config.serializer.deserialize(plain, rest);
     }

@@ -4,6 +4,7 @@
  * AuthError, which fails everything queued on that connection.
  */
 import { AuthError } from '../errors.js';
+import { Command, type CommandId } from '../observability/metrics.js';
 import type { CommandWriter } from '../protocol/command-writer.js';
 import { errorReply, ReplyKind, unexpectedReply } from '../protocol/replies.js';
 import { Request } from '../protocol/request.js';
@@ -23,6 +24,11 @@ export class AuthRequest extends Request<void> {
     super(timeout, undefined);
     this.#username = credentials.username;
     this.#password = credentials.password;
+  }
+
+  /** On the wire it is a `set`; written by the connection itself, it is never counted or traced. */
+  get command(): CommandId {
+    return Command.set;
   }
 
   encode(w: CommandWriter): void {

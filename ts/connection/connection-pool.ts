@@ -1,29 +1,59 @@
 /**
  * `poolSize` connections to one server, opened lazily. A request goes to an idle connection, else
  * to a new one while the pool is not full, else to the one with the fewest pending requests.
- * A failed connection is replaced on the next request.
+ * A failed connection is replaced on the next request: at once if it had ever been answered,
+ * else after a backoff (see ReconnectBackoff). When a connection's socket breaks, the requests on
+ * it that may be retried (see RetryPolicy) go to a fresh connection instead of failing.
  */
-import { ConnectionError } from '../errors.js';
+import { ConnectionError, type MemcacheError } from '../errors.js';
+import { reconnecting } from '../observability/lifecycle.js';
 import type { Request } from '../protocol/request.js';
 import { Connection, type ConnectionConfig, type ConnectionObserver } from './connection.js';
+import { ReconnectBackoff } from './reconnect-backoff.js';
+import { RetryPolicy } from './retry-policy.js';
+
+export interface PoolConfig extends ConnectionConfig {
+  /** Times a request may be sent again after its connection broke (see RetryPolicy); 0: never. */
+  readonly retries: number;
+  /** ms of the first reconnect backoff step; 0: no backoff. */
+  readonly reconnectDelay: number;
+  /** ms the reconnect backoff never exceeds. */
+  readonly maxReconnectDelay: number;
+}
 
 export class ConnectionPool {
-  readonly #config: ConnectionConfig;
+  readonly #config: PoolConfig;
   readonly #size: number;
-  readonly #observer: ConnectionObserver | undefined;
+  readonly #observer: ConnectionObserver;
   readonly #connections: (Connection | undefined)[] = [];
+  readonly #backoff: ReconnectBackoff;
+  readonly #retry: RetryPolicy;
+  #closed = false;
 
-  constructor(config: ConnectionConfig, size: number, observer?: ConnectionObserver) {
+  constructor(config: PoolConfig, size: number, observer?: ConnectionObserver) {
     this.#config = config;
     this.#size = size;
-    this.#observer = observer;
+    this.#backoff = new ReconnectBackoff({ base: config.reconnectDelay, max: config.maxReconnectDelay });
+    this.#retry = new RetryPolicy(config.retries);
+    this.#observer = {
+      onConnectionFailure: (connection, error) => observer?.onConnectionFailure(connection, error),
+      retry: (request, error) => this.#retryRequest(request, error),
+    };
   }
 
   get name(): string {
     return this.#config.name;
   }
 
+  /** Callers waiting on requests queued or in flight on this pool's connections. */
+  get pending(): number {
+    let pending = 0;
+    for (const c of this.#connections) if (c !== undefined) pending += c.pending;
+    return pending;
+  }
+
   send(request: Request): void {
+    request.dispatched(this.#config.metrics, this.#config.name);
     let connection: Connection;
     try {
       connection = this.#pick();
@@ -38,6 +68,7 @@ export class ConnectionPool {
 
   /** Closes every connection once its queued requests are done. */
   async close(): Promise<void> {
+    this.#closed = true;
     const open = this.#connections.filter((c): c is Connection => c !== undefined);
     this.#connections.length = 0;
     await Promise.all(open.map((c) => c.close()));
@@ -55,11 +86,27 @@ export class ConnectionPool {
       if (c.pending === 0) return c;
       if (best === undefined || c.pending < best.pending) best = c;
     }
-    if (free >= 0 && (best === undefined || this.#size > 1)) {
-      const fresh = new Connection(this.#config, this.#observer);
-      this.#connections[free] = fresh;
-      return fresh;
-    }
+    if (free >= 0 && (best === undefined || this.#size > 1)) return this.#open(free);
     return best as Connection;
+  }
+
+  /** A new connection in slot `i`, after the backoff its predecessors' failures call for. */
+  #open(i: number): Connection {
+    const old = this.#connections[i];
+    if (old !== undefined) this.#backoff.record(old.proven, old.failure !== undefined);
+    const delay = this.#backoff.delay();
+    if (old !== undefined) reconnecting(this.#config.name, this.#config.metrics, delay);
+    const fresh = new Connection(this.#config, this.#observer, delay > 0 ? { delay, cause: old?.failure } : undefined);
+    this.#connections[i] = fresh;
+    return fresh;
+  }
+
+  /** Takes a request off a broken connection and sends it on another, if the policy lets it. */
+  #retryRequest(request: Request, error: MemcacheError): boolean {
+    // Closed: a retry would open a connection nobody closes.
+    if (this.#closed || !this.#retry.allows(request, error)) return false;
+    request.attempt++;
+    this.send(request);
+    return true;
   }
 }

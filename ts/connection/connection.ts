@@ -1,9 +1,12 @@
 /**
- * One socket to one server, for its whole life: connecting -> ready -> closing -> closed, never back
- * (a broken connection is replaced by a new one, so a late event of an old socket cannot touch new
- * requests). Requests are written in order, one socket write per tick, and each reply record goes
- * to the oldest request still waiting. A timeout, a malformed reply or a socket error destroys the
- * connection and fails every request on it: no reply can ever reach the wrong request.
+ * One socket to one server, for its whole life: [waiting ->] connecting -> ready -> closing ->
+ * closed, never back (a broken connection is replaced by a new one, so a late event of an old
+ * socket cannot touch new requests; `waiting` is a reconnect backoff before the socket is opened).
+ * Requests are written in order, one socket write per tick, and each reply record goes to the
+ * oldest request still waiting. A timeout, a malformed reply or a socket error destroys the
+ * connection and fails every request on it: no reply can ever reach the wrong request. When the
+ * socket broke (not a timeout, not a malformed reply), a request no byte of whose reply was read
+ * is offered to the observer to send again instead (see ConnectionObserver.retry).
  */
 import type net from 'node:net';
 import type tls from 'node:tls';
@@ -16,15 +19,18 @@ import {
   QueueFullError,
   TimeoutError,
 } from '../errors.js';
+import { connectionClosed, connectionFailed, connectionOpened, connectionReady } from '../observability/lifecycle.js';
+import type { ServerMetrics } from '../observability/metrics.js';
 import { CommandWriter } from '../protocol/command-writer.js';
 import { fieldA } from '../protocol/replies.js';
-import type { Request } from '../protocol/request.js';
+import type { AbortWatcher, Request } from '../protocol/request.js';
 import { AuthRequest, type AuthCredentials } from './auth.js';
 import { ReplyReader, type ReplySink } from './reply-reader.js';
 import { RequestQueue } from './request-queue.js';
 import { openSocket, type Endpoint } from './transport.js';
 
-export type ConnectionStatus = 'connecting' | 'ready' | 'closing' | 'closed';
+/** `waiting`: backing off before opening the socket (see ReconnectBackoff); requests queue meanwhile. */
+export type ConnectionStatus = 'waiting' | 'connecting' | 'ready' | 'closing' | 'closed';
 
 export interface ConnectionConfig {
   /** Display name, e.g. `'127.0.0.1:11211 (1)'`; errors carry it. */
@@ -42,40 +48,73 @@ export interface ConnectionConfig {
   readonly maxReplyBuffer: number;
   /** Let a request queued this tick absorb the next one (single-key gets become one multi-key get). */
   readonly mergeGets: boolean;
+  /** The server's counters (bytes in and out here; the pool and requests count the rest). */
+  readonly metrics: ServerMetrics;
 }
 
-/** Told, on the next tick, when a connection fails (not when it is closed on purpose). */
 export interface ConnectionObserver {
+  /** Told, on the next tick, when a connection fails (not when it is closed on purpose). */
   onConnectionFailure(connection: Connection, error: MemcacheError): void;
+  /**
+   * Asked, while a connection that was ready is torn down because its socket broke (a
+   * ConnectionError: reset, closed by the server), about each request still wanted of which no
+   * reply byte was read: true when it took the request (to send it again elsewhere), false to let
+   * it fail. Never asked after a timeout or a malformed reply, or when the connect itself failed.
+   */
+  retry?(request: Request, error: MemcacheError): boolean;
 }
 
-export class Connection implements ReplySink {
+/** Set on a connection opened after a backoff: how long it waits, and the failure that caused it. */
+export interface Backoff {
+  readonly delay: number;
+  readonly cause: MemcacheError | undefined;
+}
+
+export class Connection implements ReplySink, AbortWatcher {
   readonly #config: ConnectionConfig;
   readonly #observer: ConnectionObserver | undefined;
-  readonly #socket: net.Socket;
+  /** Undefined while waiting (backoff). */
+  #socket: net.Socket | undefined;
   readonly #writer = new CommandWriter();
   readonly #reader = new ReplyReader();
   readonly #queue = new RequestQueue();
   #status: ConnectionStatus = 'connecting';
   #flushScheduled = false;
+  /** performance.now() when the pending flush was scheduled (see send). */
+  #tickNow = 0;
   #closeRequested = false;
   #connectTimer: NodeJS.Timeout | undefined;
   #timer: NodeJS.Timeout | undefined;
   #timerAt = 0;
+  /** While waiting: the backoff, and when the socket opens (performance.now() ms). */
+  #backoff: Backoff | undefined;
+  #openAt = 0;
+  #openTimer: NodeJS.Timeout | undefined;
+  /** Whether a reply was ever read whole: the server works (see ReconnectBackoff). */
+  #proven = false;
+  /** Whether the head request got records of its reply already (it is partly answered). */
+  #headStarted = false;
+  /** What broke the connection; undefined while it lives or when it was closed on purpose. */
+  #failure: MemcacheError | undefined;
   readonly #closed: Promise<void>;
   #resolveClosed!: () => void;
 
-  constructor(config: ConnectionConfig, observer?: ConnectionObserver) {
+  /**
+   * Opens the socket at once (socket creation errors are thrown), or with `backoff`, after its
+   * delay (they then fail the connection).
+   */
+  constructor(config: ConnectionConfig, observer?: ConnectionObserver, backoff?: Backoff) {
     this.#config = config;
     this.#observer = observer;
     this.#closed = new Promise((resolve) => (this.#resolveClosed = resolve));
-    const { socket, readyEvent } = openSocket(config.endpoint, config.tls);
-    this.#socket = socket;
-    socket.once(readyEvent, this.#onConnected);
-    socket.on('data', this.#onData);
-    socket.on('error', this.#onError);
-    socket.on('close', this.#onClose);
-    this.#connectTimer = setTimeout(this.#onConnectTimeout, config.connectTimeout).unref();
+    if (backoff === undefined || backoff.delay <= 0) {
+      this.#open();
+      return;
+    }
+    this.#status = 'waiting';
+    this.#backoff = backoff;
+    this.#openAt = performance.now() + backoff.delay;
+    this.#openTimer = setTimeout(this.#openAfterBackoff, backoff.delay).unref();
   }
 
   get status(): ConnectionStatus {
@@ -86,9 +125,19 @@ export class Connection implements ReplySink {
     return this.#config.name;
   }
 
-  /** Requests queued or awaiting replies. */
+  /** Callers waiting on requests queued or awaiting replies. */
   get pending(): number {
     return this.#queue.size;
+  }
+
+  /** Whether a reply was ever read whole on this connection. */
+  get proven(): boolean {
+    return this.#proven;
+  }
+
+  /** What broke the connection; undefined while it lives, or when it was closed on purpose. */
+  get failure(): MemcacheError | undefined {
+    return this.#failure;
   }
 
   /** Queues a request; it is written with everything else queued in this tick. */
@@ -102,10 +151,21 @@ export class Connection implements ReplySink {
       return;
     }
     request.server = this.#config.name;
-    request.deadline = performance.now() + request.timeout;
+    request.watcher = this;
+    // One clock read per tick: requests queued behind the first of a tick (all sent by the same
+    // flush) share its time; performance.now() costs ~40 ns, a tenth of a whole pipelined set.
+    if (!this.#flushScheduled) this.#tickNow = performance.now();
+    // A retried request keeps the deadline of its first attempt.
+    if (request.deadline === 0) request.deadline = this.#tickNow + request.timeout;
+    if (this.#status === 'waiting' && request.deadline < this.#openAt) {
+      request.fail(this.#backingOff());
+      return;
+    }
     if (this.#config.mergeGets && this.#queue.absorbIntoLastUnsent(request)) return;
     this.#queue.pushUnsent(request);
     this.#armTimer(request.deadline);
+    // Timers never hold the process, sockets do; while no socket is open yet, a caller's wait must.
+    if (this.#status === 'waiting') this.#openTimer?.ref();
     if (!this.#flushScheduled && this.#status === 'ready') {
       this.#flushScheduled = true;
       process.nextTick(this.#flush);
@@ -116,6 +176,12 @@ export class Connection implements ReplySink {
   close(): Promise<void> {
     if (this.#status === 'closed') return this.#closed;
     this.#closeRequested = true;
+    if (this.#status === 'waiting' && this.#queue.size === 0) {
+      // Never opened and nothing to send: nothing to wait for.
+      this.#status = 'closed';
+      this.#clearTimers();
+      this.#resolveClosed();
+    }
     if (this.#status === 'ready') {
       this.#status = 'closing';
       this.#closeIfDrained();
@@ -142,14 +208,73 @@ export class Connection implements ReplySink {
         this.#fail(asMemcacheError(error, this.#config.name));
         return false;
       }
-      if (done) this.#queue.shift();
+      if (done) {
+        this.#queue.shift();
+        this.#headStarted = false;
+      } else {
+        this.#headStarted = true;
+      }
     }
+    this.#proven = true;
     if (this.#status === 'closing') this.#closeIfDrained();
     return this.#status !== 'closed';
   }
 
+  /**
+   * AbortWatcher: a caller gave up. Its request stays queued (a reply already asked for must still
+   * be read, to keep the stream in step) and its reply is dropped when it comes, unless that reply
+   * is half read and nobody else waits on this connection: then the rest is not worth reading,
+   * and the connection is closed instead.
+   */
+  onAbort(): void {
+    const head = this.#queue.head;
+    if (this.#status !== 'ready' && this.#status !== 'closing') return;
+    if (head === undefined || head.wanted || head.next !== undefined || this.#queue.size !== head.weight) return;
+    if (!this.#headStarted && this.#reader.buffered === 0) return;
+    this.#status = 'closed';
+    connectionClosed(this.#config.name, 'dropped with a half-read reply nobody waits for (aborted)');
+    this.#clearTimers();
+    this.#socket?.destroy();
+    this.#reader.reset();
+    this.#queue.drain(() => {}); // the head, settled already
+  }
+
+  #openAfterBackoff = (): void => {
+    this.#openTimer = undefined;
+    if (this.#status !== 'waiting') return;
+    try {
+      this.#open();
+    } catch (cause) {
+      const server = this.#config.name;
+      this.#fail(new ConnectionError(`cannot open a connection to ${server}: ${String(cause)}`, { server, cause }));
+    }
+  };
+
+  /** Starts connecting; throws when the socket cannot even be created. */
+  #open(): void {
+    const { socket, readyEvent } = openSocket(this.#config.endpoint, this.#config.tls);
+    this.#status = 'connecting';
+    this.#socket = socket;
+    socket.once(readyEvent, this.#onConnected);
+    socket.on('data', this.#onData);
+    socket.on('end', this.#onEnd);
+    socket.on('error', this.#onError);
+    socket.on('close', this.#onClose);
+    this.#connectTimer = setTimeout(this.#onConnectTimeout, this.#config.connectTimeout).unref();
+  }
+
+  /** The error of a request that would time out before a backing-off connection even opens. */
+  #backingOff(): ConnectionError {
+    const { name } = this.#config;
+    const wait = Math.max(0, Math.ceil(this.#openAt - performance.now()));
+    const cause = this.#backoff?.cause;
+    const after = cause === undefined ? '' : ` after: ${cause.message}`;
+    return new ConnectionError(`reconnecting to ${name} backs off for another ${wait} ms${after}`, { server: name, cause });
+  }
+
   #onConnected = (): void => {
     if (this.#status !== 'connecting') return;
+    connectionOpened(this.#config.name, this.#config.auth !== undefined);
     const { auth, connectTimeout, name } = this.#config;
     if (auth === undefined) {
       this.#onReady();
@@ -169,6 +294,7 @@ export class Connection implements ReplySink {
     clearTimeout(this.#connectTimer);
     this.#connectTimer = undefined;
     this.#status = this.#closeRequested ? 'closing' : 'ready';
+    connectionReady(this.#config.name, this.#config.auth !== undefined);
     this.#flush();
   };
 
@@ -188,22 +314,34 @@ export class Connection implements ReplySink {
   /** One socket write for everything encoded (cork/uncork makes several chunks one writev). */
   #write(): void {
     const chunks = this.#writer.take();
+    const socket = this.#socket as net.Socket; // written only once connected
+    const metrics = this.#config.metrics;
     if (chunks.length === 1) {
-      this.#socket.write(chunks[0]);
+      socket.write(chunks[0]);
+      metrics.bytesOut += chunks[0].length;
     } else if (chunks.length > 1) {
-      this.#socket.cork();
-      for (const chunk of chunks) this.#socket.write(chunk);
-      this.#socket.uncork();
+      socket.cork();
+      for (const chunk of chunks) {
+        socket.write(chunk);
+        metrics.bytesOut += chunk.length;
+      }
+      socket.uncork();
     }
   }
 
   #onData = (chunk: Buffer): void => {
     if (this.#status === 'closed') return;
+    this.#config.metrics.bytesIn += chunk.length;
     this.#reader.push(chunk, this);
     if (this.#reader.buffered > this.#config.maxReplyBuffer) {
       const limit = this.#config.maxReplyBuffer;
       this.#fail(new ProtocolError(`a reply grew past ${limit} bytes unfinished`, { server: this.#config.name }));
     }
+  };
+
+  /** The server sent FIN: nothing more will come, so whatever waits fails now, not at 'close'. */
+  #onEnd = (): void => {
+    this.#fail(new ConnectionError(`connection to ${this.#config.name} closed by the server`, { server: this.#config.name }));
   };
 
   #onError = (error: Error): void => {
@@ -250,6 +388,11 @@ export class Connection implements ReplySink {
     this.#status = 'closed';
     this.#clearTimers();
     const socket = this.#socket;
+    if (socket === undefined) {
+      this.#resolveClosed();
+      return;
+    }
+    connectionClosed(this.#config.name, 'closed by the client');
     // Nothing left to read: send FIN, then let go; a peer that never reads cannot hold us.
     const force = setTimeout(() => socket.destroy(), this.#config.connectTimeout).unref();
     socket.end(() => {
@@ -261,12 +404,19 @@ export class Connection implements ReplySink {
   /**
    * Destroys the connection and fails every request on it: the ones in `culprits` with their own
    * error, the others with `error` (or, after a timeout, a ConnectionError that names it as cause).
+   * When the socket broke, the observer may take requests with no reply byte read to retry them.
    */
   #fail(error: MemcacheError, culprits?: Map<Request, MemcacheError>): void {
     if (this.#status === 'closed') return;
+    const broke = culprits === undefined && error instanceof ConnectionError && (this.#status === 'ready' || this.#status === 'closing');
+    // Bytes held by the reader, or records already read, belong to the head's reply.
+    const partlyAnswered = this.#headStarted || this.#reader.buffered > 0 ? this.#queue.head : undefined;
     this.#status = 'closed';
+    this.#failure = error;
+    connectionFailed(this.#config.name, error, this.#queue.size, culprits?.size ?? 0);
     this.#clearTimers();
-    this.#socket.destroy();
+    const socket = this.#socket;
+    socket?.destroy();
     this.#reader.reset();
     const others =
       culprits === undefined
@@ -275,16 +425,24 @@ export class Connection implements ReplySink {
             server: this.#config.name,
             cause: error,
           });
-    this.#queue.drain((request) => request.fail(culprits?.get(request) ?? others));
     const observer = this.#observer;
+    const retry = broke && observer?.retry !== undefined ? observer : undefined;
+    this.#queue.drain((request) => {
+      const own = culprits?.get(request);
+      if (own !== undefined) request.fail(own);
+      else if (retry === undefined || request === partlyAnswered || !request.wanted || !retry.retry!(request, error)) request.fail(others);
+    });
+    if (socket === undefined) this.#resolveClosed(); // never opened: no 'close' event will come
     if (observer !== undefined) process.nextTick(() => observer.onConnectionFailure(this, error));
   }
 
   #clearTimers(): void {
     clearTimeout(this.#connectTimer);
     clearTimeout(this.#timer);
+    clearTimeout(this.#openTimer);
     this.#connectTimer = undefined;
     this.#timer = undefined;
+    this.#openTimer = undefined;
   }
 }
 

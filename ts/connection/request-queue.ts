@@ -11,7 +11,7 @@ export class RequestQueue {
   #tail: Request | undefined;
   #size = 0;
 
-  /** Requests unsent or awaiting replies. */
+  /** Callers waiting on requests unsent or awaiting replies (a merged get counts each of its callers). */
   get size(): number {
     return this.#size;
   }
@@ -21,22 +21,28 @@ export class RequestQueue {
     return this.#head;
   }
 
-  /** Lets the last unsent request take `request` in (see Request.absorb). */
+  /**
+   * Lets the last unsent request take `request` in (see Request.absorb). A retried request merges
+   * with nothing: it keeps its own, earlier deadline, which must not become another caller's.
+   */
   absorbIntoLastUnsent(request: Request): boolean {
     const last = this.#unsent.length > 0 ? this.#unsent[this.#unsent.length - 1] : undefined;
-    return last !== undefined && last.absorb(request);
+    if (last === undefined || last.attempt !== 0 || request.attempt !== 0 || !last.absorb(request)) return false;
+    last.weight++;
+    this.#size++;
+    return true;
   }
 
   pushUnsent(request: Request): void {
     this.#unsent.push(request);
-    this.#size++;
+    this.#size += request.weight;
   }
 
   pushSent(request: Request): void {
     if (this.#tail === undefined) this.#head = request;
     else this.#tail.next = request;
     this.#tail = request;
-    this.#size++;
+    this.#size += request.weight;
   }
 
   /** Removes the head once its reply is complete. */
@@ -46,7 +52,7 @@ export class RequestQueue {
     this.#head = head.next;
     head.next = undefined;
     if (this.#head === undefined) this.#tail = undefined;
-    this.#size--;
+    this.#size -= head.weight;
   }
 
   /**
@@ -59,7 +65,7 @@ export class RequestQueue {
     let unreplied: Request[] | undefined;
     for (let i = 0; i < unsent.length; i++) {
       const request = unsent[i];
-      this.#size--;
+      this.#size -= request.weight;
       if (!request.wanted) continue;
       request.encode(writer);
       if (request.expectsReply) this.pushSent(request);
@@ -69,20 +75,24 @@ export class RequestQueue {
     return unreplied;
   }
 
-  /** Requests still wanted whose deadline has passed. */
+  /**
+   * Requests whose deadline has passed: every one sent (a reply nobody waits for any more must
+   * still come in time, or the connection is stuck behind it), and those unsent still wanted
+   * (the others are dropped unsent).
+   */
   expired(now: number): Request[] {
     const expired: Request[] = [];
-    this.#each((request) => {
-      if (request.wanted && request.deadline <= now) expired.push(request);
+    this.#eachTimed((request) => {
+      if (request.deadline <= now) expired.push(request);
     });
     return expired;
   }
 
-  /** Earliest deadline of a request still wanted; Infinity when none. */
+  /** Earliest deadline among the requests `expired` looks at; Infinity when none. */
   nextDeadline(): number {
     let next = Infinity;
-    this.#each((request) => {
-      if (request.wanted && request.deadline < next) next = request.deadline;
+    this.#eachTimed((request) => {
+      if (request.deadline < next) next = request.deadline;
     });
     return next;
   }
@@ -98,6 +108,11 @@ export class RequestQueue {
       request.next = undefined;
       action(request);
     }
+  }
+
+  #eachTimed(action: (request: Request) => void): void {
+    for (let r = this.#head; r !== undefined; r = r.next) action(r);
+    for (const request of this.#unsent) if (request.wanted) action(request);
   }
 
   #each(action: (request: Request) => void): void {

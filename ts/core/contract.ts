@@ -157,10 +157,18 @@ export interface Core {
 
   /** zlib (RFC 1950) compression at `level` 0-9 (-1: default, 6). */
   compress(data: Uint8Array, level: number): Buffer;
+  /** `compress` of the UTF-8 bytes of `text` (lone surrogates as U+FFFD, as `Buffer.from` has them). */
+  compressText(text: string, level: number): Buffer;
   /**
    * zlib (RFC 1950) decompression. Throws CoreDecompressError('too_large') as soon as the output
    * would pass `maxOutputLength` (no more than that much memory is used), 'corrupt' on bad input
    * (including trailing garbage or a truncated stream).
    */
   decompress(data: Uint8Array, maxOutputLength: number): Buffer;
+  /**
+   * `decompress`, then the output decoded as UTF-8 (invalid sequences become U+FFFD, as with
+   * `Buffer#toString()`), in one step: no Buffer in between, and the native core hands long
+   * ASCII text to V8 without copying it onto the heap. Errors as for `decompress`.
+   */
+  decompressText(data: Uint8Array, maxOutputLength: number): string;
 }

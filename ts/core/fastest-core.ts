@@ -9,7 +9,7 @@
  * | hashBatch / lookupBatch, 100  | 1.1-1.4x faster | | native |
  * | scan, 1 reply (STORED)        | 186 ns  | 57 ns   | TS     |
  * | scan, 100-item multi-get      | 3.2 us  | 9.4 us  | native |
- * | compress / decompress         | 1.2-3.5x faster | | native |
+ * | compress / decompress(Text)   | 1.2-3.5x faster | | native |
  *
  * A call across N-API costs ~150-200 ns before any work (argument checks on each typed array),
  * so single small operations stay in JS and batches cross once.
@@ -74,6 +74,8 @@ export function fastestCore(native: Core, ts: Core): Core {
       new CombinedRing(ts.createRing(servers, format), native.createRing(servers, format)),
     scan: makeScan(native, ts),
     compress: native.compress,
+    compressText: native.compressText,
     decompress: native.decompress,
+    decompressText: native.decompressText,
   };
 }

@@ -116,9 +116,23 @@ function wrap(binding: NativeBinding): Core {
         throw toRangeError(err);
       }
     },
+    compressText: (text, level) => {
+      try {
+        return binding.compressText(text, level);
+      } catch (err) {
+        throw toRangeError(err);
+      }
+    },
     decompress: (data, maxOutputLength) => {
       try {
         return binding.decompress(data, saturateU32(maxOutputLength));
+      } catch (err) {
+        throw toDecompressError(err);
+      }
+    },
+    decompressText: (data, maxOutputLength) => {
+      try {
+        return binding.decompressText(data, saturateU32(maxOutputLength));
       } catch (err) {
         throw toDecompressError(err);
       }

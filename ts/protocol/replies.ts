@@ -59,12 +59,3 @@ export function casReply(buf: Buffer, rec: Uint32Array, off: number): bigint | u
   const start = rec[off + F_C_START];
   return BigInt(buf.toString('latin1', start, start + len));
 }
-
-/** Whether a VALUE record's key equals `key` (wire form), byte for byte. */
-export function keyIs(buf: Buffer, rec: Uint32Array, off: number, key: string): boolean {
-  const len = rec[off + F_A_LEN];
-  if (len !== key.length) return false;
-  const start = rec[off + F_A_START];
-  for (let i = 0; i < len; i++) if (buf[start + i] !== key.charCodeAt(i)) return false;
-  return true;
-}

@@ -4,6 +4,8 @@
  * request still waiting, so requests never need to know about sockets or each other.
  */
 import { AbortError, type MemcacheError } from '../errors.js';
+import { commandEnded, commandFailed, commandStarted, tracingCommands, type CommandMessage } from '../observability/channels.js';
+import { countFailure, UNCOUNTED, type CommandId, type ServerMetrics } from '../observability/metrics.js';
 import type { CommandWriter } from './command-writer.js';
 import { errorReply, unexpectedReply } from './replies.js';
 
@@ -13,13 +15,28 @@ export interface ValueDecoder {
   decode(buf: Buffer, start: number, end: number, flags: number): unknown;
 }
 
+/** Told when the caller of a queued request gives up (its signal aborted); see Request.watcher. */
+export interface AbortWatcher {
+  onAbort(request: Request): void;
+}
+
 export abstract class Request<T = unknown> {
   /** The next request in its connection's reply queue. */
   next: Request | undefined = undefined;
-  /** When the request times out (performance.now() ms); set when queued. */
+  /** When the request times out (performance.now() ms); set when first queued, kept by a retry. */
   deadline = 0;
   /** Display name of the server, for errors; set when queued. */
   server = '';
+  /** Callers waiting on this request: 1, plus every request it absorbed (maxPending counts them all). */
+  weight = 1;
+  /** Times it was sent again on a fresh connection after its connection broke (see `idempotent`). */
+  attempt = 0;
+  /** The connection holding it, told when the caller aborts. */
+  watcher: AbortWatcher | undefined = undefined;
+  /** Counters of the server it was handed to (see `dispatched`). */
+  metrics: ServerMetrics = UNCOUNTED;
+  /** Its diagnostics message, when somebody listened as it started. */
+  trace: CommandMessage | undefined = undefined;
   readonly timeout: number;
   readonly promise: Promise<T>;
   #settled = false;
@@ -40,6 +57,23 @@ export abstract class Request<T = unknown> {
     }
   }
 
+  /** The client method it serves (`Command.get`...), for metrics and diagnostics. */
+  abstract get command(): CommandId;
+
+  /** How many keys it carries (diagnostics). */
+  get keyCount(): number {
+    return 1;
+  }
+
+  /** Handed to a server's pool: counted there, once (a retry is not another op), and traced if anybody listens. */
+  dispatched(metrics: ServerMetrics, server: string): void {
+    if (this.metrics !== UNCOUNTED) return;
+    this.metrics = metrics;
+    const command = this.command;
+    metrics.ops[command]++;
+    if (tracingCommands()) this.trace = commandStarted(command, server, this.keyCount);
+  }
+
   /** What to write. Called once, when the connection flushes. */
   abstract encode(w: CommandWriter): void;
 
@@ -52,6 +86,15 @@ export abstract class Request<T = unknown> {
   /** False for `noreply` commands: nothing will come back, and `onSent` settles them. */
   get expectsReply(): boolean {
     return true;
+  }
+
+  /**
+   * Whether running the command twice has the effect of running it once, so that a request whose
+   * connection broke before any byte of its reply arrived may be sent again (get, gets, gat, gats,
+   * getMulti, touch, delete, version, stats). Storage commands and counters never are.
+   */
+  get idempotent(): boolean {
+    return false;
   }
 
   /** Settles a request that expects no reply, once written. */
@@ -77,12 +120,15 @@ export abstract class Request<T = unknown> {
   resolve(value: T): void {
     if (this.#settled) return;
     this.#settle();
+    if (this.trace !== undefined) commandEnded(this.trace);
     this.#resolve(value);
   }
 
   reject(error: MemcacheError): void {
     if (this.#settled) return;
     this.#settle();
+    countFailure(this.metrics, error.code);
+    if (this.trace !== undefined) commandFailed(this.trace, error);
     this.#reject(error);
   }
 
@@ -105,6 +151,7 @@ export abstract class Request<T = unknown> {
   /** The abort listener: rejects at once; if already sent, the reply is still read and dropped. */
   handleEvent(): void {
     this.reject(new AbortError(undefined, { server: this.server || undefined }));
+    this.watcher?.onAbort(this);
   }
 
   #settle(): void {

@@ -198,7 +198,11 @@ fn large_inputs_split_over_threads_are_one_ordinary_stream() {
         let data = json_like(len);
         for level in [0, 1, 6, 9] {
             let packed = compress(&data, level).expect("compress");
-            assert_eq!(inflate_with_flate2(&packed), data, "{len} bytes, level {level}");
+            assert_eq!(
+                inflate_with_flate2(&packed),
+                data,
+                "{len} bytes, level {level}"
+            );
             assert_eq!(decompress(&packed, len).expect("round trip"), data);
         }
     }
@@ -243,10 +247,20 @@ fn outputs_past_the_first_guess_still_inflate() {
     // streaming inflate finishes it; the cap still holds on that path.
     let zeros = vec![0u8; 4 << 20];
     let packed = compress(&zeros, 6).expect("compress");
-    assert_eq!(decompress(&packed, 8 << 20).expect("fits").len(), zeros.len());
-    assert_eq!(decompress(&packed, zeros.len()).expect("exactly the cap").len(), zeros.len());
+    assert_eq!(
+        decompress(&packed, 8 << 20).expect("fits").len(),
+        zeros.len()
+    );
+    assert_eq!(
+        decompress(&packed, zeros.len())
+            .expect("exactly the cap")
+            .len(),
+        zeros.len()
+    );
     assert_eq!(
         decompress(&packed, zeros.len() - 1),
-        Err(CompressError::TooLarge { cap: zeros.len() - 1 })
+        Err(CompressError::TooLarge {
+            cap: zeros.len() - 1
+        })
     );
 }

@@ -1,5 +1,7 @@
-//! Scanner properties on generated input: no panics, no offsets outside the window, and the
-//! same records however a valid stream is cut into reads.
+//! Scanner properties on generated input: no panics, no offsets outside the window, the same
+//! records however a valid stream is cut into reads, never a verdict on a reply cut short, and
+//! VALUE data read by its declared length only. `PROPTEST_CASES` sets the cases per property
+//! (2000 by default; `npm run fuzz` runs many more).
 
 use memcache_core::scan::{scan, SCAN_STRIDE};
 use memcache_core::ReplyKind;
@@ -117,8 +119,69 @@ fn valid_reply() -> impl Strategy<Value = Vec<u8>> {
     ]
 }
 
+/// Cases per property: `PROPTEST_CASES`, else 2000.
+fn cases() -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2000)
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(2000))]
+    #![proptest_config(ProptestConfig::with_cases(cases()))]
+
+    #[test]
+    fn a_stream_cut_short_gives_only_the_replies_before_the_cut(
+        replies in prop::collection::vec(valid_reply(), 1..12),
+        cut in any::<prop::sample::Index>(),
+    ) {
+        let stream = replies.concat();
+        let whole = scan_all(&stream, 0, stream.len(), 64);
+        let cut = cut.index(stream.len() + 1);
+        // However much of the buffer lies beyond the cut, nothing past it is read.
+        let prefix = scan_all(&stream, 0, cut, 64);
+        let complete: Vec<_> = whole.iter().filter(|r| r[2] as usize <= cut).cloned().collect();
+        prop_assert_eq!(prefix, complete);
+    }
+
+    #[test]
+    fn value_data_is_exactly_the_declared_bytes(
+        data in prop::collection::vec(prop_oneof![any::<u8>(), Just(b'\r'), Just(b'\n')], 0..300),
+        flags in any::<u32>(),
+        cas in prop::option::of(any::<u64>()),
+        extra in prop::collection::vec(any::<u8>(), 0..8),
+    ) {
+        let cas_text = cas.map_or(String::new(), |c| format!(" {c}"));
+        let mut stream = format!("VALUE key {flags} {}{cas_text}\r\n", data.len()).into_bytes();
+        let data_start = stream.len();
+        stream.extend_from_slice(&data);
+        stream.extend_from_slice(b"\r\nEND\r\n");
+        let value_end = data_start + data.len() + 2;
+        stream.extend_from_slice(&extra); // whatever follows is never part of the value
+        let records = scan_all(&stream, 0, stream.len(), 2);
+        prop_assert!(records.len() == 2);
+        let value = &records[0];
+        prop_assert_eq!(value[0], ReplyKind::Value as u32);
+        prop_assert_eq!(value[2] as usize, value_end);
+        prop_assert_eq!(value[5] as usize, data_start);
+        prop_assert_eq!(&stream[value[5] as usize..(value[5] + value[6]) as usize], &data[..]);
+        prop_assert_eq!(value[7], flags);
+        prop_assert_eq!(records[1][0], ReplyKind::End as u32);
+        // Data one byte longer or shorter than declared is never taken for a value.
+        for declared in [data.len() + 1, data.len().saturating_sub(1)] {
+            if declared == data.len() { continue; }
+            let mut wrong = format!("VALUE key {flags} {declared}\r\n").into_bytes();
+            wrong.extend_from_slice(&data);
+            wrong.extend_from_slice(b"\r\nEND\r\n");
+            let records = scan_all(&wrong, 0, wrong.len(), 2);
+            if let Some(first) = records.first() {
+                if first[0] == ReplyKind::Value as u32 {
+                    prop_assert_eq!(first[6] as usize, declared);
+                    prop_assert!(first[2] as usize <= wrong.len());
+                }
+            }
+        }
+    }
 
     #[test]
     fn arbitrary_bytes_keep_the_invariants(

@@ -2,7 +2,7 @@
  * zlib (RFC 1950) for the pure-TS core, on Node's built-in `node:zlib`: what any JS client
  * would use, and itself native code, so the twin is a fair baseline rather than a JS inflate.
  */
-import { constants as bufferConstants } from 'node:buffer';
+import { constants as bufferConstants, isAscii } from 'node:buffer';
 import { deflateSync, inflateSync } from 'node:zlib';
 import { CoreDecompressError } from '../contract.js';
 
@@ -16,12 +16,34 @@ export function compress(data: Uint8Array, level: number): Buffer {
   return deflateSync(data, { level });
 }
 
+/** node:zlib takes the string itself (and makes its UTF-8 Buffer). */
+export function compressText(text: string, level: number): Buffer {
+  return deflateSync(text, { level });
+}
+
 export function decompress(data: Uint8Array, maxOutputLength: number): Buffer {
   const cap = clampCap(maxOutputLength);
   // Node rejects a cap of 0, so inflate with 1 and refuse any output byte.
   const result = inflateWithCap(data, Math.max(cap, 1));
   if (result.length > cap) throw tooLarge(cap);
   return result;
+}
+
+/** Below this, checking for ASCII first costs more than latin1 decoding saves (Node 20). */
+const ASCII_CHECK_MIN = 4096;
+
+/** Node's own slicers behind `Buffer#toString`, called directly (on Buffer.prototype, untyped). */
+interface Slicers {
+  utf8Slice(start: number, end: number): string;
+  latin1Slice(start: number, end: number): string;
+}
+
+/** What a good JS client does: inflate, then decode, one byte per character when the text is ASCII. */
+export function decompressText(data: Uint8Array, maxOutputLength: number): string {
+  const bytes = decompress(data, maxOutputLength);
+  const slicers = bytes as unknown as Slicers;
+  if (bytes.length >= ASCII_CHECK_MIN && isAscii(bytes)) return slicers.latin1Slice(0, bytes.length);
+  return slicers.utf8Slice(0, bytes.length);
 }
 
 function clampCap(maxOutputLength: number): number {

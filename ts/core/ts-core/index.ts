@@ -4,7 +4,7 @@
  * emit valid zlib, each decodes the other's).
  */
 import type { Core } from '../contract.js';
-import { compress, decompress } from './compression.js';
+import { compress, compressText, decompress, decompressText } from './compression.js';
 import { hash, hashBatch } from './hash.js';
 import { createRing } from './ketama.js';
 import { scan } from './scanner.js';
@@ -16,5 +16,7 @@ export const tsCore: Core = Object.freeze({
   createRing,
   scan,
   compress,
+  compressText,
   decompress,
+  decompressText,
 });

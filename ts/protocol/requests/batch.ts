@@ -21,6 +21,10 @@ export abstract class BatchRequest extends Request<unknown[]> {
 
   /** The command verb, for errors. */
   protected abstract get verb(): string;
+
+  override get keyCount(): number {
+    return this.#resultKeys.length;
+  }
   /** Whether a status reply means success; undefined when it is no status reply to this verb. */
   protected abstract succeeded(kind: number): boolean | undefined;
 

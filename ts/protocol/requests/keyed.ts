@@ -1,6 +1,7 @@
 /** delete / touch / incr / decr: one key, one status or number line per command. */
 import type { CommandWriter } from '../command-writer.js';
 import { numberReply, ReplyKind } from '../replies.js';
+import { Command, type CommandId } from '../../observability/metrics.js';
 import { Request } from '../request.js';
 import { BatchRequest } from './batch.js';
 import { encodeArith, encodeDelete, encodeTouch, type ArithVerb } from '../text-commands.js';
@@ -16,8 +17,16 @@ export class DeleteRequest extends Request<boolean> {
     this.#noreply = noreply;
   }
 
+  get command(): CommandId {
+    return Command.delete;
+  }
+
   override get expectsReply(): boolean {
     return !this.#noreply;
+  }
+
+  override get idempotent(): boolean {
+    return true;
   }
 
   encode(w: CommandWriter): void {
@@ -50,6 +59,14 @@ export class DeleteManyRequest extends BatchRequest {
     return 'delete';
   }
 
+  get command(): CommandId {
+    return Command.deleteMulti;
+  }
+
+  override get idempotent(): boolean {
+    return true;
+  }
+
   protected succeeded(kind: number): boolean | undefined {
     if (kind === ReplyKind.DELETED) return true;
     return kind === ReplyKind.NOT_FOUND ? false : undefined;
@@ -69,6 +86,14 @@ export class TouchRequest extends Request<boolean> {
     super(timeout, signal);
     this.#key = key;
     this.#exptime = exptime;
+  }
+
+  get command(): CommandId {
+    return Command.touch;
+  }
+
+  override get idempotent(): boolean {
+    return true;
   }
 
   encode(w: CommandWriter): void {
@@ -97,6 +122,10 @@ export class ArithRequest extends Request<number | bigint | undefined> {
     this.#key = key;
     this.#delta = delta;
     this.#noreply = noreply;
+  }
+
+  get command(): CommandId {
+    return Command[this.#verb];
   }
 
   override get expectsReply(): boolean {

@@ -3,10 +3,11 @@
  * asked, then one END per request line. Single-key gets queued back to back on one connection
  * merge into one multi-key command; each caller still gets its own result.
  */
-import { F_B_LEN, F_B_START, F_FLAGS } from '../../core/index.js';
+import { F_A_LEN, F_A_START, F_B_LEN, F_B_START, F_FLAGS } from '../../core/index.js';
 import { DeserializeError, MemcacheError } from '../../errors.js';
+import { Command, type CommandId } from '../../observability/metrics.js';
 import type { CommandWriter } from '../command-writer.js';
-import { casReply, errorReply, keyIs, ReplyKind, unexpectedReply } from '../replies.js';
+import { casReply, errorReply, ReplyKind, unexpectedReply } from '../replies.js';
 import { Request, type ValueDecoder } from '../request.js';
 import { encodeRetrieval, type RetrievalVerb } from '../text-commands.js';
 
@@ -36,6 +37,18 @@ abstract class RetrievalRequest<T> extends Request<T> {
     this.exptime = exptime;
     this.keys = keys;
     this.decoder = decoder;
+  }
+
+  override get idempotent(): boolean {
+    return true;
+  }
+
+  get command(): CommandId {
+    return Command[this.verb];
+  }
+
+  override get keyCount(): number {
+    return this.keys.length;
   }
 
   encode(w: CommandWriter): void {
@@ -77,11 +90,17 @@ abstract class RetrievalRequest<T> extends Request<T> {
   }
 
   #keyIndex(buf: Buffer, rec: Uint32Array, off: number): number {
-    for (let i = this.#cursor; i < this.keys.length; i++) {
-      if (keyIs(buf, rec, off, this.keys[i])) {
-        this.#cursor = i + 1;
-        return i;
-      }
+    const keys = this.keys;
+    const start = rec[off + F_A_START];
+    const length = rec[off + F_A_LEN];
+    // Usually the key at the cursor (a hit): one full comparison. Compared from the end, where
+    // keys sharing a prefix differ, so a miss in between is passed over after a byte or two.
+    next: for (let i = this.#cursor; i < keys.length; i++) {
+      const key = keys[i];
+      if (key.length !== length) continue;
+      for (let j = length - 1; j >= 0; j--) if (buf[start + j] !== key.charCodeAt(j)) continue next;
+      this.#cursor = i + 1;
+      return i;
     }
     return -1;
   }
@@ -142,6 +161,7 @@ export class GetRequest extends RetrievalRequest<unknown> {
     const first = this.#waiters === undefined ? this : this.#waiters[index];
     for (let w: GetRequest | undefined = first; w !== undefined; w = w.#sameKey) {
       if (w.settled) continue;
+      w.metrics.hits++;
       try {
         const value = w.decodeValue(buf, rec, off);
         w.resolve(w.verb === 'gets' || w.verb === 'gats' ? { value, cas: casReply(buf, rec, off) } : value);
@@ -152,8 +172,14 @@ export class GetRequest extends RetrievalRequest<unknown> {
   }
 
   protected onEnd(): void {
-    if (this.#waiters === undefined) this.resolve(undefined);
-    else this.#each((w) => w.resolve(undefined));
+    if (this.#waiters === undefined) this.#miss();
+    else this.#each((w) => w.#miss());
+  }
+
+  #miss(): void {
+    if (this.settled) return;
+    this.metrics.misses++;
+    this.resolve(undefined);
   }
 
   /** Every waiter of a merged request, this one included. */
@@ -172,6 +198,8 @@ export class GetMultiRequest extends RetrievalRequest<void> {
   readonly #resultKeys: readonly unknown[];
   readonly #hits: Map<unknown, unknown>;
   readonly #errors: Map<unknown, MemcacheError>;
+  /** Keys answered with a VALUE (readable or not). */
+  #found = 0;
 
   /** `keys[i]` (distinct, wire form) is reported as `resultKeys[i]`. */
   constructor(
@@ -189,8 +217,13 @@ export class GetMultiRequest extends RetrievalRequest<void> {
     this.#errors = errors;
   }
 
+  override get command(): CommandId {
+    return Command.getMulti;
+  }
+
   protected onHit(index: number, buf: Buffer, rec: Uint32Array, off: number): void {
     if (this.settled) return;
+    this.#found++;
     try {
       this.#hits.set(this.#resultKeys[index], this.decodeValue(buf, rec, off));
     } catch (error) {
@@ -199,6 +232,10 @@ export class GetMultiRequest extends RetrievalRequest<void> {
   }
 
   protected onEnd(): void {
+    if (!this.settled) {
+      this.metrics.hits += this.#found;
+      this.metrics.misses += this.keys.length - this.#found;
+    }
     this.resolve();
   }
 }

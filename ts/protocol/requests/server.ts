@@ -1,6 +1,7 @@
 /** Commands about the server rather than a key: stats, flush_all, version. */
 import type { CommandWriter } from '../command-writer.js';
 import { fieldA, fieldB, ReplyKind } from '../replies.js';
+import { Command, type CommandId } from '../../observability/metrics.js';
 import { Request } from '../request.js';
 import { encodeFlushAll, encodeStats, encodeVersion } from '../text-commands.js';
 
@@ -12,6 +13,18 @@ export class StatsRequest extends Request<Record<string, string>> {
   constructor(args: string, timeout: number, signal: AbortSignal | undefined) {
     super(timeout, signal);
     this.#args = args;
+  }
+
+  get command(): CommandId {
+    return Command.stats;
+  }
+
+  override get keyCount(): number {
+    return 0;
+  }
+
+  override get idempotent(): boolean {
+    return true;
   }
 
   encode(w: CommandWriter): void {
@@ -43,6 +56,14 @@ export class FlushAllRequest extends Request<void> {
     this.#delay = delay;
   }
 
+  get command(): CommandId {
+    return Command.flushAll;
+  }
+
+  override get keyCount(): number {
+    return 0;
+  }
+
   encode(w: CommandWriter): void {
     encodeFlushAll(w, this.#delay);
   }
@@ -56,6 +77,18 @@ export class FlushAllRequest extends Request<void> {
 
 /** `version`: resolves with the server's version text. */
 export class VersionRequest extends Request<string> {
+  get command(): CommandId {
+    return Command.version;
+  }
+
+  override get keyCount(): number {
+    return 0;
+  }
+
+  override get idempotent(): boolean {
+    return true;
+  }
+
   encode(w: CommandWriter): void {
     encodeVersion(w);
   }

@@ -1,6 +1,7 @@
 /** set / add / replace / append / prepend / cas: one status line per command. */
 import type { CommandWriter } from '../command-writer.js';
 import { ReplyKind } from '../replies.js';
+import { Command, type CommandId } from '../../observability/metrics.js';
 import { Request } from '../request.js';
 import { BatchRequest } from './batch.js';
 import { encodeStorage, type Payload, type StorageVerb } from '../text-commands.js';
@@ -54,6 +55,10 @@ export class StoreRequest extends Request<boolean> {
     this.#noreply = noreply;
   }
 
+  get command(): CommandId {
+    return Command[this.#verb];
+  }
+
   override get expectsReply(): boolean {
     return !this.#noreply;
   }
@@ -98,6 +103,10 @@ export class StoreManyRequest extends BatchRequest {
 
   protected get verb(): string {
     return this.#verb;
+  }
+
+  get command(): CommandId {
+    return Command.setMulti;
   }
 
   protected succeeded(kind: number): boolean | undefined {

@@ -37,7 +37,9 @@ fn with_coder<R>(
 
 /// One complete zlib stream of `data` into `out` (cleared first).
 pub(super) fn compress(data: &[u8], level: u32, out: &mut Vec<u8>) -> Result<(), CompressError> {
-    with_coder(&ZLIB, level, true, |coder| run(coder, data, FlushCompress::Finish, out))
+    with_coder(&ZLIB, level, true, |coder| {
+        run(coder, data, FlushCompress::Finish, out)
+    })
 }
 
 /// `data` as raw deflate blocks, `dictionary` (the input just before it) primed as history.
@@ -56,7 +58,11 @@ pub(super) fn compress_part(
                 .set_dictionary(dictionary)
                 .map_err(|e| CompressError::Internal(e.to_string()))?;
         }
-        let flush = if last { FlushCompress::Finish } else { FlushCompress::Sync };
+        let flush = if last {
+            FlushCompress::Finish
+        } else {
+            FlushCompress::Sync
+        };
         run(coder, data, flush, out)
     })
 }

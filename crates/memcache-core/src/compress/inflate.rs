@@ -46,7 +46,11 @@ enum OneShot {
 
 /// Inflates one zlib stream spanning all of `data` into `out`, at most `cap` bytes; returns
 /// the output length. `out` may come back longer than that (it is a reused scratch buffer).
-pub(super) fn decompress(data: &[u8], cap: usize, out: &mut Vec<u8>) -> Result<usize, CompressError> {
+pub(super) fn decompress(
+    data: &[u8],
+    cap: usize,
+    out: &mut Vec<u8>,
+) -> Result<usize, CompressError> {
     let guess = data
         .len()
         .saturating_mul(GUESS_RATIO)

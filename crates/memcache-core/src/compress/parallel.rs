@@ -60,7 +60,6 @@ impl Job {
             }
             // SAFETY: a part was claimed, so the caller is still waiting for it and `data` lives.
             let data = unsafe { std::slice::from_raw_parts(self.data, self.len) };
-            if std::env::var_os("MC_DEBUG").is_some() { eprintln!("{:?} part {index} t={:?}", thread::current().name(), std::time::Instant::now()); }
             let result = std::panic::catch_unwind(|| self.compress_part(data, index))
                 .unwrap_or_else(|_| Err(CompressError::Internal("deflate panicked".into())));
             *lock(&self.parts[index]) = Some(result);
@@ -208,7 +207,11 @@ fn assemble(job: &Job, level: u32, out: &mut Vec<u8>) -> Result<(), CompressErro
         match lock(slot).take() {
             Some(Ok(part)) => parts.push(part),
             Some(Err(error)) => return Err(error),
-            None => return Err(CompressError::Internal("a part was never compressed".into())),
+            None => {
+                return Err(CompressError::Internal(
+                    "a part was never compressed".into(),
+                ))
+            }
         }
     }
     out.clear();
@@ -233,7 +236,11 @@ mod tests {
         for level in 0..=9 {
             let [cmf, flg] = header(level);
             assert_eq!(cmf, 0x78);
-            assert_eq!(((u16::from(cmf) << 8) | u16::from(flg)) % 31, 0, "level {level}");
+            assert_eq!(
+                ((u16::from(cmf) << 8) | u16::from(flg)) % 31,
+                0,
+                "level {level}"
+            );
             assert_eq!(flg & 0x20, 0, "no preset dictionary");
         }
     }

@@ -1,0 +1,176 @@
+/**
+ * AbortSignal, on every call: an aborted call rejects at once with an AbortError. Aborted before
+ * it is sent, nothing is sent; in flight, its reply is read and dropped when it comes, and the
+ * connection goes on serving; with its reply half read and nobody else waiting, the connection
+ * is closed instead and the next call opens a fresh one.
+ */
+import net from 'node:net';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { AbortError, Client } from '../ts/index.js';
+import { eventually, startFakeServer } from './support/fake-server.js';
+import { startFaultProxy } from './support/fault-proxy.js';
+import { startMemcached, type MemcachedServer } from './support/memcached.js';
+
+let server: MemcachedServer;
+let direct: Client;
+
+beforeAll(async () => {
+  server = await startMemcached();
+  direct = new Client(server.spec);
+});
+afterAll(async () => {
+  await direct?.close();
+  await server?.stop();
+});
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+type Call = (mc: Client, signal: AbortSignal) => Promise<unknown>;
+
+/** Every call of the API, each with the signal. */
+const CALLS: [string, Call][] = [
+  ['set', (mc, signal) => mc.set('ab:k', 'v', { signal })],
+  ['add', (mc, signal) => mc.add('ab:new', 'v', { signal })],
+  ['replace', (mc, signal) => mc.replace('ab:k', 'v', { signal })],
+  ['append', (mc, signal) => mc.append('ab:k', 'x', { signal })],
+  ['prepend', (mc, signal) => mc.prepend('ab:k', 'x', { signal })],
+  ['cas', (mc, signal) => mc.cas('ab:k', 'v', 1n, { signal })],
+  ['get', (mc, signal) => mc.get('ab:k', { signal })],
+  ['gets', (mc, signal) => mc.gets('ab:k', { signal })],
+  ['gat', (mc, signal) => mc.gat('ab:k', 100, { signal })],
+  ['gats', (mc, signal) => mc.gats('ab:k', 100, { signal })],
+  ['getMulti', (mc, signal) => mc.getMulti(['ab:k', 'ab:other'], { signal })],
+  ['setMulti', (mc, signal) => mc.setMulti([['ab:m1', 1], ['ab:m2', 2]], { signal })],
+  ['delete', (mc, signal) => mc.delete('ab:gone', { signal })],
+  ['deleteMulti', (mc, signal) => mc.deleteMulti(['ab:gone', 'ab:gone2'], { signal })],
+  ['incr', (mc, signal) => mc.incr('ab:n', 1, { signal })],
+  ['decr', (mc, signal) => mc.decr('ab:n', 1, { signal })],
+  ['touch', (mc, signal) => mc.touch('ab:k', 100, { signal })],
+  ['stats', (mc, signal) => mc.stats(undefined, { signal })],
+  ['version', (mc, signal) => mc.version({ signal })],
+  ['flushAll', (mc, signal) => mc.flushAll(0, { signal })],
+];
+
+describe('an already aborted signal', () => {
+  it.each(CALLS)('makes %s reject at once with an AbortError, sending nothing', async (_name, call) => {
+    const mc = new Client(server.spec);
+    try {
+      await mc.version(); // connected
+      const write = vi.spyOn(net.Socket.prototype, 'write');
+      const error = await call(mc, AbortSignal.abort()).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(AbortError);
+      expect(error).toMatchObject({ code: 'MEMCACHE_ABORTED' });
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(write).not.toHaveBeenCalled();
+    } finally {
+      await mc.close();
+    }
+  });
+});
+
+describe('a signal aborted while the call is in flight', () => {
+  it.each(CALLS)('makes %s reject at once; its late reply is dropped and the connection serves the next call', async (_name, call) => {
+    const proxy = await startFaultProxy({ target: { host: '127.0.0.1', port: server.port } });
+    const mc = new Client(`127.0.0.1:${proxy.port}`, { timeout: 2000 });
+    try {
+      await direct.setMulti([['ab:k', 'v'], ['ab:n', '5'], ['ab:probe', 'probe value']]);
+      await mc.version();
+      proxy.setMode({ kind: 'delay', ms: 150, direction: 'toClient' });
+      const sent = proxy.stats.bytesToServer;
+      const controller = new AbortController();
+      const outcome = call(mc, controller.signal).catch((e: unknown) => e);
+      await eventually(() => proxy.stats.bytesToServer > sent); // the command reached the server
+      const started = performance.now();
+      controller.abort();
+      expect(await outcome).toBeInstanceOf(AbortError);
+      expect(performance.now() - started).toBeLessThan(50);
+      // The reply to the aborted call comes first on this connection: it must not answer this one.
+      await direct.set('ab:probe', 'probe value');
+      expect(await mc.get('ab:probe')).toBe('probe value');
+      expect(proxy.stats.accepted).toBe(1);
+    } finally {
+      await mc.close();
+      await proxy.close();
+    }
+  });
+
+  it('aborted with its reply half read and nobody else waiting, the connection is closed; the next call opens a fresh one', async () => {
+    const fake = await startFakeServer((socket, data, connection) => {
+      const text = data.toString('latin1');
+      if (connection === 0 && text.startsWith('get big')) socket.write('VALUE big 0 100\r\n0123456789'); // ... and no more
+      else if (text.startsWith('get ')) socket.write(`VALUE ${text.slice(4, -2)} 0 2\r\nok\r\nEND\r\n`);
+    });
+    const mc = new Client(fake.spec, { timeout: 2000 });
+    try {
+      const controller = new AbortController();
+      const big = mc.get('big', { signal: controller.signal }).catch((e: unknown) => e);
+      await eventually(() => fake.received[0]?.includes('get big'));
+      await new Promise((resolve) => setTimeout(resolve, 20)); // the half reply is in
+      controller.abort();
+      expect(await big).toBeInstanceOf(AbortError);
+      await eventually(() => fake.open === 0);
+      expect(String(await mc.get('small'))).toBe('ok');
+      expect(fake.accepted).toBe(2);
+    } finally {
+      await mc.close();
+      await fake.close();
+    }
+  });
+
+  it('aborted with its reply half read while another call waits behind it, the reply is read to its end and dropped', async () => {
+    const fake = await startFakeServer((socket, data) => {
+      const text = data.toString('latin1');
+      if (!text.includes('get big')) return;
+      socket.write('VALUE big 0 10\r\n01234');
+      setTimeout(() => socket.write('56789\r\nEND\r\nVALUE small 0 2\r\nok\r\nEND\r\n'), 60);
+    });
+    const mc = new Client(fake.spec, { timeout: 2000, mergeGets: false });
+    try {
+      const controller = new AbortController();
+      const big = mc.get('big', { signal: controller.signal }).catch((e: unknown) => e);
+      const small = mc.get('small');
+      await eventually(() => fake.received[0]?.includes('get small'));
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      controller.abort();
+      expect(await big).toBeInstanceOf(AbortError);
+      expect(String(await small)).toBe('ok');
+      expect(fake.accepted).toBe(1);
+      expect(fake.open).toBe(1);
+    } finally {
+      await mc.close();
+      await fake.close();
+    }
+  });
+
+  it('aborted while the server never answers, the connection still times out: close() is not held up', async () => {
+    const silent = await startFakeServer();
+    const mc = new Client(silent.spec, { timeout: 200 });
+    try {
+      const controller = new AbortController();
+      const call = mc.get('k', { signal: controller.signal }).catch((e: unknown) => e);
+      await eventually(() => silent.received[0]?.includes('get k'));
+      controller.abort();
+      expect(await call).toBeInstanceOf(AbortError);
+      const started = performance.now();
+      await mc.close();
+      expect(performance.now() - started).toBeLessThan(200 + 400);
+      await eventually(() => silent.open === 0);
+    } finally {
+      await silent.close();
+    }
+  });
+
+  it('aborted after the call settled changes nothing', async () => {
+    const mc = new Client(server.spec);
+    try {
+      const controller = new AbortController();
+      await direct.set('ab:k', 'v');
+      expect(await mc.get('ab:k', { signal: controller.signal })).toBe('v');
+      controller.abort();
+      expect(await mc.get('ab:k')).toBe('v');
+    } finally {
+      await mc.close();
+    }
+  });
+});
