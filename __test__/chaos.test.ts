@@ -69,9 +69,12 @@ it(`survives ${OPS} random operations over three servers behind switching fault 
       `errors ${sum(figures.errorsByCode)} [${list(figures.errorsByCode)}]; ` +
       `wrong values ${figures.wrongValues}; counter reads ${figures.counterReads}, unexplained ${figures.counterViolations}; ` +
       `read back ${figures.readBack.keys} acknowledged writes: ${figures.readBack.exact} exact, ${figures.readBack.raced} overwritten by a racing write, ` +
-      `${figures.readBack.mismatches} lost; unhandled rejections ${figures.unhandled}; ` +
+      `${figures.readBack.mismatches} lost (${figures.readBack.retried} reads tried twice); unhandled rejections ${figures.unhandled}; ` +
       `most pending ${figures.pendingMax}; exit ${Math.round(run.exitAfterMarker ?? -1)} ms after close()`,
   );
+  const problems = [...figures.wrongSamples, ...figures.counterSamples, ...figures.readBack.samples];
+  if (problems.length > 0) console.log(`chaos problems:\n${problems.join('\n')}`);
+  if (figures.readBack.retryErrors.length > 0) console.log(`chaos: reads tried again after the faults stopped:\n${figures.readBack.retryErrors.join('\n')}`);
 
   expect(run.code).toBe(0);
   expect(figures.ops).toBeGreaterThanOrEqual(OPS);
@@ -83,7 +86,7 @@ it(`survives ${OPS} random operations over three servers behind switching fault 
   expect(figures.readBack.samples).toEqual([]);
   expect(figures.readBack.mismatches).toBe(0);
   expect(figures.readBack.errors).toBe(0);
-  expect(figures.readBack.exact).toBeGreaterThan(20);
+  expect(figures.readBack.exact).toBeGreaterThan(10);
   expect(figures.unhandled).toBe(0);
   expect(Object.keys(figures.errorsByCode).filter((code) => !code.startsWith('MEMCACHE_'))).toEqual([]);
   // Every kind of fault was injected, and the client saw the errors they cause.

@@ -102,6 +102,11 @@ describe('good options', () => {
     expect(mc).toBeInstanceOf(Client);
   });
 
+  it('reconnectDelay alone above the default maxReconnectDelay raises the cap with it', () => {
+    expect(() => new Client('127.0.0.1:11211', { reconnectDelay: 5000 })).not.toThrow();
+    expect(() => new Client('127.0.0.1:11211', { reconnectDelay: 5000, maxReconnectDelay: 4000 })).toThrow(OptionError);
+  });
+
   it('have documented defaults', () => {
     expect(DEFAULT_OPTIONS).toMatchObject({
       timeout: 3000,

@@ -60,7 +60,7 @@ export interface ClientOptions {
    * 0 turns backing off off. Default 50.
    */
   reconnectDelay?: number;
-  /** ms the reconnect backoff never exceeds (see reconnectDelay). Default 2000. */
+  /** ms the reconnect backoff never exceeds (see reconnectDelay); at least reconnectDelay. Default 2000, or reconnectDelay if larger. */
   maxReconnectDelay?: number;
   /** Merge single-key gets queued back to back on a connection in one tick into one multi-key get. Default true. */
   mergeGets?: boolean;
@@ -204,6 +204,8 @@ export function validateOptions(options: ClientOptions | undefined): ResolvedOpt
   if (resolved.hash !== undefined && resolved.distribution !== 'modula' && resolved.hash !== own) {
     throw new OptionError('hash', `only 'modula' takes another hash; '${resolved.distribution}' hashes keys with ${own} (got ${describe(resolved.hash)})`);
   }
+  // Unset, the cap follows a reconnectDelay set above it; set, it must not be below it.
+  if (options.maxReconnectDelay === undefined) resolved.maxReconnectDelay = Math.max(resolved.maxReconnectDelay, resolved.reconnectDelay);
   if (resolved.maxReconnectDelay < resolved.reconnectDelay) {
     throw new OptionError('maxReconnectDelay', `must be at least reconnectDelay (${resolved.reconnectDelay}) (got ${resolved.maxReconnectDelay})`);
   }

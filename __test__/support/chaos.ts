@@ -44,7 +44,8 @@ export interface ChaosFigures {
   counterReads: number;
   counterViolations: number;
   counterSamples: string[];
-  readBack: { keys: number; exact: number; raced: number; mismatches: number; errors: number; samples: string[] };
+  /** `retried`: reads that failed once after the faults stopped and were tried again; `retryErrors` samples why. */
+  readBack: { keys: number; exact: number; raced: number; mismatches: number; errors: number; retried: number; samples: string[]; retryErrors: string[] };
   pendingMax: number;
   unhandled: number;
   ms: number;
@@ -80,7 +81,7 @@ export async function runChaos(config: ChaosConfig): Promise<ChaosFigures> {
     counterReads: 0,
     counterViolations: 0,
     counterSamples: [],
-    readBack: { keys: 0, exact: 0, raced: 0, mismatches: 0, errors: 0, samples: [] },
+    readBack: { keys: 0, exact: 0, raced: 0, mismatches: 0, errors: 0, retried: 0, samples: [], retryErrors: [] },
     pendingMax: 0,
     unhandled: 0,
     ms: 0,
@@ -344,13 +345,25 @@ export async function runChaos(config: ChaosConfig): Promise<ChaosFigures> {
       // What may have landed after it: writes and deletes not known to have finished before it was issued.
       // A failed one may sit in a proxy's queue long after it failed: it may land at any time.
       const racing = ops.filter((op) => op !== last && (op.status === 'failed' || (op.settled > last.issued && op.stored)));
+      // Durability is checked here, not latency: a generous timeout, and another try after an error
+      // (a busy machine may still time a read out, or find a connection backing off).
       let value: unknown;
-      try {
-        value = await mc.get(key);
-      } catch (error) {
-        readBack.errors++;
-        sample(readBack.samples, `${key}: ${String(error)}`);
-        return;
+      for (let attempt = 1; ; attempt++) {
+        try {
+          value = await mc.get(key, { timeout: 5000 });
+          break;
+        } catch (error) {
+          if (attempt < 3) {
+            readBack.retried++;
+            sample(readBack.retryErrors, `${key}: ${String(error)}`);
+            await new Promise((resolve) => setTimeout(resolve, 100));
+            await mc.forgetDeadHosts();
+            continue;
+          }
+          readBack.errors++;
+          sample(readBack.samples, `${key}: ${String(error)}`);
+          return;
+        }
       }
       checkValue(key, value, 'read back');
       if (value === `${key}#${last.version}`) readBack.exact++;
