@@ -5,23 +5,14 @@
  * is closed instead and the next call opens a fresh one.
  */
 import net from 'node:net';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { AbortError, Client } from '../ts/index.js';
 import { eventually, startFakeServer } from './support/fake-server.js';
 import { startFaultProxy } from './support/fault-proxy.js';
-import { startMemcached, type MemcachedServer } from './support/memcached.js';
+import { useServerAndClient } from './support/server-and-client.js';
 
-let server: MemcachedServer;
-let direct: Client;
+const ctx = useServerAndClient();
 
-beforeAll(async () => {
-  server = await startMemcached();
-  direct = new Client(server.spec);
-});
-afterAll(async () => {
-  await direct?.close();
-  await server?.stop();
-});
 afterEach(() => {
   vi.restoreAllMocks();
 });
@@ -54,7 +45,7 @@ const CALLS: [string, Call][] = [
 
 describe('an already aborted signal', () => {
   it.each(CALLS)('makes %s reject at once with an AbortError, sending nothing', async (_name, call) => {
-    const mc = new Client(server.spec);
+    const mc = new Client(ctx.server.spec);
     try {
       await mc.version(); // connected
       const write = vi.spyOn(net.Socket.prototype, 'write');
@@ -71,10 +62,10 @@ describe('an already aborted signal', () => {
 
 describe('a signal aborted while the call is in flight', () => {
   it.each(CALLS)('makes %s reject at once; its late reply is dropped and the connection serves the next call', async (_name, call) => {
-    const proxy = await startFaultProxy({ target: { host: '127.0.0.1', port: server.port } });
+    const proxy = await startFaultProxy({ target: { host: '127.0.0.1', port: ctx.server.port } });
     const mc = new Client(`127.0.0.1:${proxy.port}`, { timeout: 2000 });
     try {
-      await direct.setMulti([['ab:k', 'v'], ['ab:n', '5'], ['ab:probe', 'probe value']]);
+      await ctx.client.setMulti([['ab:k', 'v'], ['ab:n', '5'], ['ab:probe', 'probe value']]);
       await mc.version();
       proxy.setMode({ kind: 'delay', ms: 150, direction: 'toClient' });
       const sent = proxy.stats.bytesToServer;
@@ -86,7 +77,7 @@ describe('a signal aborted while the call is in flight', () => {
       expect(await outcome).toBeInstanceOf(AbortError);
       expect(performance.now() - started).toBeLessThan(50);
       // The reply to the aborted call comes first on this connection: it must not answer this one.
-      await direct.set('ab:probe', 'probe value');
+      await ctx.client.set('ab:probe', 'probe value');
       expect(await mc.get('ab:probe')).toBe('probe value');
       expect(proxy.stats.accepted).toBe(1);
     } finally {
@@ -162,10 +153,10 @@ describe('a signal aborted while the call is in flight', () => {
   });
 
   it('aborted after the call settled changes nothing', async () => {
-    const mc = new Client(server.spec);
+    const mc = new Client(ctx.server.spec);
     try {
       const controller = new AbortController();
-      await direct.set('ab:k', 'v');
+      await ctx.client.set('ab:k', 'v');
       expect(await mc.get('ab:k', { signal: controller.signal })).toBe('v');
       controller.abort();
       expect(await mc.get('ab:k')).toBe('v');

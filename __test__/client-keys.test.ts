@@ -5,20 +5,13 @@
 import net from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Client, ClientError, KeyError } from '../ts/index.js';
-import { startMemcached, type MemcachedServer } from './support/memcached.js';
 import { inspect, plant } from './support/raw.js';
+import { useServerAndClient } from './support/server-and-client.js';
 
-let server: MemcachedServer;
-let mc: Client;
+const ctx = useServerAndClient();
 
 beforeAll(async () => {
-  server = await startMemcached();
-  mc = new Client([server.spec]);
-  await mc.get('warm-up'); // the connection exists, so a stray write would show
-});
-afterAll(async () => {
-  await mc?.close();
-  await server?.stop();
+  await ctx.client.get('warm-up'); // the connection exists, so a stray write would show
 });
 afterEach(() => {
   vi.restoreAllMocks();
@@ -42,22 +35,22 @@ const BAD_KEYS: [string, unknown][] = [
 
 describe('a bad key', () => {
   it.each(BAD_KEYS)('(%s) is a KeyError and writes nothing', async (_, badKey) => {
-    await plant(server, 'a', 16, 'planted');
+    await plant(ctx.server, 'a', 16, 'planted');
     const write = vi.spyOn(net.Socket.prototype, 'write');
     const k = badKey as string;
     const calls = [
-      mc.set(k, 'x'),
-      mc.add(k, 'x'),
-      mc.cas(k, 'x', 1n),
-      mc.get(k),
-      mc.gets(k),
-      mc.gat(k, 1),
-      mc.delete(k),
-      mc.incr(k),
-      mc.touch(k, 1),
-      mc.getMulti(['fine', k]),
-      mc.setMulti([['fine', 1], [k, 2]]),
-      mc.deleteMulti(['fine', k]),
+      ctx.client.set(k, 'x'),
+      ctx.client.add(k, 'x'),
+      ctx.client.cas(k, 'x', 1n),
+      ctx.client.get(k),
+      ctx.client.gets(k),
+      ctx.client.gat(k, 1),
+      ctx.client.delete(k),
+      ctx.client.incr(k),
+      ctx.client.touch(k, 1),
+      ctx.client.getMulti(['fine', k]),
+      ctx.client.setMulti([['fine', 1], [k, 2]]),
+      ctx.client.deleteMulti(['fine', k]),
     ];
     for (const outcome of await Promise.allSettled(calls)) {
       expect(outcome.status).toBe('rejected');
@@ -68,30 +61,30 @@ describe('a bad key', () => {
     await new Promise((resolve) => setImmediate(resolve));
     expect(write).not.toHaveBeenCalled();
     vi.restoreAllMocks();
-    expect(await mc.get('a')).toBe('planted');
-    expect(await mc.get('fine')).toBeUndefined();
+    expect(await ctx.client.get('a')).toBe('planted');
+    expect(await ctx.client.get('fine')).toBeUndefined();
   });
 });
 
 describe('good keys', () => {
   it('may be 250 bytes of UTF-8, multi-byte characters counted as bytes', async () => {
     for (const k of ['k'.repeat(250), 'é'.repeat(125), `${'x'.repeat(246)}🔑`]) {
-      expect(await mc.set(k, 'v')).toBe(true);
-      expect(await mc.get(k)).toBe('v');
+      expect(await ctx.client.set(k, 'v')).toBe(true);
+      expect(await ctx.client.get(k)).toBe('v');
     }
   });
 
   it('may be bytes, including bytes that are no UTF-8', async () => {
     const k = Buffer.from([0xff, 0xfe, 0x41, 0x80]);
-    await mc.set(k, 'binary key');
-    expect(await mc.get(k)).toBe('binary key');
-    expect((await inspect(server, k))?.data.toString()).toBe('binary key');
-    const result = await mc.getMulti([k]);
+    await ctx.client.set(k, 'binary key');
+    expect(await ctx.client.get(k)).toBe('binary key');
+    expect((await inspect(ctx.server, k))?.data.toString()).toBe('binary key');
+    const result = await ctx.client.getMulti([k]);
     expect(result.get(k)).toBe('binary key');
   });
 
   it('longer than maxKeyLength pass with checkKeys: false (the server judges them)', async () => {
-    const loose = new Client([server.spec], { checkKeys: false });
+    const loose = new Client([ctx.server.spec], { checkKeys: false });
     try {
       await expect(loose.get('k'.repeat(300))).rejects.toBeInstanceOf(ClientError);
       expect(await loose.get('a')).toBe('planted');
@@ -105,7 +98,7 @@ describe('good keys', () => {
 describe('keyPrefix', () => {
   let prefixed: Client;
   beforeAll(() => {
-    prefixed = new Client([server.spec], { keyPrefix: 'app:' });
+    prefixed = new Client([ctx.server.spec], { keyPrefix: 'app:' });
   });
   afterAll(async () => {
     await prefixed.close();
@@ -113,13 +106,13 @@ describe('keyPrefix', () => {
 
   it('is sent with every key', async () => {
     await prefixed.set('user', 'alice');
-    expect((await inspect(server, 'app:user'))?.data.toString()).toBe('alice');
-    expect(await mc.get('app:user')).toBe('alice');
+    expect((await inspect(ctx.server, 'app:user'))?.data.toString()).toBe('alice');
+    expect(await ctx.client.get('app:user')).toBe('alice');
     await prefixed.set('n', 1);
     expect(await prefixed.incr('n')).toBe(2);
-    expect(await mc.get('app:n')).toBe(2);
+    expect(await ctx.client.get('app:n')).toBe(2);
     expect(await prefixed.delete('n')).toBe(true);
-    expect(await mc.get('app:n')).toBeUndefined();
+    expect(await ctx.client.get('app:n')).toBeUndefined();
   });
 
   it('counts in maxKeyLength', async () => {
@@ -136,7 +129,7 @@ describe('keyPrefix', () => {
 
   it('is followed by the per-call keyPrefix of multi-key calls', async () => {
     expect(await prefixed.setMulti([['x', 'X']], { keyPrefix: 'tenant1:' })).toEqual([]);
-    expect((await inspect(server, 'app:tenant1:x'))?.data.toString()).toBe('X');
+    expect((await inspect(ctx.server, 'app:tenant1:x'))?.data.toString()).toBe('X');
     const result = await prefixed.getMulti(['x'], { keyPrefix: 'tenant1:' });
     expect([...result]).toEqual([['x', 'X']]);
     expect(await prefixed.deleteMulti(['x'], { keyPrefix: 'tenant1:' })).toEqual([]);

@@ -1,16 +1,15 @@
 /**
  * The text protocol as canned bytes: what each command encodes to, and how reply bytes (split at
  * any boundary) turn into results and typed errors. No server involved, except for the last block,
- * which pins write coalescing on a real one.
+ * which pins write coalescing (per tick, and per burst of 32) on a real one.
  */
 import net from 'node:net';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { PythonCompatibleSerializer } from '../ts/codec/serializer.js';
 import { ReplyReader, type ReplySink } from '../ts/connection/reply-reader.js';
 import { SCAN_STRIDE } from '../ts/core/index.js';
 import {
-  Client,
   ClientError,
   DeserializeError,
   KeyError,
@@ -37,7 +36,7 @@ import {
   encodeTouch,
   encodeVersion,
 } from '../ts/protocol/text-commands.js';
-import { startMemcached, type MemcachedServer } from './support/memcached.js';
+import { useServerAndClient } from './support/server-and-client.js';
 
 const serializer = new PythonCompatibleSerializer();
 const decoder: ValueDecoder = { decode: (buf, start, end, flags) => serializer.deserializeRange(buf, start, end, flags, false) };
@@ -271,32 +270,44 @@ describe('decoding', () => {
 });
 
 describe('writing to a real server', () => {
-  let server: MemcachedServer;
-  let mc: Client;
-  beforeAll(async () => {
-    server = await startMemcached();
-    mc = new Client([server.spec]);
-  });
-  afterAll(async () => {
-    await mc?.close();
-    await server?.stop();
-  });
+  const ctx = useServerAndClient();
 
   it('coalesces everything queued in one tick into one socket write', async () => {
-    await mc.version();
+    await ctx.client.version();
     const write = vi.spyOn(net.Socket.prototype, 'write');
     try {
       const results = await Promise.all([
-        mc.set('co:a', 'A'),
-        mc.get('co:a'),
-        mc.incr('co:n'),
-        mc.add('co:a', 'x'),
-        mc.delete('co:b'),
-        mc.touch('co:a', 10),
-        mc.getMulti(['co:a', 'co:b']),
+        ctx.client.set('co:a', 'A'),
+        ctx.client.get('co:a'),
+        ctx.client.incr('co:n'),
+        ctx.client.add('co:a', 'x'),
+        ctx.client.delete('co:b'),
+        ctx.client.touch('co:a', 10),
+        ctx.client.getMulti(['co:a', 'co:b']),
       ]);
       expect(results.slice(0, 6)).toEqual([true, 'A', undefined, false, false, true]);
       expect(write).toHaveBeenCalledTimes(1);
+    } finally {
+      write.mockRestore();
+    }
+  });
+
+  it('writes a burst at once every 32 requests, so the server starts before the tick ends; replies stay matched', async () => {
+    await ctx.client.version();
+    const write = vi.spyOn(net.Socket.prototype, 'write');
+    try {
+      const sets: Promise<boolean>[] = [];
+      for (let i = 0; i < 31; i++) sets.push(ctx.client.set(`burst:${i}`, `v${i}`));
+      expect(write).not.toHaveBeenCalled();
+      sets.push(ctx.client.set('burst:31', 'v31'));
+      expect(write).toHaveBeenCalledTimes(1);
+      for (let i = 32; i < 70; i++) sets.push(ctx.client.set(`burst:${i}`, `v${i}`));
+      expect(write).toHaveBeenCalledTimes(2); // at 64; the last 6 wait for the tick's end
+      expect(await Promise.all(sets)).toEqual(sets.map(() => true));
+      expect(write).toHaveBeenCalledTimes(3);
+      const keys = sets.map((_, i) => `burst:${i}`);
+      const values = await Promise.all(keys.map((key) => ctx.client.get(key)));
+      expect(values).toEqual(keys.map((_, i) => `v${i}`));
     } finally {
       write.mockRestore();
     }

@@ -6,32 +6,22 @@
 import { randomBytes } from 'node:crypto';
 import zlib from 'node:zlib';
 import { Packr } from 'msgpackr';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Client, DeserializeError, FlagsError, SerializeError, ValueTooLargeError, type Serializer } from '../ts/index.js';
-import { startMemcached, type MemcachedServer } from './support/memcached.js';
 import { inspect, plant } from './support/raw.js';
+import { useServerAndClient } from './support/server-and-client.js';
 
-let server: MemcachedServer;
-let mc: Client;
+const ctx = useServerAndClient();
 let n = 0;
 const key = (name: string) => `flags:${name}:${++n}`;
-
-beforeAll(async () => {
-  server = await startMemcached();
-  mc = new Client([server.spec]);
-});
-afterAll(async () => {
-  await mc?.close();
-  await server?.stop();
-});
 
 describe('reading what python-memcached writes', () => {
   it('flags 0 is bytes, 16 is UTF-8 text', async () => {
     const [bytes, text] = [key('bytes'), key('text')];
-    await plant(server, bytes, 0, Buffer.from([0, 1, 2, 255]));
-    await plant(server, text, 16, Buffer.from('héllo ✓', 'utf8'));
-    expect(await mc.get(bytes)).toEqual(Buffer.from([0, 1, 2, 255]));
-    expect(await mc.get(text)).toBe('héllo ✓');
+    await plant(ctx.server, bytes, 0, Buffer.from([0, 1, 2, 255]));
+    await plant(ctx.server, text, 16, Buffer.from('héllo ✓', 'utf8'));
+    expect(await ctx.client.get(bytes)).toEqual(Buffer.from([0, 1, 2, 255]));
+    expect(await ctx.client.get(text)).toBe('héllo ✓');
   });
 
   it('flags 2 (int) and 4 (Python 2 long) are integers, bigint past 2^53', async () => {
@@ -45,39 +35,39 @@ describe('reading what python-memcached writes', () => {
     ];
     for (const [flags, text, expected] of cases) {
       const k = key('int');
-      await plant(server, k, flags, text);
-      expect(await mc.get(k)).toBe(expected);
+      await plant(ctx.server, k, flags, text);
+      expect(await ctx.client.get(k)).toBe(expected);
     }
   });
 
   it('flag 8 is zlib (RFC 1950) over the other flags', async () => {
     const [text, int, bytes] = [key('ztext'), key('zint'), key('zbytes')];
-    await plant(server, text, 8 | 16, zlib.deflateSync(Buffer.from('compressed ✓ '.repeat(50))));
-    await plant(server, int, 8 | 2, zlib.deflateSync(Buffer.from('31337')));
-    await plant(server, bytes, 8, zlib.deflateSync(Buffer.alloc(1000, 9)));
-    expect(await mc.get(text)).toBe('compressed ✓ '.repeat(50));
-    expect(await mc.get(int)).toBe(31337);
-    expect(await mc.get(bytes)).toEqual(Buffer.alloc(1000, 9));
+    await plant(ctx.server, text, 8 | 16, zlib.deflateSync(Buffer.from('compressed ✓ '.repeat(50))));
+    await plant(ctx.server, int, 8 | 2, zlib.deflateSync(Buffer.from('31337')));
+    await plant(ctx.server, bytes, 8, zlib.deflateSync(Buffer.alloc(1000, 9)));
+    expect(await ctx.client.get(text)).toBe('compressed ✓ '.repeat(50));
+    expect(await ctx.client.get(int)).toBe(31337);
+    expect(await ctx.client.get(bytes)).toEqual(Buffer.alloc(1000, 9));
   });
 
   it('a pickle (flag 1) or unknown flag bits is a FlagsError for that key, and the connection stays usable', async () => {
     const [pickle, unknown, good] = [key('pickle'), key('unknown'), key('good')];
-    await plant(server, pickle, 1, Buffer.from('80049505000000000000004b2a2e', 'hex'));
-    await plant(server, unknown, 256 | 16, 'x');
-    await mc.set(good, 'fine');
-    const error = await mc.get(pickle).catch((e: unknown) => e);
+    await plant(ctx.server, pickle, 1, Buffer.from('80049505000000000000004b2a2e', 'hex'));
+    await plant(ctx.server, unknown, 256 | 16, 'x');
+    await ctx.client.set(good, 'fine');
+    const error = await ctx.client.get(pickle).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(FlagsError);
     expect(error).toMatchObject({ code: 'MEMCACHE_UNSUPPORTED_FLAGS', flags: 1 });
-    await expect(mc.get(unknown)).rejects.toMatchObject({ code: 'MEMCACHE_UNSUPPORTED_FLAGS', flags: 272 });
-    expect(await mc.get(good)).toBe('fine');
+    await expect(ctx.client.get(unknown)).rejects.toMatchObject({ code: 'MEMCACHE_UNSUPPORTED_FLAGS', flags: 272 });
+    expect(await ctx.client.get(good)).toBe('fine');
   });
 
   it('getMulti returns the readable keys and lists the unreadable ones in errors', async () => {
     const [pickle, good, corrupt] = [key('m-pickle'), key('m-good'), key('m-corrupt')];
-    await plant(server, pickle, 1, 'pickled');
-    await plant(server, corrupt, 8, 'not zlib');
-    await mc.set(good, 'fine');
-    const result = await mc.getMulti([pickle, good, corrupt, key('m-miss')]);
+    await plant(ctx.server, pickle, 1, 'pickled');
+    await plant(ctx.server, corrupt, 8, 'not zlib');
+    await ctx.client.set(good, 'fine');
+    const result = await ctx.client.getMulti([pickle, good, corrupt, key('m-miss')]);
     expect([...result]).toEqual([[good, 'fine']]);
     expect(result.errors.get(pickle)).toBeInstanceOf(FlagsError);
     expect(result.errors.get(corrupt)).toBeInstanceOf(DeserializeError);
@@ -86,18 +76,18 @@ describe('reading what python-memcached writes', () => {
 
   it('concurrent gets merged into one request each get their own outcome', async () => {
     const [pickle, good] = [key('c-pickle'), key('c-good')];
-    await plant(server, pickle, 1, 'pickled');
-    await mc.set(good, 'fine');
-    const [a, b] = await Promise.allSettled([mc.get(pickle), mc.get(good)]);
+    await plant(ctx.server, pickle, 1, 'pickled');
+    await ctx.client.set(good, 'fine');
+    const [a, b] = await Promise.allSettled([ctx.client.get(pickle), ctx.client.get(good)]);
     expect(a.status).toBe('rejected');
     expect(b).toEqual({ status: 'fulfilled', value: 'fine' });
   });
 
   it('a compressed value that expands past maxDecompressedLength fails cleanly (zip bomb)', async () => {
-    const small = new Client([server.spec], { maxDecompressedLength: 1024 * 1024 });
+    const small = new Client([ctx.server.spec], { maxDecompressedLength: 1024 * 1024 });
     try {
       const k = key('bomb');
-      await plant(server, k, 8 | 16, zlib.deflateSync(Buffer.alloc(50 * 1024 * 1024)));
+      await plant(ctx.server, k, 8 | 16, zlib.deflateSync(Buffer.alloc(50 * 1024 * 1024)));
       const error = await small.get(k).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(DeserializeError);
       expect((error as Error).message).toMatch(/maxDecompressedLength/);
@@ -112,13 +102,13 @@ describe('reading what python-memcached writes', () => {
 describe('writing what python-memcached reads', () => {
   it('strings as flags 16 UTF-8, bytes as flags 0', async () => {
     const [text, buffer, u8] = [key('w-text'), key('w-buf'), key('w-u8')];
-    await mc.set(text, 'ünïcode');
-    await mc.set(buffer, Buffer.from([1, 2, 3]));
-    await mc.set(u8, new Uint8Array([4, 5]));
-    expect(await inspect(server, text)).toEqual({ flags: 16, data: Buffer.from('ünïcode') });
-    expect(await inspect(server, buffer)).toEqual({ flags: 0, data: Buffer.from([1, 2, 3]) });
-    expect(await inspect(server, u8)).toEqual({ flags: 0, data: Buffer.from([4, 5]) });
-    expect(await mc.get(u8)).toEqual(Buffer.from([4, 5]));
+    await ctx.client.set(text, 'ünïcode');
+    await ctx.client.set(buffer, Buffer.from([1, 2, 3]));
+    await ctx.client.set(u8, new Uint8Array([4, 5]));
+    expect(await inspect(ctx.server, text)).toEqual({ flags: 16, data: Buffer.from('ünïcode') });
+    expect(await inspect(ctx.server, buffer)).toEqual({ flags: 0, data: Buffer.from([1, 2, 3]) });
+    expect(await inspect(ctx.server, u8)).toEqual({ flags: 0, data: Buffer.from([4, 5]) });
+    expect(await ctx.client.get(u8)).toEqual(Buffer.from([4, 5]));
   });
 
   it('safe integers and bigints as flags 2 decimal text', async () => {
@@ -131,9 +121,9 @@ describe('writing what python-memcached reads', () => {
     ];
     for (const [value, text] of cases) {
       const k = key('w-int');
-      await mc.set(k, value);
-      expect(await inspect(server, k)).toEqual({ flags: 2, data: Buffer.from(text) });
-      expect(await mc.get(k)).toBe(value);
+      await ctx.client.set(k, value);
+      expect(await inspect(ctx.server, k)).toEqual({ flags: 2, data: Buffer.from(text) });
+      expect(await ctx.client.get(k)).toBe(value);
     }
   });
 
@@ -157,20 +147,20 @@ describe('writing what python-memcached reads', () => {
     ];
     for (const value of values) {
       const k = key('msgpack');
-      await mc.set(k, value);
-      expect((await inspect(server, k))?.flags).toBe(64);
-      expect(await mc.get(k)).toEqual(value);
+      await ctx.client.set(k, value);
+      expect((await inspect(ctx.server, k))?.flags).toBe(64);
+      expect(await ctx.client.get(k)).toEqual(value);
     }
     const k = key('msgpack-raw');
-    await mc.set(k, { hello: 'world' });
-    expect(new Packr({ moreTypes: true }).unpack((await inspect(server, k))!.data)).toEqual({ hello: 'world' });
+    await ctx.client.set(k, { hello: 'world' });
+    expect(new Packr({ moreTypes: true }).unpack((await inspect(ctx.server, k))!.data)).toEqual({ hello: 'world' });
   });
 
   it('refuses undefined, functions and symbols before sending', async () => {
     for (const value of [undefined, () => 1, Symbol('s')]) {
       const k = key('unstorable');
-      await expect(mc.set(k, value)).rejects.toBeInstanceOf(SerializeError);
-      expect(await inspect(server, k)).toBeUndefined();
+      await expect(ctx.client.set(k, value)).rejects.toBeInstanceOf(SerializeError);
+      expect(await inspect(ctx.server, k)).toBeUndefined();
     }
   });
 });
@@ -180,35 +170,35 @@ describe('compression', () => {
 
   it('is off by default', async () => {
     const k = key('off');
-    await mc.set(k, text);
-    expect((await inspect(server, k))?.flags).toBe(16);
+    await ctx.client.set(k, text);
+    expect((await inspect(ctx.server, k))?.flags).toBe(16);
   });
 
   it('applies above compressionThreshold, as zlib python-memcached can read', async () => {
-    const zc = new Client([server.spec], { compressionThreshold: 100 });
+    const zc = new Client([ctx.server.spec], { compressionThreshold: 100 });
     try {
       const [big, smallKey] = [key('above'), key('below')];
       await zc.set(big, text);
       await zc.set(smallKey, 'short');
-      const stored = await inspect(server, big);
+      const stored = await inspect(ctx.server, big);
       expect(stored?.flags).toBe(8 | 16);
       expect(zlib.inflateSync(stored!.data).toString()).toBe(text);
       expect(stored!.data.length).toBeLessThan(text.length);
-      expect((await inspect(server, smallKey))?.flags).toBe(16);
+      expect((await inspect(ctx.server, smallKey))?.flags).toBe(16);
       expect(await zc.get(big)).toBe(text);
-      expect(await mc.get(big)).toBe(text);
+      expect(await ctx.client.get(big)).toBe(text);
     } finally {
       await zc.close();
     }
   });
 
   it('keeps a value uncompressed when compression would not make it smaller', async () => {
-    const zc = new Client([server.spec], { compressionThreshold: 10 });
+    const zc = new Client([ctx.server.spec], { compressionThreshold: 10 });
     try {
       const k = key('random');
       const noise = Buffer.from(Array.from({ length: 500 }, () => Math.floor(Math.random() * 256)));
       await zc.set(k, noise);
-      expect(await inspect(server, k)).toEqual({ flags: 0, data: noise });
+      expect(await inspect(ctx.server, k)).toEqual({ flags: 0, data: noise });
     } finally {
       await zc.close();
     }
@@ -216,48 +206,48 @@ describe('compression', () => {
 
   it('follows the per-call compress option over the threshold', async () => {
     const [forced, refused] = [key('forced'), key('refused')];
-    await mc.set(forced, text, { compress: true });
-    expect((await inspect(server, forced))?.flags).toBe(8 | 16);
-    const zc = new Client([server.spec], { compressionThreshold: 1 });
+    await ctx.client.set(forced, text, { compress: true });
+    expect((await inspect(ctx.server, forced))?.flags).toBe(8 | 16);
+    const zc = new Client([ctx.server.spec], { compressionThreshold: 1 });
     try {
       await zc.set(refused, text, { compress: false });
-      expect((await inspect(server, refused))?.flags).toBe(16);
+      expect((await inspect(ctx.server, refused))?.flags).toBe(16);
     } finally {
       await zc.close();
     }
   });
 
   it('measures text by its UTF-8 bytes against the threshold, and reads long text back whole', async () => {
-    const zc = new Client([server.spec], { compressionThreshold: 100 });
+    const zc = new Client([ctx.server.spec], { compressionThreshold: 100 });
     try {
       const [accented, long, incompressible] = [key('accented'), key('long-text'), key('incompressible')];
       const multiByte = 'é'.repeat(60); // 60 characters, 120 bytes: over the threshold
       await zc.set(accented, multiByte);
-      expect((await inspect(server, accented))?.flags).toBe(8 | 16);
+      expect((await inspect(ctx.server, accented))?.flags).toBe(8 | 16);
       expect(await zc.get(accented)).toBe(multiByte);
       const json = JSON.stringify(Array.from({ length: 9000 }, (_, i) => ({ id: i, name: `item ${i}`, tags: ['a', 'ü'] })));
       await zc.set(long, json); // past 128 KB: an external string on the native core
-      expect(zlib.inflateSync((await inspect(server, long))!.data).toString()).toBe(json);
+      expect(zlib.inflateSync((await inspect(ctx.server, long))!.data).toString()).toBe(json);
       expect(await zc.get(long)).toBe(json);
-      expect(await mc.get(long)).toBe(json);
+      expect(await ctx.client.get(long)).toBe(json);
       // Deflated CJK text is longer than its characters yet shorter than its bytes: compressed.
       const cjk = Array.from({ length: 200 }, (_, i) => String.fromCharCode(0x4e00 + ((i * 7919) % 20000))).join('');
       await zc.set(accented, cjk);
-      const packed = (await inspect(server, accented))!;
+      const packed = (await inspect(ctx.server, accented))!;
       expect(packed.flags).toBe(8 | 16);
       expect(packed.data.length).toBeGreaterThan(cjk.length);
       expect(await zc.get(accented)).toBe(cjk);
       // Text whose deflate form is no shorter stays as it is.
       const noise = Array.from(randomBytes(120), (b) => String.fromCharCode(0x21 + (b % 94))).join('');
       await zc.set(incompressible, noise);
-      expect(await inspect(server, incompressible)).toEqual({ flags: 16, data: Buffer.from(noise) });
+      expect(await inspect(ctx.server, incompressible)).toEqual({ flags: 16, data: Buffer.from(noise) });
     } finally {
       await zc.close();
     }
   });
 
   it('counts the compressed size against maxValueLength', async () => {
-    const zc = new Client([server.spec], { compressionThreshold: 100, maxValueLength: 200 });
+    const zc = new Client([ctx.server.spec], { compressionThreshold: 100, maxValueLength: 200 });
     try {
       const k = key('fits-compressed');
       expect(await zc.set(k, text)).toBe(true);
@@ -271,7 +261,7 @@ describe('compression', () => {
 
 describe('maxValueLength', () => {
   it('refuses a larger value with ValueTooLargeError before sending anything', async () => {
-    const small = new Client([server.spec], { maxValueLength: 100 });
+    const small = new Client([ctx.server.spec], { maxValueLength: 100 });
     try {
       const k = key('limit');
       expect(await small.set(k, Buffer.alloc(100))).toBe(true);
@@ -295,14 +285,14 @@ describe('a custom serializer', () => {
   };
 
   it('decides the bytes and flags, and composes with compression', async () => {
-    const custom = new Client([server.spec], { serializer: json, compressionThreshold: 50 });
+    const custom = new Client([ctx.server.spec], { serializer: json, compressionThreshold: 50 });
     try {
       const [small, big] = [key('json'), key('json-big')];
       await custom.set(small, { a: [1, 2] });
-      expect(await inspect(server, small)).toEqual({ flags: 32, data: Buffer.from('{"a":[1,2]}') });
+      expect(await inspect(ctx.server, small)).toEqual({ flags: 32, data: Buffer.from('{"a":[1,2]}') });
       expect(await custom.get(small)).toEqual({ a: [1, 2] });
       await custom.set(big, { text: 'x'.repeat(500) });
-      expect((await inspect(server, big))?.flags).toBe(32 | 8);
+      expect((await inspect(ctx.server, big))?.flags).toBe(32 | 8);
       expect(await custom.get(big)).toEqual({ text: 'x'.repeat(500) });
     } finally {
       await custom.close();
@@ -310,10 +300,10 @@ describe('a custom serializer', () => {
   });
 
   it('failing to deserialize is a DeserializeError for that key only', async () => {
-    const custom = new Client([server.spec], { serializer: json });
+    const custom = new Client([ctx.server.spec], { serializer: json });
     try {
       const k = key('json-wrong');
-      await plant(server, k, 16, 'text');
+      await plant(ctx.server, k, 16, 'text');
       const error = await custom.get(k).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(DeserializeError);
       expect((error as Error).message).toMatch(/unexpected flags 16/);
@@ -323,7 +313,7 @@ describe('a custom serializer', () => {
   });
 
   it('may not claim the compression bit', async () => {
-    const bad = new Client([server.spec], { serializer: { serialize: () => ({ bytes: 'x', flags: 8 }), deserialize: () => 0 } });
+    const bad = new Client([ctx.server.spec], { serializer: { serialize: () => ({ bytes: 'x', flags: 8 }), deserialize: () => 0 } });
     try {
       await expect(bad.set(key('bit8'), 1)).rejects.toBeInstanceOf(SerializeError);
     } finally {
@@ -335,7 +325,7 @@ describe('a custom serializer', () => {
 describe('a custom compressor', () => {
   it('is used for both directions', async () => {
     const calls: string[] = [];
-    const custom = new Client([server.spec], {
+    const custom = new Client([ctx.server.spec], {
       compressionThreshold: 10,
       compressor: {
         compress: (data) => (calls.push('compress'), zlib.deflateSync(data)),

@@ -2,7 +2,7 @@
  * `mc.metrics()` over real memcached servers: operations by method (merged gets one each, multi-key
  * calls one per server reached), hits and misses per key, exact socket bytes, errors with timeouts
  * among them (never aborts), pending requests, reconnects, a dead server not alive, totals, and
- * counters kept by a server that stays through setServers.
+ * counters kept by a server that stays through setServers. Retries are pinned in retries.test.ts.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AbortError, Client, ClientError, TimeoutError, type ClientMetrics, type OperationCounts, type ServerMetricsSnapshot } from '../ts/index.js';
@@ -52,7 +52,7 @@ describe('metrics()', () => {
   it('starts at zero for every server of the pool, alive, with totals', async () => {
     await withClient([a.spec, b.spec], undefined, async (mc) => {
       const metrics = mc.metrics();
-      const zero = { ops: NO_OPS, hits: 0, misses: 0, errors: 0, timeouts: 0, reconnects: 0, bytesIn: 0, bytesOut: 0, pending: 0 };
+      const zero = { ops: NO_OPS, hits: 0, misses: 0, errors: 0, timeouts: 0, reconnects: 0, retries: 0, bytesIn: 0, bytesOut: 0, pending: 0 };
       expect(metrics).toEqual({
         servers: [
           { server: name(a), alive: true, ...zero },
@@ -244,7 +244,7 @@ describe('metrics()', () => {
       expect(down).toMatchObject({ alive: false, hits: 0, misses: 0, bytesIn: 0, bytesOut: 0, errors: 1 });
       expect(down.ops.getMulti).toBe(1);
       expect(up.alive).toBe(true);
-      for (const field of ['hits', 'misses', 'errors', 'timeouts', 'reconnects', 'bytesIn', 'bytesOut', 'pending'] as const) {
+      for (const field of ['hits', 'misses', 'errors', 'timeouts', 'reconnects', 'retries', 'bytesIn', 'bytesOut', 'pending'] as const) {
         expect(metrics.totals[field]).toBe(down[field] + up[field]);
       }
       expect(metrics.totals.ops.getMulti).toBe(2);

@@ -2,10 +2,11 @@
  * Retries: a request whose connection broke before any byte of its reply was read is sent again,
  * once, on a fresh connection, if its command is idempotent; storage commands and counters never
  * are (the server may have run them), and nothing is retried after a timeout, after a malformed
- * reply, or when its reply was half read. The server's own counters prove what was sent.
+ * reply, or when its reply was half read. The server's own counters prove what was sent, and
+ * `mc.metrics()` counts each resend in `retries`.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Client, ConnectionError, ProtocolError, TimeoutError, type ClientOptions } from '../ts/index.js';
+import { Client, ConnectionError, ProtocolError, TimeoutError, type ClientOptions, type ServerMetricsSnapshot } from '../ts/index.js';
 import { eventually, startFakeServer } from './support/fake-server.js';
 import { startFaultProxy, type FaultProxy } from './support/fault-proxy.js';
 import { startMemcached, type MemcachedServer } from './support/memcached.js';
@@ -130,6 +131,47 @@ describe('a connection reset before any reply byte', () => {
       const accepted = proxy.stats.accepted;
       await expect(mc.get('r:get')).rejects.toBeInstanceOf(ConnectionError);
       expect(proxy.stats.accepted - accepted).toBe(1);
+    });
+  });
+});
+
+/** The metrics of the proxy's server, the client's only one. */
+function proxied(mc: Client, proxy: FaultProxy): ServerMetricsSnapshot {
+  const { servers } = mc.metrics();
+  expect(servers.map((s) => s.server)).toEqual([`127.0.0.1:${proxy.port} (1)`]);
+  return servers[0];
+}
+
+describe('metrics().retries', () => {
+  it('counts a get retried once: retries 1 for its server, still one op, no error', async () => {
+    await direct.set('r:get', 'value');
+    await withProxy({}, async (mc, proxy) => {
+      expect(proxied(mc, proxy).retries).toBe(0);
+      expect(await resetBeforeReply(proxy, () => mc.get('r:get'))).toBe('value');
+      expect(proxied(mc, proxy)).toMatchObject({ retries: 1, errors: 0, ops: expect.objectContaining({ get: 1 }) });
+      expect(mc.metrics().totals.retries).toBe(1);
+    });
+  });
+
+  it('does not count a set that failed on the broken connection: never resent', async () => {
+    await withProxy({}, async (mc, proxy) => {
+      expect(await resetBeforeReply(proxy, () => mc.set('r:set', 'once'))).toBeInstanceOf(ConnectionError);
+      expect(proxied(mc, proxy)).toMatchObject({ retries: 0, errors: 1 });
+    });
+  });
+
+  it('counts the one retry of a get whose retry broke too, and its failure', async () => {
+    await withProxy({}, async (mc, proxy) => {
+      proxy.setMode({ kind: 'reset' });
+      await expect(mc.get('r:get')).rejects.toBeInstanceOf(ConnectionError);
+      expect(proxied(mc, proxy)).toMatchObject({ retries: 1, errors: 1 });
+    });
+  });
+
+  it('counts none with retries: 0', async () => {
+    await withProxy({ retries: 0 }, async (mc, proxy) => {
+      expect(await resetBeforeReply(proxy, () => mc.get('r:get'))).toBeInstanceOf(ConnectionError);
+      expect(proxied(mc, proxy)).toMatchObject({ retries: 0, errors: 1 });
     });
   });
 });

@@ -5,7 +5,8 @@
 //   npm run bench                          all clients (our two need `npm run build` first)
 //   npm run bench -- --only-peers          the peers and the raw floor only
 //   npm run bench -- --clients=memjs,floor --cases=concurrent-get,multi-get
-//   BENCH_SECONDS=2 BENCH_WARMUP=0.5       seconds measured / warmed up per case
+//   BENCH_SECONDS=2 BENCH_WARMUP=0.5       seconds measured / warmed up per case and round
+//   BENCH_ROUNDS=3                         rounds per client and case (the median is reported)
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { renderChart } from './chart.js';
@@ -13,6 +14,7 @@ import { CLIENTS, oursBuilt } from './clients/index.js';
 import { startLoadMonitor } from './load-monitor.js';
 import { describeMachine } from './machine.js';
 import { renderReport } from './report.js';
+import { medianOfRounds } from './measure.js';
 import { measureClient } from './runner.js';
 import { startServers } from './server.js';
 import { evaluateTargets } from './targets.js';
@@ -25,8 +27,10 @@ const NOISY_SHARE = 0.1; // of all cores' time: a fifth of a core on this 2-core
 function settingsFromEnv() {
   const seconds = Number(process.env.BENCH_SECONDS ?? 2);
   const warmup = Number(process.env.BENCH_WARMUP ?? Math.min(0.5, seconds / 2));
+  const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
   if (!(seconds > 0) || !(warmup >= 0)) throw new Error('BENCH_SECONDS must be > 0 and BENCH_WARMUP >= 0');
-  return { seconds, warmup };
+  if (!Number.isInteger(rounds) || rounds < 1) throw new Error('BENCH_ROUNDS must be a whole number >= 1');
+  return { seconds, warmup, rounds };
 }
 
 function pick(all, wanted, what) {
@@ -66,28 +70,34 @@ function loadNote(loadByClient) {
 }
 
 /**
- * Every chosen client on every case, case by case so that all clients meet a case close together
- * in time (background load then hits them alike); each (client, case) in a fresh child process.
+ * Every chosen client on every case, case by case and round by round, so that all clients meet a
+ * case close together in time (background load then hits them alike); each (client, case, round)
+ * in a fresh child process, which also gets a fresh placement on the cores.
  */
 async function measureAll(run, cases, settings, servers) {
   const addresses = { 1: [servers[0].address], 3: servers.map((s) => s.address) };
   const ours = new Set([process.pid, ...servers.map((s) => s.pid)]);
   const monitor = startLoadMonitor(() => ours);
-  const outcomes = Object.fromEntries(run.map((c) => [c.id, {}]));
+  const rounds = Object.fromEntries(run.map((c) => [c.id, {}]));
   const loads = Object.fromEntries(run.map((c) => [c.label, []]));
   for (const spec of cases) {
-    console.error(`${spec.title}:`);
-    for (const client of run.filter((c) => c.role !== 'floor' || spec.prepareFloor)) {
-      monitor.take();
-      const measuredCase = await measureClient(client, [spec.id], { ...settings, servers: addresses }, {
-        log: logProgress,
-        onSpawn: (pid) => ours.add(pid),
-      });
-      Object.assign(outcomes[client.id], measuredCase);
-      loads[client.label].push(monitor.take());
+    for (let round = 1; round <= settings.rounds; round++) {
+      console.error(`${spec.title}${settings.rounds > 1 ? ` (round ${round} of ${settings.rounds})` : ''}:`);
+      for (const client of run.filter((c) => c.role !== 'floor' || spec.prepareFloor)) {
+        monitor.take();
+        const measuredCase = await measureClient(client, [spec.id], { ...settings, servers: addresses }, {
+          log: logProgress,
+          onSpawn: (pid) => ours.add(pid),
+        });
+        (rounds[client.id][spec.id] ??= []).push(measuredCase[spec.id]);
+        loads[client.label].push(monitor.take());
+      }
     }
   }
   monitor.stop();
+  const outcomes = Object.fromEntries(
+    Object.entries(rounds).map(([id, byCase]) => [id, Object.fromEntries(Object.entries(byCase).map(([caseId, list]) => [caseId, medianOfRounds(list)]))]),
+  );
   const mean = (xs) => (xs.length && xs[0] !== null ? xs.reduce((a, b) => a + b, 0) / xs.length : null);
   return { outcomes, loadByClient: Object.fromEntries(Object.entries(loads).map(([label, xs]) => [label, mean(xs)])) };
 }

@@ -16,7 +16,8 @@ async function slice(step, ms) {
   return { ops, seconds, cpuUs: cpu.user + cpu.system };
 }
 
-const median = (values) => {
+/** The middle value (the mean of the two middle ones for an even count). */
+export const median = (values) => {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
@@ -42,4 +43,19 @@ export function withDeadline(promise, ms, what) {
     timer = setTimeout(() => reject(new Error(`${what} timed out after ${(ms / 1000).toFixed(1)} s`)), ms);
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * One outcome from several rounds of the same client and case: the median ops/s and the median
+ * CPU per op (each over the rounds that completed), so one round that met a busy scheduler does
+ * not decide a row. An error only when no round completed.
+ */
+export function medianOfRounds(rounds) {
+  const results = rounds.filter((r) => r.result).map((r) => r.result);
+  if (results.length === 0) return rounds[0];
+  const combined = { ...results[0], rounds: results.length };
+  for (const field of ['opsPerSec', 'cpuUsPerOp', 'readsPerBatch']) {
+    if (typeof results[0][field] === 'number') combined[field] = median(results.map((r) => r[field]));
+  }
+  return { result: combined };
 }

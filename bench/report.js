@@ -12,9 +12,10 @@ function header(meta) {
     `- Date: ${meta.date}`,
     `- Node ${meta.node}, ${meta.cpu} (${meta.cores} cores), ${meta.os}`,
     `- Server: ${meta.memcached}, \`-t 1\`, loopback; three instances for cases 6a/6b`,
-    `- ${meta.seconds} s measured per case (median of 5 slices) after a ${meta.warmup} s warm-up; each client and case in a fresh process, clients taking turns case by case`,
+    `- ${meta.seconds} s measured per case (median of 5 slices) after a ${meta.warmup} s warm-up, in ${meta.rounds} round${meta.rounds === 1 ? '' : 's'}; each client, case and round in a fresh process, clients taking turns; each row shows the median round (ops/s and CPU per op taken separately)`,
     '- CPU µs/op: the client process\'s user + system CPU time (`process.cpuUsage`) over the operations completed.',
     '- Ratios: ops/s ÷ the best peer\'s ops/s (higher is better); CPU/op ÷ the best peer\'s CPU/op (lower is better).',
+    '- Multi-get (4, 6b): 8 calls kept in flight, the next started as each one completes, so the window never drains; the raw floor writes 8 at a time and waits for all 8.',
     '- Raw floor: one write per batch, replies only counted. Its reads per batch show how finely memcached\'s replies arrived: for 256 single gets, ~25 reads costs ~1.4 µs/op and ~150 reads ~4 µs/op, depending on how the scheduler places client and server on the cores.',
     ...(meta.notes ?? []).map((note) => `- ${note}`),
   ].join('\n');

@@ -356,7 +356,7 @@ export class Client extends EventEmitter<ClientEvents> {
 
   /**
    * Counters of every server in the pool now (ops by method, hits, misses, errors, timeouts,
-   * reconnects, bytes in and out, pending requests, alive), and their totals; a snapshot, counted
+   * reconnects, retries, bytes in and out, pending requests, alive), and their totals; a snapshot, counted
    * since the client was created. See README "Observability" for what each counts.
    */
   metrics(): ClientMetrics {

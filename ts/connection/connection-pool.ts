@@ -106,6 +106,7 @@ export class ConnectionPool {
     // Closed: a retry would open a connection nobody closes.
     if (this.#closed || !this.#retry.allows(request, error)) return false;
     request.attempt++;
+    this.#config.metrics.retries++; // send() counts no second op: dispatched() sees it was counted
     this.send(request);
     return true;
   }

@@ -33,6 +33,11 @@ export class RequestQueue {
     return true;
   }
 
+  /** Requests queued this tick, not yet written. */
+  get unsentCount(): number {
+    return this.#unsent.length;
+  }
+
   pushUnsent(request: Request): void {
     this.#unsent.push(request);
     this.#size += request.weight;

@@ -13,6 +13,8 @@
  *   aborts, and not calls that failed before reaching a server (bad argument, server marked dead).
  * - timeouts: of those, the ones that failed with a TimeoutError (ConnectTimeoutError included).
  * - reconnects: connections opened in place of one that failed or was closed by the server.
+ * - retries: requests sent again after their connection broke (see RetryPolicy), once per resend;
+ *   a merged get is one request. Not in ops again, and a request that then fails is in errors.
  * - bytesIn / bytesOut: socket bytes read and written, authentication included.
  */
 
@@ -65,6 +67,7 @@ export class ServerMetrics {
   errors = 0;
   timeouts = 0;
   reconnects = 0;
+  retries = 0;
   bytesIn = 0;
   bytesOut = 0;
 }
@@ -93,6 +96,8 @@ export interface MetricsCounts {
   timeouts: number;
   /** Connections opened in place of one that failed or was closed by the server. */
   reconnects: number;
+  /** Requests sent again on another connection after theirs broke. */
+  retries: number;
   /** Socket bytes read. */
   bytesIn: number;
   /** Socket bytes written. */
@@ -116,15 +121,15 @@ export interface ClientMetrics {
 
 /** A copy of `metrics`, with what only the caller knows. */
 export function serverSnapshot(metrics: ServerMetrics, server: string, alive: boolean, pending: number): ServerMetricsSnapshot {
-  const { hits, misses, errors, timeouts, reconnects, bytesIn, bytesOut } = metrics;
+  const { hits, misses, errors, timeouts, reconnects, retries, bytesIn, bytesOut } = metrics;
   const ops = zeroOps();
   for (let id = 0; id < COMMAND_NAMES.length; id++) ops[COMMAND_NAMES[id]] = metrics.ops[id];
-  return { server, alive, ops, hits, misses, errors, timeouts, reconnects, bytesIn, bytesOut, pending };
+  return { server, alive, ops, hits, misses, errors, timeouts, reconnects, retries, bytesIn, bytesOut, pending };
 }
 
 /** The servers' snapshots with their sums. */
 export function clientMetrics(servers: ServerMetricsSnapshot[]): ClientMetrics {
-  const totals: MetricsCounts = { ops: zeroOps(), hits: 0, misses: 0, errors: 0, timeouts: 0, reconnects: 0, bytesIn: 0, bytesOut: 0, pending: 0 };
+  const totals: MetricsCounts = { ops: zeroOps(), hits: 0, misses: 0, errors: 0, timeouts: 0, reconnects: 0, retries: 0, bytesIn: 0, bytesOut: 0, pending: 0 };
   for (const s of servers) {
     for (const name of COMMAND_NAMES) totals.ops[name] += s.ops[name];
     totals.hits += s.hits;
@@ -132,6 +137,7 @@ export function clientMetrics(servers: ServerMetricsSnapshot[]): ClientMetrics {
     totals.errors += s.errors;
     totals.timeouts += s.timeouts;
     totals.reconnects += s.reconnects;
+    totals.retries += s.retries;
     totals.bytesIn += s.bytesIn;
     totals.bytesOut += s.bytesOut;
     totals.pending += s.pending;

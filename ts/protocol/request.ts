@@ -57,12 +57,31 @@ export abstract class Request<T = unknown> {
     }
   }
 
+  // What the command is, for metrics, the connection and retries. Read for every request, so a
+  // subclass answers with a constant or a field; the defaults are the common case: one key, a
+  // reply to wait for, never sent twice.
+
   /** The client method it serves (`Command.get`...), for metrics and diagnostics. */
   abstract get command(): CommandId;
 
   /** How many keys it carries (diagnostics). */
   get keyCount(): number {
     return 1;
+  }
+
+  /** False for `noreply` commands (see requests/noreply.ts): nothing will come back, and `onSent` settles them. */
+  get expectsReply(): boolean {
+    return true;
+  }
+
+  /**
+   * Whether running the command twice has the effect of running it once, so that a request whose
+   * connection broke before any byte of its reply arrived may be sent again (get, gets, gat, gats,
+   * getMulti, touch, delete, deleteMulti, version, stats). Storage commands, counters and flush_all
+   * never are.
+   */
+  get idempotent(): boolean {
+    return false;
   }
 
   /** Handed to a server's pool: counted there, once (a retry is not another op), and traced if anybody listens. */
@@ -82,20 +101,6 @@ export abstract class Request<T = unknown> {
    * request has all its replies. Throws a ProtocolError when the record cannot be a reply to it.
    */
   abstract onReply(kind: number, buf: Buffer, rec: Uint32Array, off: number): boolean;
-
-  /** False for `noreply` commands: nothing will come back, and `onSent` settles them. */
-  get expectsReply(): boolean {
-    return true;
-  }
-
-  /**
-   * Whether running the command twice has the effect of running it once, so that a request whose
-   * connection broke before any byte of its reply arrived may be sent again (get, gets, gat, gats,
-   * getMulti, touch, delete, version, stats). Storage commands and counters never are.
-   */
-  get idempotent(): boolean {
-    return false;
-  }
 
   /** Settles a request that expects no reply, once written. */
   onSent(): void {}

@@ -4,19 +4,17 @@
  * error line counting as not succeeded; with noreply, with none once sent.
  */
 import { errorReply, unexpectedReply } from '../replies.js';
-import { Request } from '../request.js';
+import { NoreplyRequest } from './noreply.js';
 
-export abstract class BatchRequest extends Request<unknown[]> {
+export abstract class BatchRequest extends NoreplyRequest<unknown[]> {
   readonly #resultKeys: readonly unknown[];
-  readonly #noreply: boolean;
   #answered = 0;
   readonly #failed: unknown[] = [];
 
   /** Command i is reported as `resultKeys[i]`. */
   constructor(resultKeys: readonly unknown[], noreply: boolean, timeout: number, signal: AbortSignal | undefined) {
-    super(timeout, signal);
+    super(noreply, timeout, signal);
     this.#resultKeys = resultKeys;
-    this.#noreply = noreply;
   }
 
   /** The command verb, for errors. */
@@ -25,12 +23,9 @@ export abstract class BatchRequest extends Request<unknown[]> {
   override get keyCount(): number {
     return this.#resultKeys.length;
   }
+
   /** Whether a status reply means success; undefined when it is no status reply to this verb. */
   protected abstract succeeded(kind: number): boolean | undefined;
-
-  override get expectsReply(): boolean {
-    return !this.#noreply;
-  }
 
   override onSent(): void {
     this.resolve([]);

@@ -4,25 +4,20 @@ import { numberReply, ReplyKind } from '../replies.js';
 import { Command, type CommandId } from '../../observability/metrics.js';
 import { Request } from '../request.js';
 import { BatchRequest } from './batch.js';
+import { NoreplyRequest } from './noreply.js';
 import { encodeArith, encodeDelete, encodeTouch, type ArithVerb } from '../text-commands.js';
 
 /** delete: resolves with whether the key existed (true once sent, with noreply). */
-export class DeleteRequest extends Request<boolean> {
+export class DeleteRequest extends NoreplyRequest<boolean> {
   readonly #key: string;
-  readonly #noreply: boolean;
 
   constructor(key: string, noreply: boolean, timeout: number, signal: AbortSignal | undefined) {
-    super(timeout, signal);
+    super(noreply, timeout, signal);
     this.#key = key;
-    this.#noreply = noreply;
   }
 
   get command(): CommandId {
     return Command.delete;
-  }
-
-  override get expectsReply(): boolean {
-    return !this.#noreply;
   }
 
   override get idempotent(): boolean {
@@ -30,7 +25,7 @@ export class DeleteRequest extends Request<boolean> {
   }
 
   encode(w: CommandWriter): void {
-    encodeDelete(w, this.#key, this.#noreply);
+    encodeDelete(w, this.#key, this.noreply);
   }
 
   override onSent(): void {
@@ -47,12 +42,10 @@ export class DeleteRequest extends Request<boolean> {
 /** Many deletes (deleteMulti, one per server); resolves with the result keys of those not deleted. */
 export class DeleteManyRequest extends BatchRequest {
   readonly #keys: readonly string[];
-  readonly #noreply: boolean;
 
   constructor(keys: readonly string[], resultKeys: readonly unknown[], noreply: boolean, timeout: number, signal: AbortSignal | undefined) {
     super(resultKeys, noreply, timeout, signal);
     this.#keys = keys;
-    this.#noreply = noreply;
   }
 
   protected get verb(): string {
@@ -73,7 +66,7 @@ export class DeleteManyRequest extends BatchRequest {
   }
 
   encode(w: CommandWriter): void {
-    for (const key of this.#keys) encodeDelete(w, key, this.#noreply);
+    for (const key of this.#keys) encodeDelete(w, key, this.noreply);
   }
 }
 
@@ -110,30 +103,24 @@ export class TouchRequest extends Request<boolean> {
 }
 
 /** incr / decr: resolves with the new value (bigint past 2^53), undefined when the key is missing (or with noreply). */
-export class ArithRequest extends Request<number | bigint | undefined> {
+export class ArithRequest extends NoreplyRequest<number | bigint | undefined> {
   readonly #verb: ArithVerb;
   readonly #key: string;
   readonly #delta: string;
-  readonly #noreply: boolean;
 
   constructor(verb: ArithVerb, key: string, delta: string, noreply: boolean, timeout: number, signal: AbortSignal | undefined) {
-    super(timeout, signal);
+    super(noreply, timeout, signal);
     this.#verb = verb;
     this.#key = key;
     this.#delta = delta;
-    this.#noreply = noreply;
   }
 
   get command(): CommandId {
     return Command[this.#verb];
   }
 
-  override get expectsReply(): boolean {
-    return !this.#noreply;
-  }
-
   encode(w: CommandWriter): void {
-    encodeArith(w, this.#verb, this.#key, this.#delta, this.#noreply);
+    encodeArith(w, this.#verb, this.#key, this.#delta, this.noreply);
   }
 
   override onSent(): void {

@@ -5,8 +5,18 @@ import { Command, type CommandId } from '../../observability/metrics.js';
 import { Request } from '../request.js';
 import { encodeFlushAll, encodeStats, encodeVersion } from '../text-commands.js';
 
+/**
+ * A command about the server: it carries no key. Idempotent is left to each command: stats and
+ * version only read, while a repeated flush_all would also drop what was stored in between.
+ */
+abstract class ServerRequest<T> extends Request<T> {
+  override get keyCount(): number {
+    return 0;
+  }
+}
+
 /** `stats [args]`: STAT lines until END; resolves with name -> value (text, as the server sent it). */
-export class StatsRequest extends Request<Record<string, string>> {
+export class StatsRequest extends ServerRequest<Record<string, string>> {
   readonly #args: string;
   readonly #stats: Record<string, string> = {};
 
@@ -17,10 +27,6 @@ export class StatsRequest extends Request<Record<string, string>> {
 
   get command(): CommandId {
     return Command.stats;
-  }
-
-  override get keyCount(): number {
-    return 0;
   }
 
   override get idempotent(): boolean {
@@ -48,7 +54,7 @@ export class StatsRequest extends Request<Record<string, string>> {
 }
 
 /** `flush_all [delay]`: resolves once the server said OK. */
-export class FlushAllRequest extends Request<void> {
+export class FlushAllRequest extends ServerRequest<void> {
   readonly #delay: number;
 
   constructor(delay: number, timeout: number, signal: AbortSignal | undefined) {
@@ -58,10 +64,6 @@ export class FlushAllRequest extends Request<void> {
 
   get command(): CommandId {
     return Command.flushAll;
-  }
-
-  override get keyCount(): number {
-    return 0;
   }
 
   encode(w: CommandWriter): void {
@@ -76,13 +78,9 @@ export class FlushAllRequest extends Request<void> {
 }
 
 /** `version`: resolves with the server's version text. */
-export class VersionRequest extends Request<string> {
+export class VersionRequest extends ServerRequest<string> {
   get command(): CommandId {
     return Command.version;
-  }
-
-  override get keyCount(): number {
-    return 0;
   }
 
   override get idempotent(): boolean {

@@ -2,8 +2,8 @@
 import type { CommandWriter } from '../command-writer.js';
 import { ReplyKind } from '../replies.js';
 import { Command, type CommandId } from '../../observability/metrics.js';
-import { Request } from '../request.js';
 import { BatchRequest } from './batch.js';
+import { NoreplyRequest } from './noreply.js';
 import { encodeStorage, type Payload, type StorageVerb } from '../text-commands.js';
 
 /** One item of a storage batch. */
@@ -28,13 +28,12 @@ function stored(kind: number): boolean | undefined {
 }
 
 /** One storage command; resolves with whether the item was stored (true once sent, with noreply). */
-export class StoreRequest extends Request<boolean> {
+export class StoreRequest extends NoreplyRequest<boolean> {
   readonly #verb: StorageVerb;
   readonly #key: string;
   readonly #value: Payload;
   readonly #exptime: number;
   readonly #cas: string | undefined;
-  readonly #noreply: boolean;
 
   constructor(
     verb: StorageVerb,
@@ -46,25 +45,20 @@ export class StoreRequest extends Request<boolean> {
     timeout: number,
     signal: AbortSignal | undefined,
   ) {
-    super(timeout, signal);
+    super(noreply, timeout, signal);
     this.#verb = verb;
     this.#key = key;
     this.#value = value;
     this.#exptime = exptime;
     this.#cas = cas;
-    this.#noreply = noreply;
   }
 
   get command(): CommandId {
     return Command[this.#verb];
   }
 
-  override get expectsReply(): boolean {
-    return !this.#noreply;
-  }
-
   encode(w: CommandWriter): void {
-    encodeStorage(w, this.#verb, this.#key, this.#value, this.#exptime, this.#cas, this.#noreply);
+    encodeStorage(w, this.#verb, this.#key, this.#value, this.#exptime, this.#cas, this.noreply);
   }
 
   override onSent(): void {
@@ -85,7 +79,6 @@ export class StoreRequest extends Request<boolean> {
 export class StoreManyRequest extends BatchRequest {
   readonly #verb: StorageVerb;
   readonly #items: readonly StoreItem[];
-  readonly #noreply: boolean;
 
   constructor(
     verb: StorageVerb,
@@ -98,7 +91,6 @@ export class StoreManyRequest extends BatchRequest {
     super(resultKeys, noreply, timeout, signal);
     this.#verb = verb;
     this.#items = items;
-    this.#noreply = noreply;
   }
 
   protected get verb(): string {
@@ -114,6 +106,6 @@ export class StoreManyRequest extends BatchRequest {
   }
 
   encode(w: CommandWriter): void {
-    for (const item of this.#items) encodeStorage(w, this.#verb, item.key, item.value, item.exptime, undefined, this.#noreply);
+    for (const item of this.#items) encodeStorage(w, this.#verb, item.key, item.value, item.exptime, undefined, this.noreply);
   }
 }
