@@ -25,6 +25,7 @@ import { CommandWriter } from '../protocol/command-writer.js';
 import { fieldA } from '../protocol/replies.js';
 import type { AbortWatcher, Request } from '../protocol/request.js';
 import { AuthRequest, type AuthCredentials } from './auth.js';
+import { DeadlineTimer } from './deadline-timer.js';
 import { ReplyReader, type ReplySink } from './reply-reader.js';
 import { RequestQueue } from './request-queue.js';
 import { openSocket, type Endpoint } from './transport.js';
@@ -92,8 +93,8 @@ export class Connection implements ReplySink, AbortWatcher {
   #tickNow = 0;
   #closeRequested = false;
   #connectTimer: NodeJS.Timeout | undefined;
-  #timer: NodeJS.Timeout | undefined;
-  #timerAt = 0;
+  /** Fires by the earliest deadline of the requests queued (see #onDeadline). */
+  readonly #deadlines = new DeadlineTimer((now) => this.#onDeadline(now));
   /** While waiting: the backoff, and when the socket opens (performance.now() ms). */
   #backoff: Backoff | undefined;
   #openAt = 0;
@@ -174,7 +175,7 @@ export class Connection implements ReplySink, AbortWatcher {
     }
     if (this.#config.mergeGets && this.#queue.absorbIntoLastUnsent(request)) return;
     this.#queue.pushUnsent(request);
-    this.#armTimer(request.deadline);
+    this.#deadlines.arm(request.deadline);
     // Timers never hold the process, sockets do; while no socket is open yet, a caller's wait must.
     if (this.#status === 'waiting') this.#openTimer?.ref();
     if (this.#status !== 'ready') return;
@@ -374,22 +375,17 @@ export class Connection implements ReplySink, AbortWatcher {
     this.#fail(new ConnectTimeoutError(`could not connect to ${name} within ${connectTimeout} ms`, { server: name }));
   };
 
-  #armTimer(deadline: number): void {
-    if (this.#timer !== undefined) {
-      if (this.#timerAt <= deadline) return;
-      clearTimeout(this.#timer);
-    }
-    this.#timerAt = deadline;
-    this.#timer = setTimeout(this.#onTimer, Math.max(1, Math.ceil(deadline - performance.now()))).unref();
-  }
-
-  #onTimer = (): void => {
-    this.#timer = undefined;
-    const now = performance.now();
+  /**
+   * The deadline timer fired. Nothing expired (the requests it was armed for were answered or
+   * dropped meanwhile): arm it for the next deadline. Otherwise the expired requests fail with a
+   * TimeoutError and the connection is destroyed with the rest: a late reply would be read as the
+   * next request's.
+   */
+  #onDeadline(now: number): void {
     const expired = this.#queue.expired(now);
     if (expired.length === 0) {
       const next = this.#queue.nextDeadline();
-      if (next !== Infinity) this.#armTimer(next);
+      if (next !== Infinity) this.#deadlines.arm(next);
       return;
     }
     const server = this.#config.name;
@@ -397,7 +393,7 @@ export class Connection implements ReplySink, AbortWatcher {
       expired.map((r) => [r, new TimeoutError(`no reply from ${server} within ${r.timeout} ms`, { server })]),
     );
     this.#fail(timeouts.values().next().value as MemcacheError, timeouts);
-  };
+  }
 
   #closeIfDrained(): void {
     if (this.#queue.size > 0 || this.#status === 'closed') return;
@@ -454,11 +450,10 @@ export class Connection implements ReplySink, AbortWatcher {
 
   #clearTimers(): void {
     clearTimeout(this.#connectTimer);
-    clearTimeout(this.#timer);
     clearTimeout(this.#openTimer);
     this.#connectTimer = undefined;
-    this.#timer = undefined;
     this.#openTimer = undefined;
+    this.#deadlines.clear();
   }
 }
 
