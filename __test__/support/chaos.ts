@@ -17,6 +17,7 @@
  */
 import { Client, GetMultiResult, MemcacheError, type CallOptions } from '../../ts/index.js';
 import { startFaultProxy, type FaultKind, type FaultMode, type FaultProxy } from './fault-proxy.js';
+import { mulberry32 } from './seeded-random.js';
 
 export interface ChaosConfig {
   readonly servers: readonly { readonly host: string; readonly port: number }[];
@@ -388,15 +389,4 @@ export async function runChaos(config: ChaosConfig): Promise<ChaosFigures> {
   process.off('uncaughtException', onUnhandled);
   figures.ms = Math.round(performance.now() - started);
   return figures;
-}
-
-/** mulberry32: a small seeded generator, so a run's choices can be replayed (timing aside). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

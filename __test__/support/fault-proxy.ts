@@ -3,6 +3,7 @@
 // drip, split) never reorder bytes, and a mode switch applies to the next
 // chunk of live connections without overtaking what is already queued.
 import net from 'node:net';
+import { mulberry32 } from './seeded-random.js';
 
 export type ProxyTarget = { host: string; port: number } | { path: string };
 export type Direction = 'both' | 'toServer' | 'toClient';
@@ -319,17 +320,6 @@ function schedule(ms: number, fn: () => void): () => void {
   }
   const t = setTimeout(fn, Math.ceil(ms));
   return () => clearTimeout(t);
-}
-
-/** mulberry32: tiny, fast, deterministic for a given seed. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function validate(mode: FaultMode): void {
