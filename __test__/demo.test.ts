@@ -5,12 +5,12 @@
  * examples/), so the test needs no prior build.
  */
 import { spawn } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { bundleForNode, linkRuntimeModules } from './support/child.js';
 
 const repo = fileURLToPath(new URL('../', import.meta.url));
 let dir: string;
@@ -19,21 +19,8 @@ beforeAll(async () => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'mc-demo-'));
   mkdirSync(path.join(dir, 'dist'));
   mkdirSync(path.join(dir, 'examples'));
-  mkdirSync(path.join(dir, 'node_modules'));
-  // What the bundle loads at run time: the native binding (by package name) and msgpackr.
-  symlinkSync(repo, path.join(dir, 'node_modules', 'memcache-native'));
-  symlinkSync(path.join(repo, 'node_modules', 'msgpackr'), path.join(dir, 'node_modules', 'msgpackr'));
-  const result = await build({
-    entryPoints: [path.join(repo, 'ts', 'index.ts')],
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    external: ['memcache-native/binding', 'msgpackr'],
-    write: false,
-    logLevel: 'silent',
-  });
-  writeFileSync(path.join(dir, 'dist', 'index.js'), result.outputFiles[0].text);
+  linkRuntimeModules(dir);
+  writeFileSync(path.join(dir, 'dist', 'index.js'), await bundleForNode({ entryPoints: [path.join(repo, 'ts', 'index.ts')] }));
   for (const file of ['demo.js', 'demo-support.js']) copyFileSync(path.join(repo, 'examples', file), path.join(dir, 'examples', file));
 });
 afterAll(() => {

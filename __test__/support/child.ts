@@ -1,14 +1,43 @@
 /**
- * Runs a TypeScript snippet in a child Node process: bundled with esbuild (imports relative to
- * __test__/), the native binding and msgpackr left to load at run time. For what only a process
- * of its own can show: that it exits once the client is closed, with no handle left behind.
+ * Code run in a child Node process, bundled with esbuild, the native binding and msgpackr left to
+ * load at run time: `runChild` runs a TypeScript snippet (imports relative to __test__/), for what
+ * only a process of its own can show (that it exits once the client is closed, with no handle
+ * left behind); the demo test lays out the package with `bundleForNode` and `linkRuntimeModules`.
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { build, type BuildOptions } from 'esbuild';
+
+const REPO = fileURLToPath(new URL('../../', import.meta.url));
+
+/**
+ * Bundles `input` (an entry point or a TypeScript snippet) into one ESM file for Node 20 and
+ * returns its code. The native binding and msgpackr stay outside, loaded at run time from the
+ * `node_modules` that `linkRuntimeModules` made beside the file.
+ */
+export async function bundleForNode(input: Pick<BuildOptions, 'entryPoints' | 'stdin'>): Promise<string> {
+  const result = await build({
+    ...input,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    external: ['memcache-native/binding', 'msgpackr'],
+    write: false,
+    logLevel: 'silent',
+  });
+  return result.outputFiles[0].text;
+}
+
+/** Makes `dir/node_modules` with what a bundle loads at run time: this package (for its binding) and msgpackr. */
+export function linkRuntimeModules(dir: string): void {
+  mkdirSync(path.join(dir, 'node_modules'));
+  symlinkSync(REPO, path.join(dir, 'node_modules', 'memcache-native'));
+  symlinkSync(path.join(REPO, 'node_modules', 'msgpackr'), path.join(dir, 'node_modules', 'msgpackr'));
+}
 
 export interface ChildRun {
   readonly code: number | null;
@@ -18,24 +47,11 @@ export interface ChildRun {
 }
 
 export async function runChild(source: string, env: Record<string, string>, marker: string, killAfterMs: number): Promise<ChildRun> {
-  const repo = fileURLToPath(new URL('../../', import.meta.url));
   const dir = mkdtempSync(path.join(os.tmpdir(), 'mc-child-'));
-  mkdirSync(path.join(dir, 'node_modules'));
-  symlinkSync(repo, path.join(dir, 'node_modules', 'memcache-native'));
-  symlinkSync(path.join(repo, 'node_modules', 'msgpackr'), path.join(dir, 'node_modules', 'msgpackr'));
+  linkRuntimeModules(dir);
   try {
-    const result = await build({
-      stdin: { contents: source, loader: 'ts', resolveDir: path.join(repo, '__test__') },
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'node20',
-      external: ['memcache-native/binding', 'msgpackr'],
-      write: false,
-      logLevel: 'silent',
-    });
     const file = path.join(dir, 'child.mjs');
-    writeFileSync(file, result.outputFiles[0].text);
+    writeFileSync(file, await bundleForNode({ stdin: { contents: source, loader: 'ts', resolveDir: path.join(REPO, '__test__') } }));
     const child = spawn(process.execPath, [file], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
     let stdout = '';
     let markedAt: number | undefined;
