@@ -7,10 +7,10 @@
  * nothing is left unhandled, and close() lets the process exit at once. The run happens in a
  * child process (see support/chaos.ts); its figures are printed as one line.
  */
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import type { ChaosFigures } from './support/chaos.js';
 import { runChild } from './support/child.js';
-import { startMemcached, type MemcachedServer } from './support/memcached.js';
+import { useServers } from './support/server-and-client.js';
 
 const OPS = Number(process.env.CHAOS_OPS ?? 20_000);
 /** Long enough for every proxy to go through some fifty modes. */
@@ -18,14 +18,7 @@ const MIN_MS = Number(process.env.CHAOS_MS ?? 15_000);
 const SEED = Number(process.env.CHAOS_SEED ?? Date.now() % 1_000_000);
 const MAX_PENDING = 2000;
 
-let servers: MemcachedServer[];
-
-beforeAll(async () => {
-  servers = await Promise.all([0, 1, 2].map(() => startMemcached()));
-});
-afterAll(async () => {
-  await Promise.all((servers ?? []).map((s) => s.stop()));
-});
+const servers = useServers(3);
 
 it(`survives ${OPS} random operations over three servers behind switching fault proxies`, async () => {
   const config = {

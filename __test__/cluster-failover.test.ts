@@ -17,21 +17,21 @@ import {
   type ServerUpEvent,
 } from '../ts/index.js';
 import { startFaultProxy } from './support/fault-proxy.js';
-import { startMemcached, type MemcachedServer } from './support/memcached.js';
+import type { MemcachedServer } from './support/memcached.js';
+import { useServers } from './support/server-and-client.js';
 import { pythonChain, pythonRoute, type PoolServer } from './support/routing.js';
 
 const DEAD_RETRY = 300;
 
-let servers: MemcachedServer[];
+const servers = useServers(4);
+/** A client of each server alone: where a key really is. */
 let single: Client[];
 
-beforeAll(async () => {
-  servers = await Promise.all([0, 1, 2, 3].map(() => startMemcached()));
+beforeAll(() => {
   single = servers.map((s) => new Client(s.spec));
 });
 afterAll(async () => {
   await Promise.all((single ?? []).map((c) => c.close()));
-  await Promise.all((servers ?? []).map((s) => s.stop()));
 });
 beforeEach(async () => {
   // A test that failed half way may leave a server down.

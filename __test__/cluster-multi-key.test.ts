@@ -4,19 +4,12 @@
  * split into lines memcached accepts.
  */
 import type net from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Client, TimeoutError } from '../ts/index.js';
 import { startFakeServer, type FakeServer } from './support/fake-server.js';
-import { startMemcached, type MemcachedServer } from './support/memcached.js';
+import { useServers } from './support/server-and-client.js';
 
-let servers: MemcachedServer[];
-
-beforeAll(async () => {
-  servers = await Promise.all([0, 1, 2].map(() => startMemcached()));
-});
-afterAll(async () => {
-  await Promise.all((servers ?? []).map((s) => s.stop()));
-});
+const servers = useServers(3);
 
 /** Answers each complete get/gat line, after `delayMs`, with a one-byte value for every key. */
 function answersGets(delayMs: number) {

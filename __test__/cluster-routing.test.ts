@@ -5,20 +5,19 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client, KeyError, type ClientOptions, type Distribution, type ServerSpec } from '../ts/index.js';
-import { startMemcached, type MemcachedServer } from './support/memcached.js';
+import type { MemcachedServer } from './support/memcached.js';
+import { useServers } from './support/server-and-client.js';
 import { ketamaRouter, modulaRoute, pythonRoute, type PoolServer } from './support/routing.js';
 
-let servers: MemcachedServer[];
+const servers = useServers(4);
 /** A client of each server alone: where a key really is. */
 let single: Client[];
 
-beforeAll(async () => {
-  servers = await Promise.all([0, 1, 2, 3].map(() => startMemcached()));
+beforeAll(() => {
   single = servers.map((s) => new Client(s.spec));
 });
 afterAll(async () => {
   await Promise.all((single ?? []).map((c) => c.close()));
-  await Promise.all((servers ?? []).map((s) => s.stop()));
 });
 
 const name = (server: MemcachedServer, weight = 1) => `${server.spec} (${weight})`;

@@ -5,7 +5,7 @@
  * and nothing built while nobody subscribes.
  */
 import diagnostics from 'node:diagnostics_channel';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   AbortError,
   CHANNELS,
@@ -21,16 +21,15 @@ import {
 import { commandStarted } from '../ts/observability/channels.js';
 import { Command } from '../ts/observability/metrics.js';
 import { eventually, startFakeServer } from './support/fake-server.js';
-import { startMemcached, type MemcachedServer } from './support/memcached.js';
+import type { MemcachedServer } from './support/memcached.js';
+import { useServers } from './support/server-and-client.js';
 
+const servers = useServers(2);
 let a: MemcachedServer;
 let b: MemcachedServer;
 
-beforeAll(async () => {
-  [a, b] = await Promise.all([startMemcached(), startMemcached()]);
-});
-afterAll(async () => {
-  await Promise.all([a?.stop(), b?.stop()]);
+beforeAll(() => {
+  [a, b] = servers;
 });
 
 const name = (server: { spec: string }) => `${server.spec} (1)`;

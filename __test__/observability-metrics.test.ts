@@ -4,20 +4,19 @@
  * among them (never aborts), pending requests, reconnects, a dead server not alive, totals, and
  * counters kept by a server that stays through setServers. Retries are pinned in retries.test.ts.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { AbortError, Client, ClientError, TimeoutError, type ClientMetrics, type OperationCounts, type ServerMetricsSnapshot } from '../ts/index.js';
 import { eventually, startFakeServer } from './support/fake-server.js';
 import { startFaultProxy } from './support/fault-proxy.js';
-import { startMemcached, type MemcachedServer } from './support/memcached.js';
+import type { MemcachedServer } from './support/memcached.js';
+import { useServers } from './support/server-and-client.js';
 
+const servers = useServers(2);
 let a: MemcachedServer;
 let b: MemcachedServer;
 
-beforeAll(async () => {
-  [a, b] = await Promise.all([startMemcached(), startMemcached()]);
-});
-afterAll(async () => {
-  await Promise.all([a?.stop(), b?.stop()]);
+beforeAll(() => {
+  [a, b] = servers;
 });
 
 const name = (server: { spec: string }) => `${server.spec} (1)`;

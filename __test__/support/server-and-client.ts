@@ -1,6 +1,6 @@
 /**
- * One real memcached and one Client for it, for a test file or a describe block: starts the server
- * in beforeAll and creates the client on it, closes the client and stops the server in afterAll.
+ * Real memcached servers for a test file or a describe block, started in beforeAll and stopped in
+ * afterAll: one with a Client for it (`useServerAndClient`), or several (`useServers`).
  */
 import { afterAll, beforeAll } from 'vitest';
 import { Client, type ClientOptions } from '../../ts/index.js';
@@ -45,4 +45,19 @@ export function useServerAndClient(options: ServerAndClientOptions = {}): Server
       return client;
     },
   };
+}
+
+/**
+ * Registers hooks that start `count` servers before the scope's tests and stop them after. The
+ * returned array is filled by the beforeAll: read it inside tests and hooks.
+ */
+export function useServers(count: number): readonly MemcachedServer[] {
+  const servers: MemcachedServer[] = [];
+  beforeAll(async () => {
+    servers.push(...(await Promise.all(Array.from({ length: count }, () => startMemcached()))));
+  });
+  afterAll(async () => {
+    await Promise.all(servers.map((s) => s.stop()));
+  });
+  return servers;
 }
