@@ -7,7 +7,8 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Client, coreKind } from '../ts/index.js';
+import { parseInvocation } from '../ts/cli/args.js';
+import { Client, coreKind, ServerSpecError } from '../ts/index.js';
 import { startMemcached, type MemcachedServer } from './support/memcached.js';
 
 const CLI = path.resolve(import.meta.dirname, '..', 'dist', 'cli.js');
@@ -262,6 +263,35 @@ describe('routing over several servers', () => {
   });
 });
 
+describe('the server list grammar, shared with the library', () => {
+  const names = (servers: ReturnType<typeof parseInvocation>['servers']): string[] => {
+    const mc = new Client(servers);
+    const list = mc.metrics().servers.map((s) => s.server);
+    void mc.close();
+    return list;
+  };
+
+  it('--servers and MEMCACHE_SERVERS name the servers new Client names for the same strings', () => {
+    const list = '127.0.0.1:11211:5, [::1]:11212:2,inet6:[::1]:11213:3,inet:10.0.0.1:11214:4,cache:11215,unix:/tmp/mc:1.sock,::1';
+    const expected = ['127.0.0.1:11211 (5)', '[::1]:11212 (2)', '[::1]:11213 (3)', '10.0.0.1:11214 (4)', 'cache:11215 (1)', 'unix:/tmp/mc:1.sock (1)', '[::1]:11211 (1)'];
+    expect(names(parseInvocation(['ping', '--servers', list], {}).servers)).toEqual(expected);
+    expect(names(parseInvocation(['ping'], { MEMCACHE_SERVERS: list }).servers)).toEqual(expected);
+    expect(names(list.split(',').map((s) => s.trim()))).toEqual(expected);
+  });
+
+  it('a bad weight or port is the library\'s ServerSpecError, saying what is wrong', () => {
+    for (const [list, message] of [
+      ['127.0.0.1:11211:x', /weight must be a non-negative integer/],
+      ['[::1]:11211:-2', /weight must be a non-negative integer/],
+      ['cache:99999:1', /port must be an integer 1-65535/],
+    ] as const) {
+      const { servers } = parseInvocation(['ping', '--servers', list], {});
+      expect(() => new Client(servers)).toThrow(ServerSpecError);
+      expect(() => new Client(servers)).toThrow(message);
+    }
+  });
+});
+
 describe('servers, TLS and failures', () => {
   it('--servers beats MEMCACHE_SERVERS, which beats localhost:11211', async () => {
     expect((await cli(['ping', '--json'], { env: { MEMCACHE_SERVERS: DEAD } })).code).toBe(1);
@@ -292,6 +322,54 @@ describe('servers, TLS and failures', () => {
       rmSync(dir, { recursive: true, force: true });
       await tlsServer.stop();
     }
+  });
+});
+
+describe('authentication (memcached -Y)', () => {
+  let secured: MemcachedServer;
+  beforeAll(async () => {
+    secured = await startMemcached({ users: { alice: 's3cr:et' } });
+  });
+  afterAll(async () => secured?.stop());
+
+  it('logs in with --username and MEMCACHE_PASSWORD', async () => {
+    const env = { MEMCACHE_SERVERS: secured.spec, MEMCACHE_PASSWORD: 's3cr:et' };
+    expect((await cli(['--username', 'alice', 'set', 'cli:auth', 'v'], { env })).code).toBe(0);
+    expect(await cli(['-u', 'alice', 'get', 'cli:auth'], { env })).toMatchObject({ code: 0, stdout: 'v\n' });
+  });
+
+  it('logs in with MEMCACHE_USERNAME and --password-file', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'cli-auth-'));
+    try {
+      const file = path.join(dir, 'password');
+      writeFileSync(file, 's3cr:et\n');
+      const env = { MEMCACHE_SERVERS: secured.spec, MEMCACHE_USERNAME: 'alice' };
+      expect(await cli(['--password-file', file, 'ping'], { env })).toMatchObject({ code: 0 });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('without a login, says the server requires authentication (exit 1, MEMCACHE_AUTH)', async () => {
+    const run = await cli(['get', 'cli:auth'], { env: { MEMCACHE_SERVERS: secured.spec } });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/MEMCACHE_AUTH: .*requires authentication/);
+  });
+
+  it('a wrong password is exit 1 with MEMCACHE_AUTH', async () => {
+    const run = await cli(['-u', 'alice', 'get', 'k'], { env: { MEMCACHE_SERVERS: secured.spec, MEMCACHE_PASSWORD: 'wrong' } });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/MEMCACHE_AUTH/);
+  });
+
+  it.each<[string, string[], Record<string, string | undefined>]>([
+    ['a user and no password', ['-u', 'alice', 'ping'], { MEMCACHE_PASSWORD: undefined }],
+    ['a password file and no user', ['--password-file', '/nonexistent', 'ping'], { MEMCACHE_USERNAME: undefined }],
+    ['a password file that cannot be read', ['-u', 'alice', '--password-file', '/nonexistent', 'ping'], {}],
+    ['a password on the command line', ['-u', 'alice', '--password', 'pw', 'ping'], {}],
+  ])('%s is a usage error (exit 2), nothing sent', async (_, args, env) => {
+    const run = await cli(args, { env: { MEMCACHE_SERVERS: secured.spec, ...env } });
+    expect(run.code).toBe(2);
   });
 });
 

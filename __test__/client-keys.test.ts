@@ -27,6 +27,9 @@ const BAD_KEYS: [string, unknown][] = [
   ['an empty string', ''],
   ['251 bytes', 'k'.repeat(251)],
   ['126 two-byte characters (252 bytes)', 'é'.repeat(126)],
+  ['a lone high surrogate (not well-formed UTF-16)', 'a\uD800'],
+  ['a lone low surrogate', 'a\uDC00b'],
+  ['a low surrogate before its high one', 'a\uDC00\uD800'],
   ['bytes with a space', Buffer.from('a b')],
   ['empty bytes', Buffer.alloc(0)],
   ['a number', 42],
@@ -66,12 +69,32 @@ describe('a bad key', () => {
   });
 });
 
+describe('a key with a lone surrogate', () => {
+  it('is a KeyError, so two such keys (both UTF-8 a + U+FFFD) never share an item', async () => {
+    await expect(ctx.client.set('a\uD800', 'first')).rejects.toMatchObject({ code: 'MEMCACHE_BAD_KEY' });
+    await expect(ctx.client.get('a\uDBFF')).rejects.toBeInstanceOf(KeyError);
+    await expect(ctx.client.getMulti(['fine', 'a\uDBFF'])).rejects.toBeInstanceOf(KeyError);
+    expect(await inspect(ctx.server, 'a\uFFFD')).toBeUndefined();
+  });
+
+  it('in keyPrefix is an OptionError at construction, and a KeyError as a per-call keyPrefix', async () => {
+    expect(() => new Client([ctx.server.spec], { keyPrefix: 'app\uD800:' })).toThrow(expect.objectContaining({ code: 'MEMCACHE_BAD_OPTION', option: 'keyPrefix' }));
+    await expect(ctx.client.getMulti(['x'], { keyPrefix: 'tenant\uDFFF:' })).rejects.toBeInstanceOf(KeyError);
+  });
+});
+
 describe('good keys', () => {
   it('may be 250 bytes of UTF-8, multi-byte characters counted as bytes', async () => {
     for (const k of ['k'.repeat(250), 'é'.repeat(125), `${'x'.repeat(246)}🔑`]) {
       expect(await ctx.client.set(k, 'v')).toBe(true);
       expect(await ctx.client.get(k)).toBe('v');
     }
+  });
+
+  it('may hold surrogate pairs (well-formed UTF-16), sent as their 4-byte UTF-8', async () => {
+    const k = 'pair:\uD83D\uDD11';
+    expect(await ctx.client.set(k, 'key emoji')).toBe(true);
+    expect((await inspect(ctx.server, Buffer.from('pair:🔑')))?.data.toString()).toBe('key emoji');
   });
 
   it('may be bytes, including bytes that are no UTF-8', async () => {
@@ -83,12 +106,34 @@ describe('good keys', () => {
     expect(result.get(k)).toBe('binary key');
   });
 
-  it('longer than maxKeyLength pass with checkKeys: false (the server judges them)', async () => {
-    const loose = new Client([ctx.server.spec], { checkKeys: false });
+  it('up to 250 bytes pass with checkKeys: false, whatever maxKeyLength said', async () => {
+    const loose = new Client([ctx.server.spec], { checkKeys: false, maxKeyLength: 10 });
     try {
-      await expect(loose.get('k'.repeat(300))).rejects.toBeInstanceOf(ClientError);
-      expect(await loose.get('a')).toBe('planted');
+      expect(await loose.set('k'.repeat(250), 'long')).toBe(true);
+      expect(await loose.get('k'.repeat(250))).toBe('long');
       await expect(loose.get('a b')).rejects.toBeInstanceOf(KeyError);
+    } finally {
+      await loose.close();
+    }
+  });
+});
+
+describe("a key past memcached's 250 bytes", () => {
+  it.each([
+    ['checkKeys: false', { checkKeys: false }],
+    ['the default options', {}],
+  ])('is a KeyError with %s, so a value can never run as commands', async (_, options) => {
+    await plant(ctx.server, 'lock', 16, 'held');
+    const loose = new Client([ctx.server.spec], options);
+    try {
+      const write = vi.spyOn(net.Socket.prototype, 'write');
+      const injected = [loose.set('k'.repeat(300), 'set pwned 16 0 5\r\nowned'), loose.set('k'.repeat(300), 'flush_all'), loose.getMulti(['k'.repeat(251)])];
+      for (const call of injected) await expect(call).rejects.toMatchObject({ code: 'MEMCACHE_BAD_KEY' });
+      expect(write).not.toHaveBeenCalled();
+      vi.restoreAllMocks();
+      expect(await loose.add('lock', 'mine')).toBe(false);
+      expect(await ctx.client.get('pwned')).toBeUndefined();
+      expect(await ctx.client.get('lock')).toBe('held');
     } finally {
       await loose.close();
     }

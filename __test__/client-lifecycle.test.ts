@@ -361,3 +361,98 @@ describe('close()', () => {
     }
   });
 });
+
+describe('close({ force: true }) and destroy()', () => {
+  it('fail the calls in flight at once with a ClientClosedError instead of waiting out their timeout', async () => {
+    const silent = await startFakeServer();
+    const mc = new Client([silent.spec, memcached.spec], { timeout: 10_000 });
+    try {
+      const stalled = Promise.allSettled([mc.get(keyOn(mc, silent.spec)), mc.set(keyOn(mc, silent.spec), 'v')]);
+      await eventually(() => silent.received.join('').includes('set '));
+      const started = performance.now();
+      await mc.close({ force: true });
+      const outcomes = await stalled;
+      expect(performance.now() - started).toBeLessThan(1000);
+      for (const outcome of outcomes) expect((outcome as PromiseRejectedResult).reason).toMatchObject({ code: 'MEMCACHE_CLIENT_CLOSED' });
+      await eventually(() => silent.open === 0);
+      await expect(mc.get('x')).rejects.toBeInstanceOf(ClientClosedError);
+    } finally {
+      await silent.close();
+    }
+  });
+
+  it('after a graceful close() still force the calls it waits for', async () => {
+    const silent = await startFakeServer();
+    const mc = new Client(silent.spec, { timeout: 10_000 });
+    try {
+      const stalled = mc.get('k').catch((error: unknown) => error);
+      await eventually(() => silent.received.join('').includes('get k'));
+      const graceful = mc.close();
+      await mc.destroy();
+      expect(await stalled).toMatchObject({ code: 'MEMCACHE_CLIENT_CLOSED' });
+      await graceful;
+    } finally {
+      await silent.close();
+    }
+  });
+
+  it('refuse a force that is not a boolean', async () => {
+    const mc = new Client(memcached.spec);
+    await expect(mc.close({ force: 'yes' as unknown as boolean })).rejects.toMatchObject({ code: 'MEMCACHE_BAD_ARGUMENT' });
+    await mc.close();
+  });
+});
+
+describe('connect()', () => {
+  it('resolves once every server answered', async () => {
+    const mc = new Client([memcached.spec]);
+    try {
+      await mc.connect();
+      expect(mc.metrics().totals.ops.version).toBe(1);
+    } finally {
+      await mc.close();
+    }
+  });
+
+  it('fails fast, naming the server, when one does not answer', async () => {
+    const mc = new Client([memcached.spec, '127.0.0.1:1'], { timeout: 10_000 });
+    try {
+      const started = performance.now();
+      await expect(mc.connect()).rejects.toMatchObject({ code: 'MEMCACHE_CONNECTION', server: '127.0.0.1:1 (1)' });
+      expect(performance.now() - started).toBeLessThan(1000);
+    } finally {
+      await mc.close();
+    }
+  });
+});
+
+describe('unref', () => {
+  it('lets a script that never calls close() exit once its calls are done, and holds it while one waits', async () => {
+    const slow = await startFakeServer(delayedGets(300));
+    try {
+      const { code, stdout, exitAfterMarker } = await runChild(
+        `
+        import { Client } from '../ts/index.js';
+        const mc = new Client(process.env.MC_SPEC, { unref: true });
+        if (!(await mc.set('unref:k', 'v'))) process.exit(3);
+        const late = new Client(process.env.SLOW_SPEC, { unref: true });
+        process.stdout.write((await late.get('slow')) + '\\n');
+        process.stdout.write('done\\n');
+        `,
+        { MC_SPEC: memcached.spec, SLOW_SPEC: slow.spec },
+        'done',
+        10_000,
+      );
+      expect(code).toBe(0);
+      expect(stdout).toContain('for slow');
+      expect(exitAfterMarker).toBeLessThan(500);
+    } finally {
+      await slow.close();
+    }
+  });
+});
+
+/** A key that `mc` routes to the server `spec`. */
+function keyOn(mc: Client, spec: string): string {
+  for (let i = 0; ; i++) if (mc.serverFor(`k${i}`).startsWith(spec)) return `k${i}`;
+}

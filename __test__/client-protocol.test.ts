@@ -10,6 +10,7 @@ import { PythonCompatibleSerializer } from '../ts/codec/serializer.js';
 import { ReplyReader, type ReplySink } from '../ts/connection/reply-reader.js';
 import { SCAN_STRIDE } from '../ts/core/index.js';
 import {
+  Client,
   ClientError,
   DeserializeError,
   KeyError,
@@ -36,6 +37,7 @@ import {
   encodeTouch,
   encodeVersion,
 } from '../ts/protocol/text-commands.js';
+import { eventually, startFakeServer } from './support/fake-server.js';
 import { useServerAndClient } from './support/server-and-client.js';
 
 const serializer = new PythonCompatibleSerializer();
@@ -239,8 +241,8 @@ describe('decoding', () => {
   it('error lines become typed errors; the reply stream stays in step', async () => {
     const set = () => new StoreRequest('set', 'k', { data: 'v', length: 1, flags: 0 }, 0, undefined, false, 1000, undefined);
     const outcomes = await exchange(
-      [set(), set(), set(), new TouchRequest('k', 1, 1000, undefined), new VersionRequest(1000, undefined)],
-      'SERVER_ERROR out of memory storing object\r\nCLIENT_ERROR bad data chunk\r\nERROR\r\nNOT_FOUND\r\nVERSION 1.6.18\r\n',
+      [set(), new ArithRequest('incr', 'k', '1', false, 1000, undefined), set(), new TouchRequest('k', 1, 1000, undefined), new VersionRequest(1000, undefined)],
+      'SERVER_ERROR out of memory storing object\r\nCLIENT_ERROR cannot increment or decrement non-numeric value\r\nERROR\r\nNOT_FOUND\r\nVERSION 1.6.18\r\n',
     );
     expect(reason(outcomes[0])).toBeInstanceOf(ServerError);
     expect(reason(outcomes[0]).message).toBe('SERVER_ERROR out of memory storing object');
@@ -248,6 +250,18 @@ describe('decoding', () => {
     expect(reason(outcomes[2])).toBeInstanceOf(UnknownCommandError);
     expect(value(outcomes[3])).toBe(false);
     expect(value(outcomes[4])).toBe('1.6.18');
+  });
+
+  it.each([
+    ['set', () => new StoreRequest('set', 'k', { data: 'v', length: 1, flags: 0 }, 0, undefined, false, 1000, undefined)],
+    ['setMulti', () => new StoreManyRequest('set', [{ key: 'k', value: { data: 'v', length: 1, flags: 0 }, exptime: 0 }], ['k'], false, 1000, undefined)],
+  ])('a CLIENT_ERROR to %s rejects it with a ClientError and ends the stream with a ProtocolError', async (_, make) => {
+    const request = make();
+    await expect(exchange([request], 'CLIENT_ERROR bad command line format\r\nSTORED\r\n')).rejects.toMatchObject({
+      code: 'MEMCACHE_PROTOCOL',
+      cause: { code: 'MEMCACHE_CLIENT_ERROR' },
+    });
+    await expect(request.promise).rejects.toMatchObject({ code: 'MEMCACHE_CLIENT_ERROR' });
   });
 
   it('multi-key storage and deletion report per key', async () => {
@@ -266,6 +280,29 @@ describe('decoding', () => {
   it('a reply that cannot answer its request is a ProtocolError', async () => {
     const flush = new FlushAllRequest(0, 1000, undefined);
     await expect(exchange([flush], 'STORED\r\n')).rejects.toBeInstanceOf(ProtocolError);
+  });
+});
+
+describe('a storage command the server refused (CLIENT_ERROR)', () => {
+  it('closes its connection: the replies of value bytes run as commands never reach later requests', async () => {
+    // Answers the set as memcached answers a command line it cannot parse, then the "injected" command's reply.
+    const fake = await startFakeServer((socket, data) => {
+      if (data.includes('set ')) socket.write('CLIENT_ERROR bad command line format\r\nSTORED\r\n');
+      else if (data.includes('version')) socket.write('VERSION 1.6.18\r\n');
+    });
+    const mc = new Client(fake.spec, { retries: 0 });
+    try {
+      const set = mc.set('k', 'set pwned 0 0 1\r\nx');
+      const add = mc.add('lock', 'mine');
+      await expect(set).rejects.toMatchObject({ code: 'MEMCACHE_CLIENT_ERROR' });
+      await expect(add).rejects.toMatchObject({ code: 'MEMCACHE_PROTOCOL' });
+      await eventually(() => fake.open === 0 || fake.accepted === 1);
+      expect((await mc.version())[0].version).toBe('1.6.18');
+      expect(fake.accepted).toBe(2);
+    } finally {
+      await mc.close();
+      await fake.close();
+    }
   });
 });
 

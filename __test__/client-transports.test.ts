@@ -88,6 +88,25 @@ describe('TLS', () => {
   });
 });
 
+describe('credentials and a server that does not ask for them', () => {
+  let open: MemcachedServer;
+  beforeAll(async () => {
+    open = await startMemcached();
+  });
+  afterAll(async () => open?.stop());
+
+  it('are never sent: calls fail with an AuthError that says so, and no item "auth" holds the password', async () => {
+    await withClient(open.spec, { auth: { username: 'alice', password: 'never-stored' } }, async (mc) => {
+      const error = await mc.get('k').catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: 'MEMCACHE_AUTH', server: `${open.spec} (1)` });
+      expect((error as Error).message).toMatch(/does not require authentication/);
+    });
+    await withClient(open.spec, {}, async (plain) => {
+      expect(await plain.get('auth')).toBeUndefined();
+    });
+  });
+});
+
 describe('ASCII authentication', () => {
   let server: MemcachedServer;
   beforeAll(async () => {
@@ -117,9 +136,15 @@ describe('ASCII authentication', () => {
     });
   });
 
-  it('without credentials, the server refuses commands with a ClientError', async () => {
-    await withClient(server.spec, {}, async (mc) => {
-      await expect(mc.get('t:text')).rejects.toMatchObject({ code: 'MEMCACHE_CLIENT_ERROR' });
+  it('without credentials, every call pipelined to the server fails at once with an AuthError saying it requires authentication', async () => {
+    await withClient(server.spec, { timeout: 5000 }, async (mc) => {
+      const started = performance.now();
+      const outcomes = await Promise.allSettled([mc.get('t:text'), mc.set('t:x', 1), mc.get('t:other'), mc.version()]);
+      expect(performance.now() - started).toBeLessThan(1000);
+      for (const outcome of outcomes) {
+        expect((outcome as PromiseRejectedResult).reason).toMatchObject({ code: 'MEMCACHE_AUTH', server: `${server.spec} (1)` });
+        expect((outcome as PromiseRejectedResult).reason.message).toMatch(/requires authentication/);
+      }
     });
   });
 

@@ -24,14 +24,15 @@ describe('reading what python-memcached writes', () => {
     expect(await ctx.client.get(text)).toBe('héllo ✓');
   });
 
-  it('flags 2 (int) and 4 (Python 2 long) are integers, bigint past 2^53', async () => {
+  it('flags 2 (int) is a number, a bigint past 2^53; 4 (Python 2 long) is always a bigint', async () => {
     const cases: [number, string, number | bigint][] = [
       [2, '123', 123],
       [2, '-45', -45],
       [2, '0', 0],
       [4, '9007199254740993', 9007199254740993n],
       [2, '-123456789012345678901234567890', -123456789012345678901234567890n],
-      [4, '77', 77],
+      [4, '77', 77n],
+      [4, '-3', -3n],
     ];
     for (const [flags, text, expected] of cases) {
       const k = key('int');
@@ -60,6 +61,50 @@ describe('reading what python-memcached writes', () => {
     expect(error).toMatchObject({ code: 'MEMCACHE_UNSUPPORTED_FLAGS', flags: 1 });
     await expect(ctx.client.get(unknown)).rejects.toMatchObject({ code: 'MEMCACHE_UNSUPPORTED_FLAGS', flags: 272 });
     expect(await ctx.client.get(good)).toBe('fine');
+  });
+
+  it('unknown flag bits are a FlagsError even with the compression bit among them: checked before decompressing', async () => {
+    const cases: [number, Buffer][] = [
+      [0xffff_ffff, Buffer.from('x')],
+      [99999, Buffer.from('x')],
+      [8 | 256, zlib.deflateSync(Buffer.from('valid zlib'))],
+      [8 | 1, Buffer.from('a pickle, compressed')],
+      [8 | 2 | 16, zlib.deflateSync(Buffer.from('12'))],
+    ];
+    for (const [flags, data] of cases) {
+      const k = key('unknown-z');
+      await plant(ctx.server, k, flags, data);
+      const error = await ctx.client.get(k).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(FlagsError);
+      expect(error).toMatchObject({ code: 'MEMCACHE_UNSUPPORTED_FLAGS', flags });
+      const multi = await ctx.client.getMulti([k]);
+      expect(multi.errors.get(k)).toBeInstanceOf(FlagsError);
+    }
+  });
+
+  it('a msgpack item (flag 64) that is not exactly one valid msgpack value is a DeserializeError', async () => {
+    const corrupt: Buffer[] = [
+      Buffer.from([0xc1]), // the one byte msgpack never uses
+      Buffer.from([0x92, 0x01, 0xc1]), // ... inside an array
+      Buffer.from([0x81, 0xa1, 0x61, 0xc1]), // ... as a map value
+      Buffer.from([0x81, 0xc1, 0x01]), // ... as a map key
+      Buffer.from([0x01, 0x02]), // a value, then trailing bytes
+      Buffer.from([0x92, 0x01]), // truncated
+      Buffer.alloc(0),
+    ];
+    for (const data of corrupt) {
+      const [plain, zipped] = [key('bad-msgpack'), key('bad-msgpack-z')];
+      await plant(ctx.server, plain, 64, data);
+      await plant(ctx.server, zipped, 64 | 8, zlib.deflateSync(data));
+      await expect(ctx.client.get(plain)).rejects.toMatchObject({ code: 'MEMCACHE_DESERIALIZE' });
+      await expect(ctx.client.get(zipped)).rejects.toBeInstanceOf(DeserializeError);
+    }
+    // 0xc1 as data (a uint8, a string, bytes) is no invalid byte.
+    const k = key('msgpack-c1-data');
+    const value = { n: 0xc1, s: '\u00c1\u0141', b: Buffer.from([0xc1, 0xc1]), f: new Float64Array([-1.5e-300]) };
+    await ctx.client.set(k, value);
+    expect((await inspect(ctx.server, k))!.data.includes(0xc1)).toBe(true);
+    expect(await ctx.client.get(k)).toEqual(value);
   });
 
   it('getMulti returns the readable keys and lists the unreadable ones in errors', async () => {
@@ -111,19 +156,40 @@ describe('writing what python-memcached reads', () => {
     expect(await ctx.client.get(u8)).toEqual(Buffer.from([4, 5]));
   });
 
-  it('safe integers and bigints as flags 2 decimal text', async () => {
-    const cases: [number | bigint, string][] = [
-      [42, '42'],
-      [-7, '-7'],
-      [Number.MAX_SAFE_INTEGER, '9007199254740991'],
-      [2n ** 70n, '1180591620717411303424'],
-      [-(2n ** 64n), '-18446744073709551616'],
+  it('safe integers as flags 2 (int), bigints as flags 4 (long), decimal text', async () => {
+    const cases: [number | bigint, number, string][] = [
+      [42, 2, '42'],
+      [-7, 2, '-7'],
+      [Number.MAX_SAFE_INTEGER, 2, '9007199254740991'],
+      [2n ** 70n, 4, '1180591620717411303424'],
+      [-(2n ** 64n), 4, '-18446744073709551616'],
     ];
-    for (const [value, text] of cases) {
+    for (const [value, flags, text] of cases) {
       const k = key('w-int');
       await ctx.client.set(k, value);
-      expect(await inspect(ctx.server, k)).toEqual({ flags: 2, data: Buffer.from(text) });
+      expect(await inspect(ctx.server, k)).toEqual({ flags, data: Buffer.from(text) });
       expect(await ctx.client.get(k)).toBe(value);
+    }
+  });
+
+  it('a bigint reads back as a bigint whatever its size and sign, a number as a number', async () => {
+    const values: (number | bigint)[] = [-5n, 5n, 0n, -1n, -(2n ** 53n) + 1n, 2n ** 53n - 1n, -5, 0, 7];
+    for (const value of values) {
+      const k = key('int-type');
+      await ctx.client.set(k, value);
+      expect((await inspect(ctx.server, k))?.flags).toBe(typeof value === 'bigint' ? 4 : 2);
+      expect(await ctx.client.get(k)).toBe(value);
+      expect((await ctx.client.getMulti([k])).get(k)).toBe(value);
+      expect((await ctx.client.gets(k))?.value).toBe(value);
+    }
+    const zipped = new Client([ctx.server.spec], { compressionThreshold: 1 });
+    try {
+      const k = key('int-type-z');
+      const big = -(10n ** 40n);
+      await zipped.set(k, big, { compress: true });
+      expect(await zipped.get(k)).toBe(big);
+    } finally {
+      await zipped.close();
     }
   });
 

@@ -9,7 +9,8 @@
  *    registry pointed at a closed port, msgpackr packed from node_modules. A smoke script imports
  *    the package as ESM and as CJS, sees the native core, and sets and gets a value on a real
  *    memcached; the installed `memcache-native` command does too; TypeScript resolves the types.
- * 3. Install the main tarball alone: the same smoke works on the pure-TS core, and
+ * 3. Install the main tarball alone: the same smoke works on the pure-TS core, `nativeLoadError`
+ *    says the platform package is not installed (MEMCACHE_NATIVE_NOT_INSTALLED), and
  *    NODE_DEBUG=memcache-native says, in one line, why the native core did not load.
  *
  * Exit code 0 when every step held, 1 otherwise (the reason on stderr).
@@ -128,6 +129,7 @@ try {
   for (const [flavour, file] of [['ESM', 'smoke.mjs'], ['CJS', 'smoke.cjs']]) {
     const result = JSON.parse(run('node', [file, server, flavour], { cwd: withNative }));
     check(result.coreKind === 'native', `${flavour}: the core is ${result.coreKind}, not native`);
+    check(result.nativeLoadError === undefined, `${flavour}: nativeLoadError is ${result.nativeLoadError} with the native core`);
     check(result.roundTrip, `${flavour}: set then get did not return the value`);
     log(`with ${PLATFORM}: ${flavour} import, core ${result.coreKind}, set/get on memcached ${server} ok`);
   }
@@ -149,11 +151,12 @@ try {
     check(code === 0, `${flavour} without the platform package failed:\n${stdout}${stderr}`);
     const result = JSON.parse(stdout);
     check(result.coreKind === 'ts', `${flavour}: the core is ${result.coreKind}, not ts`);
+    check(result.nativeLoadError === 'MEMCACHE_NATIVE_NOT_INSTALLED', `${flavour}: nativeLoadError is ${result.nativeLoadError}, not MEMCACHE_NATIVE_NOT_INSTALLED`);
     check(result.roundTrip, `${flavour}: set then get did not return the value`);
     const coreLines = stderr.split('\n').filter((line) => /^MEMCACHE-NATIVE \d+: .*core/.test(line));
     check(coreLines.length === 1, `${flavour}: expected one debug line about the core, got:\n${stderr}`);
     check(coreLines[0].includes(`memcache-native-${PLATFORM}`), `${flavour}: the debug line does not name the missing package: ${coreLines[0]}`);
-    log(`main tarball alone: ${flavour} import, core ${result.coreKind}, set/get ok`);
+    log(`main tarball alone: ${flavour} import, core ${result.coreKind} (nativeLoadError ${result.nativeLoadError}), set/get ok`);
     if (flavour === 'ESM') log(`main tarball alone: NODE_DEBUG=memcache-native says: ${coreLines[0]}`);
   }
   log(`ok in ${((Date.now() - started) / 1000).toFixed(1)} s`);
@@ -180,11 +183,11 @@ const value = { flavour, at: Date.now(), bytes: Buffer.from([0, 1, 2]) };
   const back = await client.get(key);
   await client.close();
   const roundTrip = back?.flavour === value.flavour && back.at === value.at && Buffer.compare(back.bytes, value.bytes) === 0;
-  console.log(JSON.stringify({ coreKind, roundTrip }));
+  console.log(JSON.stringify({ coreKind, nativeLoadError: nativeLoadError?.code, roundTrip }));
 })().catch((error) => { console.error(error); process.exit(1); });
 `;
-  writeFileSync(path.join(dir, 'smoke.mjs'), smoke("import { Client, coreKind } from 'memcache-native';"));
-  writeFileSync(path.join(dir, 'smoke.cjs'), smoke("const { Client, coreKind } = require('memcache-native');"));
+  writeFileSync(path.join(dir, 'smoke.mjs'), smoke("import { Client, coreKind, nativeLoadError } from 'memcache-native';"));
+  writeFileSync(path.join(dir, 'smoke.cjs'), smoke("const { Client, coreKind, nativeLoadError } = require('memcache-native');"));
   return dir;
 }
 

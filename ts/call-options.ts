@@ -100,13 +100,44 @@ export function checkCas(cas: unknown): string {
   return value.toString();
 }
 
-/** `stats` arguments: '' or printable tokens separated by single spaces ('items', 'slabs', 'settings', ...). */
+/** Options of `close()`. */
+export interface CloseOptions {
+  /** Close every socket now, failing calls in flight with a ClientClosedError, instead of letting them finish. Default false. */
+  force?: boolean;
+}
+
+/**
+ * `stats` arguments: '' or printable tokens separated by single spaces ('items', 'slabs', 'settings', ...),
+ * except the groups whose reply is not STAT lines and END (nor `stats reset`'s RESET, nor
+ * `stats detail on|off`'s OK): the reply scanner cannot read it, and the connection would be
+ * dropped with every call in flight on it. Unknown groups are sent: memcached answers ERROR,
+ * which leaves the connection as it was, and proxies in front of it have groups of their own.
+ */
 export function checkStatsArgs(args: unknown): string {
   if (args === undefined) return '';
   if (typeof args !== 'string' || !/^([\x21-\x7e]+( [\x21-\x7e]+)*)?$/.test(args)) {
     throw new ArgumentError(`stats arguments must be printable words separated by single spaces, got ${JSON.stringify(args)}`);
   }
+  const reply = unreadableStatsReply(args.split(' '));
+  if (reply !== undefined) {
+    throw new ArgumentError(`stats ${JSON.stringify(args)} is refused: its reply is ${reply}, not STAT lines, and reading it would drop the connection`);
+  }
   return args;
+}
+
+/**
+ * What `stats <words>` replies when that is not STAT lines; undefined otherwise. Words are matched
+ * as prefixes because memcached 1.6.41 on runs a group by any prefix of its name ('c 1 10' is a
+ * cachedump, 'detail d' a detail dump); earlier versions want the whole name, which a prefix covers.
+ */
+function unreadableStatsReply([group, arg]: string[]): string | undefined {
+  if (isPrefixOf(group, 'cachedump')) return 'ITEM lines (cachedump)';
+  if (isPrefixOf(group, 'detail') && arg !== undefined && isPrefixOf(arg, 'dump')) return 'PREFIX lines (detail dump)';
+  return undefined;
+}
+
+function isPrefixOf(word: string, name: string): boolean {
+  return word.length > 0 && name.startsWith(word);
 }
 
 /** A key: a string (sent as UTF-8) or bytes. */

@@ -16,6 +16,7 @@ import {
   entriesOf,
   type AppendOptions,
   type CallOptions,
+  type CloseOptions,
   type CounterOptions,
   type DeleteMultiOptions,
   type DeleteOptions,
@@ -25,7 +26,7 @@ import {
   type SetMultiOptions,
   type StoreOptions,
 } from './call-options.js';
-import { Cluster } from './cluster/cluster.js';
+import { Cluster, type ServerNode } from './cluster/cluster.js';
 import { DEFAULT_HASH } from './cluster/distribution.js';
 import { sendPerServer, sendToEveryServer } from './cluster/fan-out.js';
 import type { HealthEvent, ServerDownEvent, ServerUpEvent } from './cluster/health.js';
@@ -37,13 +38,8 @@ import { ArgumentError, ClientClosedError, KeyError, OptionError, type MemcacheE
 import { serverDown, serverUp } from './observability/lifecycle.js';
 import { clientMetrics, serverSnapshot, type ClientMetrics } from './observability/metrics.js';
 import { validateOptions, type ClientOptions, type ResolvedOptions } from './options.js';
-import { wireKey, wirePrefix } from './protocol/key-rules.js';
-import type { Request } from './protocol/request.js';
-import { ArithRequest, DeleteManyRequest, DeleteRequest, TouchRequest } from './protocol/requests/keyed.js';
-import { GetMultiRequest, GetRequest } from './protocol/requests/retrieval.js';
-import { FlushAllRequest, StatsRequest, VersionRequest } from './protocol/requests/server.js';
-import { StoreManyRequest, StoreRequest, type StoreItem } from './protocol/requests/storage.js';
-import type { RetrievalVerb, StorageVerb } from './protocol/text-commands.js';
+import { MEMCACHED_MAX_KEY_LENGTH, wireKey, wirePrefix } from './protocol/key-rules.js';
+import type { Request, RetrievalVerb, StorageVerb, StoreItem } from './protocol/request-factory.js';
 import { GetMultiResult, type CasResult, type ServerStats, type ServerVersion } from './results.js';
 
 /** The events a Client emits, always on the next tick after what caused them. */
@@ -63,11 +59,14 @@ export class Client extends EventEmitter<ClientEvents> {
   readonly #maxKeyLength: number;
   #closing: Promise<void> | undefined;
 
-  /** Throws OptionError / ServerSpecError on bad input; connects lazily, on the first call. */
-  constructor(servers: ServerSpec | readonly ServerSpec[], options?: ClientOptions) {
+  /**
+   * Throws OptionError / ServerSpecError on bad input; connects lazily, on the first call. Without
+   * `servers`, MEMCACHE_SERVERS names them (comma-separated); unset, that is a ServerSpecError.
+   */
+  constructor(servers?: ServerSpec | readonly ServerSpec[], options?: ClientOptions) {
     super();
     const o = (this.#options = validateOptions(options));
-    this.#maxKeyLength = o.checkKeys ? o.maxKeyLength : Infinity;
+    this.#maxKeyLength = o.checkKeys ? o.maxKeyLength : MEMCACHED_MAX_KEY_LENGTH;
     try {
       this.#prefix = wirePrefix(o.keyPrefix);
     } catch (error) {
@@ -90,6 +89,7 @@ export class Client extends EventEmitter<ClientEvents> {
       reconnectDelay: o.reconnectDelay,
       maxReconnectDelay: o.maxReconnectDelay,
       mergeGets: o.mergeGets,
+      unref: o.unref,
       maxReplyBuffer: Math.max(o.maxValueLength, o.maxDecompressedLength) + 64 * 1024,
     };
     const cluster = {
@@ -187,7 +187,7 @@ export class Client extends EventEmitter<ClientEvents> {
     await sendPerServer(
       this.#cluster,
       wires,
-      (indices) => new GetMultiRequest(pick(wires, indices), pick(resultKeys, indices), hits, errors, this.#codec, timeout, options?.signal),
+      (indices, requests) => requests.getMulti(pick(wires, indices), pick(resultKeys, indices), hits, errors, this.#codec, timeout, options?.signal),
       (indices, error) => {
         for (const i of indices) errors.set(resultKeys[i], error);
       },
@@ -215,7 +215,7 @@ export class Client extends EventEmitter<ClientEvents> {
     const results = await sendPerServer(
       this.#cluster,
       items.map((item) => item.key),
-      (indices) => new StoreManyRequest('set', pick(items, indices), pick(resultKeys, indices), noreply, timeout, options?.signal),
+      (indices, requests) => requests.storeMany('set', pick(items, indices), pick(resultKeys, indices), noreply, timeout, options?.signal),
       (indices) => {
         for (const i of indices) failed.push(resultKeys[i]);
       },
@@ -229,7 +229,8 @@ export class Client extends EventEmitter<ClientEvents> {
       const timeout = this.#begin(options);
       const wire = wireKey(key, this.#prefix, this.#maxKeyLength);
       const noreply = checkFlag(options?.noreply, 'noreply');
-      return this.#send(wire, new DeleteRequest(wire, noreply, timeout, options?.signal));
+      const node = this.#cluster.nodeFor(wire);
+      return send(node, node.requests.delete(wire, noreply, timeout, options?.signal));
     } catch (error) {
       return Promise.reject(error);
     }
@@ -247,7 +248,7 @@ export class Client extends EventEmitter<ClientEvents> {
     const results = await sendPerServer(
       this.#cluster,
       wires,
-      (indices) => new DeleteManyRequest(pick(wires, indices), pick(resultKeys, indices), noreply, timeout, options?.signal),
+      (indices, requests) => requests.deleteMany(pick(wires, indices), pick(resultKeys, indices), noreply, timeout, options?.signal),
       (indices) => {
         for (const i of indices) missed.push(resultKeys[i]);
       },
@@ -272,7 +273,9 @@ export class Client extends EventEmitter<ClientEvents> {
     try {
       const timeout = this.#begin(options);
       const wire = wireKey(key, this.#prefix, this.#maxKeyLength);
-      return this.#send(wire, new TouchRequest(wire, checkTtl(ttl), timeout, options?.signal));
+      const exptime = checkTtl(ttl);
+      const node = this.#cluster.nodeFor(wire);
+      return send(node, node.requests.touch(wire, exptime, timeout, options?.signal));
     } catch (error) {
       return Promise.reject(error);
     }
@@ -284,7 +287,7 @@ export class Client extends EventEmitter<ClientEvents> {
   async stats(args?: string, options?: CallOptions): Promise<ServerStats[]> {
     const timeout = this.#begin(options);
     const checked = checkStatsArgs(args);
-    const outcomes = await sendToEveryServer(this.#cluster, () => new StatsRequest(checked, timeout, options?.signal));
+    const outcomes = await sendToEveryServer(this.#cluster, (requests) => requests.stats(checked, timeout, options?.signal));
     return outcomes.map(({ server, outcome }) =>
       outcome.status === 'fulfilled' ? { server, stats: outcome.value } : { server, stats: {}, error: outcome.reason as MemcacheError },
     );
@@ -293,7 +296,7 @@ export class Client extends EventEmitter<ClientEvents> {
   /** Every server's version; rejects only if all failed. */
   async version(options?: CallOptions): Promise<ServerVersion[]> {
     const timeout = this.#begin(options);
-    const outcomes = await sendToEveryServer(this.#cluster, () => new VersionRequest(timeout, options?.signal));
+    const outcomes = await sendToEveryServer(this.#cluster, (requests) => requests.version(timeout, options?.signal));
     return outcomes.map(({ server, outcome }) =>
       outcome.status === 'fulfilled' ? { server, version: outcome.value } : { server, version: '', error: outcome.reason as MemcacheError },
     );
@@ -303,7 +306,7 @@ export class Client extends EventEmitter<ClientEvents> {
   async flushAll(delay = 0, options?: CallOptions): Promise<void> {
     const timeout = this.#begin(options);
     const seconds = checkTtl(delay, 'delay');
-    const outcomes = await sendToEveryServer(this.#cluster, () => new FlushAllRequest(seconds, timeout, options?.signal));
+    const outcomes = await sendToEveryServer(this.#cluster, (requests) => requests.flushAll(seconds, timeout, options?.signal));
     const failure = outcomes.find(({ outcome }) => outcome.status === 'rejected');
     if (failure !== undefined) throw (failure.outcome as PromiseRejectedResult).reason;
   }
@@ -340,10 +343,40 @@ export class Client extends EventEmitter<ClientEvents> {
     return this.#cluster.forgetDeadHosts();
   }
 
-  /** Refuses new calls, lets queued ones finish (within their timeouts), then closes every socket. */
-  close(): Promise<void> {
+  /**
+   * Opens a connection to every server and asks its version: resolves once every server
+   * answered, rejects with the first failure (ConnectionError, ConnectTimeoutError, AuthError...
+   * naming the server) as soon as one fails. Calls never need it (connections open lazily); it is
+   * for failing fast at start-up.
+   */
+  async connect(options?: CallOptions): Promise<void> {
+    const timeout = this.#begin(options);
+    const outcomes = await sendToEveryServer(this.#cluster, (requests) => requests.version(timeout, options?.signal));
+    const failure = outcomes.find(({ outcome }) => outcome.status === 'rejected');
+    if (failure !== undefined) throw (failure.outcome as PromiseRejectedResult).reason;
+  }
+
+  /**
+   * Refuses new calls, lets queued ones finish (within their timeouts), then closes every socket.
+   * With `force`, closes every socket now instead: calls in flight fail at once with a
+   * ClientClosedError (their outcome on the server is unknown); also after a close without it.
+   */
+  close(options?: CloseOptions): Promise<void> {
+    let force: boolean;
+    try {
+      force = checkFlag(options?.force, 'force');
+    } catch (error) {
+      return Promise.reject(error);
+    }
     this.#closing ??= this.#cluster.close();
-    return this.#closing;
+    if (!force) return this.#closing;
+    const error = new ClientClosedError('the client was closed with force while the call was in flight');
+    return Promise.all([this.#cluster.destroy(error), this.#closing]).then(() => undefined);
+  }
+
+  /** `close({ force: true })`. */
+  destroy(): Promise<void> {
+    return this.close({ force: true });
   }
 
   /**
@@ -388,11 +421,6 @@ export class Client extends EventEmitter<ClientEvents> {
     return this.#prefix + wirePrefix(extra);
   }
 
-  #send<T>(wire: string, request: Request<T>): Promise<T> {
-    this.#cluster.send(wire, request);
-    return request.promise;
-  }
-
   #store(verb: StorageVerb, key: Key, value: unknown, options: StoreOptions | AppendOptions | undefined, cas: string | undefined): Promise<boolean> {
     try {
       const timeout = this.#begin(options);
@@ -403,7 +431,8 @@ export class Client extends EventEmitter<ClientEvents> {
       const raw = verb === 'append' || verb === 'prepend';
       const compress = raw || store?.compress === undefined ? undefined : checkFlag(store.compress, 'compress');
       const encoded = raw ? this.#codec.encodeRaw(value) : this.#codec.encode(value, compress);
-      return this.#send(wire, new StoreRequest(verb, wire, encoded, exptime, cas, noreply, timeout, options?.signal));
+      const node = this.#cluster.nodeFor(wire);
+      return send(node, node.requests.store(verb, wire, encoded, exptime, cas, noreply, timeout, options?.signal));
     } catch (error) {
       return Promise.reject(error);
     }
@@ -414,7 +443,8 @@ export class Client extends EventEmitter<ClientEvents> {
       const timeout = this.#begin(options);
       const wire = wireKey(key, this.#prefix, this.#maxKeyLength);
       const exptime = verb === 'gat' || verb === 'gats' ? checkTtl(ttl) : 0;
-      return this.#send(wire, new GetRequest(verb, exptime, wire, this.#codec, timeout, options?.signal));
+      const node = this.#cluster.nodeFor(wire);
+      return send(node, node.requests.get(verb, exptime, wire, this.#codec, timeout, options?.signal));
     } catch (error) {
       return Promise.reject(error);
     }
@@ -425,11 +455,19 @@ export class Client extends EventEmitter<ClientEvents> {
       const timeout = this.#begin(options);
       const wire = wireKey(key, this.#prefix, this.#maxKeyLength);
       const noreply = checkFlag(options?.noreply, 'noreply');
-      return this.#send(wire, new ArithRequest(verb, wire, checkDelta(delta), noreply, timeout, options?.signal));
+      const digits = checkDelta(delta);
+      const node = this.#cluster.nodeFor(wire);
+      return send(node, node.requests.arith(verb, wire, digits, noreply, timeout, options?.signal));
     } catch (error) {
       return Promise.reject(error);
     }
   }
+}
+
+/** Queues `request` on `node`'s connections; its promise is the call's. */
+function send<T>(node: ServerNode, request: Request<T>): Promise<T> {
+  node.pool.send(request);
+  return request.promise;
 }
 
 /** The items of `list` at `indices`; all of them when `indices` is undefined. */

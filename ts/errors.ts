@@ -203,9 +203,9 @@ export class NoServerError extends MemcacheError {
   }
 }
 
-/** The client was closed; no further calls are accepted. */
+/** The client was closed: no further calls are accepted, and a force close fails the calls in flight with it. */
 export class ClientClosedError extends MemcacheError {
-  constructor() {
-    super('MEMCACHE_CLIENT_CLOSED', 'the client is closed');
+  constructor(message = 'the client is closed', details?: MemcacheErrorDetails) {
+    super('MEMCACHE_CLIENT_CLOSED', message, details);
   }
 }

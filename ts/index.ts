@@ -3,6 +3,7 @@ export { Client, type ClientEvents } from './client.js';
 export type {
   AppendOptions,
   CallOptions,
+  CloseOptions,
   CounterOptions,
   DeleteMultiOptions,
   DeleteOptions,
@@ -22,6 +23,6 @@ export { PythonCompatibleSerializer, type SerializedValue, type Serializer } fro
 export { zlibCompressor, type Compressor } from './codec/compression.js';
 export * as flags from './codec/flags.js';
 export * from './errors.js';
-export { coreKind, nativeLoadError } from './core/index.js';
+export { coreKind, nativeLoadError, type NativeLoadError, type NativeLoadErrorCode } from './core/index.js';
 export type { ClientMetrics, CommandName, MetricsCounts, OperationCounts, ServerMetricsSnapshot } from './observability/metrics.js';
 export { CHANNELS, type CommandMessage, type ConnectionMessage, type ServerDownMessage, type ServerUpMessage } from './observability/channels.js';

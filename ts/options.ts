@@ -16,9 +16,9 @@ export interface ClientOptions {
   connectTimeout?: number;
   /** Prepended to every key, sent and hashed with it (and counted in maxKeyLength); results come back without it. Default ''. */
   keyPrefix?: string;
-  /** Enforce maxKeyLength. Bytes that would break the protocol (control characters, space) are refused either way. Default true. */
+  /** Enforce maxKeyLength. Bytes that would break the protocol (control characters, space) and keys past memcached's 250 bytes are refused either way. Default true. */
   checkKeys?: boolean;
-  /** Longest key in bytes (UTF-8), prefix included. Default 250, memcached's limit. */
+  /** Longest key in bytes (UTF-8), prefix included: 1-250 (memcached's limit, fixed when it is compiled). Default 250. */
   maxKeyLength?: number;
   /** Largest value in bytes after serialization and compression; larger fails before anything is sent. Default 1048576 (1 MiB, memcached's default item size; the server's own overhead makes values just under it fail server-side). */
   maxValueLength?: number;
@@ -64,6 +64,12 @@ export interface ClientOptions {
   maxReconnectDelay?: number;
   /** Merge single-key gets queued back to back on a connection in one tick into one multi-key get. Default true. */
   mergeGets?: boolean;
+  /**
+   * Let the client's sockets not hold the process open while no call waits on them (as
+   * `socket.unref()`), so a script that never calls close() still exits when its work is done.
+   * A call in flight holds the process until it settles. Default false.
+   */
+  unref?: boolean;
   /**
    * How keys are spread over the servers, each as another client does it so that a pool can be
    * shared: 'ketama' (libmemcached / pylibmc / twemproxy weighted consistent ring, MD5),
@@ -115,6 +121,7 @@ export const DEFAULT_OPTIONS = Object.freeze({
   reconnectDelay: 50,
   maxReconnectDelay: 2000,
   mergeGets: true,
+  unref: false,
   distribution: 'ketama',
   hash: undefined,
   deadRetry: 30_000,
@@ -154,7 +161,7 @@ const CHECKS: Record<keyof ClientOptions, Check> = {
   connectTimeout: positiveMs,
   keyPrefix: (v) => (typeof v === 'string' ? undefined : 'must be a string'),
   checkKeys: boolean,
-  maxKeyLength: integerFrom(1),
+  maxKeyLength: integerFrom(1, 250),
   maxValueLength: integerFrom(1, 2 ** 31 - 1),
   compressionThreshold: integerFrom(0),
   compressionLevel: integerFrom(-1, 9),
@@ -169,6 +176,7 @@ const CHECKS: Record<keyof ClientOptions, Check> = {
   reconnectDelay: integerFrom(0, MAX_TIMEOUT),
   maxReconnectDelay: integerFrom(0, MAX_TIMEOUT),
   mergeGets: boolean,
+  unref: boolean,
   distribution: oneOf(DISTRIBUTIONS),
   hash: oneOf(HASH_ALGORITHMS),
   deadRetry: integerFrom(0, MAX_TIMEOUT),
@@ -189,7 +197,9 @@ export function validateOptions(options: ClientOptions | undefined): ResolvedOpt
   if (options === undefined) options = {};
   if (typeof options !== 'object' || options === null) throw new OptionError('options', 'must be an object');
   for (const [name, value] of Object.entries(options)) {
-    const check = CHECKS[name as keyof ClientOptions];
+    // Own names only: 'valueOf' or '__proto__' (JSON.parse makes it an own key) would find
+    // Object.prototype's. So only option names reach `resolved` below, which no '__proto__' poisons.
+    const check = Object.hasOwn(CHECKS, name) ? CHECKS[name as keyof ClientOptions] : undefined;
     if (check === undefined) throw new OptionError(name, 'is not an option');
     if (value === undefined) continue;
     const problem = check(value);

@@ -1,8 +1,8 @@
-/** The shared conformance vectors (/work/shared/vectors, beside the repository), parsed. */
+/** The conformance vectors (vectors/ at the repository root), parsed. */
 import { readFileSync } from 'node:fs';
 import type { HashAlgorithm, RingServer } from '../../ts/core/contract.js';
 
-const VECTORS = new URL('../../../shared/vectors/', import.meta.url);
+const VECTORS = new URL('../../vectors/', import.meta.url);
 
 function rows(file: string): string[][] {
   return readFileSync(new URL(file, VECTORS), 'utf8')

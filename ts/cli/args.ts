@@ -2,6 +2,7 @@
  * The command line, parsed: global options (node:util parseArgs) and the server list. Anything
  * wrong here is a UsageError, exit code 2, before a connection is made.
  */
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { ServerSpec } from '../index.js';
 
@@ -25,6 +26,8 @@ export interface Invocation {
   tls: boolean;
   timeout: number | undefined;
   ttl: number | undefined;
+  /** memcached ASCII authentication: the user from --username or MEMCACHE_USERNAME, the password from MEMCACHE_PASSWORD or --password-file. */
+  auth: { username: string; password: string } | undefined;
   help: boolean;
   version: boolean;
 }
@@ -37,13 +40,15 @@ const OPTIONS = {
   tls: { type: 'boolean' },
   timeout: { type: 'string', short: 't' },
   ttl: { type: 'string' },
+  username: { type: 'string', short: 'u' },
+  'password-file': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
 } as const;
 
 /** The options part of --help. */
 export const OPTIONS_HELP = `Options:
-  -s, --servers LIST       comma-separated servers, each HOST[:PORT][:WEIGHT], [IPV6]:PORT[:WEIGHT]
+  -s, --servers LIST       comma-separated servers, each HOST[:PORT[:WEIGHT]], [IPV6][:PORT[:WEIGHT]]
                            or unix:/PATH (default: $MEMCACHE_SERVERS, else ${DEFAULT_SERVERS})
   -d, --distribution NAME  how keys map to servers: ketama (default), ketama-spy,
                            python-memcached, modula
@@ -51,6 +56,9 @@ export const OPTIONS_HELP = `Options:
       --tls                connect with TLS (trust a private CA with NODE_EXTRA_CA_CERTS=ca.pem)
   -t, --timeout MS         per-operation timeout in ms (default 3000)
       --ttl SECONDS        set: seconds to live (default 0, no expiry)
+  -u, --username NAME      log in (memcached -Y) as NAME (default: $MEMCACHE_USERNAME); the password
+                           comes from $MEMCACHE_PASSWORD or --password-file, never the command line
+      --password-file FILE read the password from the first line of FILE
   -j, --json               print results as JSON
   -h, --help               print this help
       --version            print the client's version and active core`;
@@ -75,27 +83,47 @@ export function parseInvocation(argv: readonly string[], env: NodeJS.ProcessEnv)
     tls: values.tls ?? false,
     timeout: values.timeout === undefined ? undefined : integerArg(values.timeout, '--timeout', 1),
     ttl: values.ttl === undefined ? undefined : integerArg(values.ttl, '--ttl', 0),
+    auth: credentials(values.username ?? (env.MEMCACHE_USERNAME || undefined), values['password-file'], env),
     help: values.help ?? false,
     version: values.version ?? false,
   };
 }
 
-/** `a:1,b:2:3`: a trailing `:WEIGHT` after a port makes a [spec, weight] pair; the client parses the rest. */
+/**
+ * `a:1,b:2:3`: split on commas only. Each item is a server string in the client's own grammar
+ * (HOST[:PORT[:WEIGHT]], [IPV6][:PORT[:WEIGHT]], unix:/PATH...), parsed by the client when it is
+ * made: a bad one is its ServerSpecError, exit code 2, before anything is sent.
+ */
 export function parseServers(list: string): ServerSpec[] {
   const items = list
     .split(',')
     .map((item) => item.trim())
     .filter((item) => item !== '');
   if (items.length === 0) throw new UsageError('--servers: no server given');
-  return items.map((item): ServerSpec => {
-    const weighted = /^(.*:\d+):(\d+)$/.exec(item);
-    // A bare IPv6 address (`::1:2`) is not host:port:weight; bracketed ones (`[::1]:11211:2`) are.
-    if (weighted === null || item.startsWith('unix:') || item.startsWith('/')) return item;
-    const address = weighted[1];
-    const host = address.startsWith('inet:') ? address.slice(5) : address;
-    const bareIpv6 = !host.startsWith('[') && !host.startsWith('inet6:') && host.split(':').length > 2;
-    return bareIpv6 ? item : [address, Number(weighted[2])];
-  });
+  return items;
+}
+
+/**
+ * The login, when a user is named. The password is read from the environment or a file: on the
+ * command line it would show in `ps` and the shell's history to anyone on the machine.
+ */
+function credentials(username: string | undefined, passwordFile: string | undefined, env: NodeJS.ProcessEnv): Invocation['auth'] {
+  if (username === undefined) {
+    if (passwordFile !== undefined) throw new UsageError('--password-file needs --username (or MEMCACHE_USERNAME)');
+    return undefined;
+  }
+  if (passwordFile !== undefined) return { username, password: readPasswordFile(passwordFile) };
+  const password = env.MEMCACHE_PASSWORD;
+  if (password === undefined) throw new UsageError('--username needs a password: set MEMCACHE_PASSWORD or pass --password-file FILE');
+  return { username, password };
+}
+
+function readPasswordFile(file: string): string {
+  try {
+    return readFileSync(file, 'utf8').split(/\r?\n/)[0];
+  } catch (error) {
+    throw new UsageError(`--password-file: cannot read ${JSON.stringify(file)}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
 }
 
 /** A decimal integer argument, at least `min`. */

@@ -65,6 +65,7 @@ async function runCommand(invocation: Invocation, run: (ctx: Context) => Promise
   // The client checks every option (a bad --distribution or --hash is an OptionError: exit 2).
   const options = {
     tls: invocation.tls,
+    ...(invocation.auth === undefined ? {} : { auth: invocation.auth }),
     ...(invocation.timeout === undefined ? {} : { timeout: invocation.timeout }),
     ...(invocation.distribution === undefined ? {} : { distribution: invocation.distribution }),
     ...(invocation.hash === undefined ? {} : { hash: invocation.hash }),

@@ -7,7 +7,6 @@
  */
 import type { HashAlgorithm } from '../core/index.js';
 import { MemcacheError, NoServerError, ServerDeadError } from '../errors.js';
-import type { Request } from '../protocol/request.js';
 import { createRouter, type Distribution, type Router } from './distribution.js';
 import { Health, type HealthEvent } from './health.js';
 import { ServerNode, type ConnectionSettings } from './server-node.js';
@@ -40,8 +39,8 @@ export class Cluster {
   #live!: Router;
   /** Servers with a weight that are up. */
   #liveKeyed = 0;
-  /** Pools of servers removed by setServers, draining. */
-  readonly #retiring = new Set<Promise<void>>();
+  /** Servers removed by setServers, draining, each with the promise of its pool's close. */
+  readonly #retiring = new Map<ServerNode, Promise<void>>();
 
   /** Parses every spec (ServerSpecError on the first bad one); connects nothing yet. */
   constructor(specs: readonly ServerSpec[], settings: ClusterSettings, onEvent: (event: HealthEvent) => void) {
@@ -78,23 +77,24 @@ export class Cluster {
     this.#health.track(this.#nodes);
     this.#natural = createRouter(this.#settings.distribution, this.#settings.hash, addresses, undefined);
     this.#rebuildLive();
-    const drained = Promise.all(removed.map((node) => node.pool.close())).then(() => undefined);
-    this.#retiring.add(drained);
-    void drained.then(() => this.#retiring.delete(drained));
-    return drained;
+    for (const node of removed) {
+      const closed = node.pool.close();
+      this.#retiring.set(node, closed);
+      void closed.then(() => this.#retiring.delete(node));
+    }
+    return Promise.all(removed.map((node) => this.#retiring.get(node))).then(() => undefined);
   }
 
-  /** Queues `request` on the server for `key` (wire form), or fails it when there is none. */
-  send(key: string, request: Request): void {
+  /** The server a request for `key` (wire form) goes to now; throws the error to fail it with when there is none. */
+  nodeFor(key: string): ServerNode {
     if (this.#health.downCount === 0) {
       const index = this.#natural.route(key);
-      if (index >= 0) this.#nodes[index].pool.send(request);
-      else request.fail(noServer());
-      return;
+      if (index < 0) throw noServer();
+      return this.#nodes[index];
     }
     const target = this.#whileDown(key);
-    if (target instanceof ServerNode) target.pool.send(request);
-    else request.fail(target);
+    if (target instanceof ServerNode) return target;
+    throw target;
   }
 
   /** The server `key` (wire form) goes to now; with failover off or no live server, its own even if dead. */
@@ -150,7 +150,13 @@ export class Cluster {
   /** Closes every connection once its queued requests are done. */
   async close(): Promise<void> {
     this.#health.stop();
-    await Promise.all([...this.#nodes.map((node) => node.pool.close()), ...this.#retiring]);
+    await Promise.all([...this.#nodes.map((node) => node.pool.close()), ...this.#retiring.values()]);
+  }
+
+  /** Closes every connection now, draining ones too, failing what waits on them with `error`. */
+  async destroy(error: MemcacheError): Promise<void> {
+    this.#health.stop();
+    await Promise.all([...this.#nodes, ...this.#retiring.keys()].map((node) => node.pool.destroy(error)));
   }
 
   /** Where `key` goes while some server is down: a node, or the error to fail it with. */

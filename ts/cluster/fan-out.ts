@@ -4,31 +4,33 @@
  * own part, and the call rejects only when every server involved failed.
  */
 import type { MemcacheError } from '../errors.js';
-import type { Request } from '../protocol/request.js';
+import type { Request, RequestFactory } from '../protocol/request-factory.js';
 import type { Cluster } from './cluster.js';
 
 /**
  * Sends one request per server for the keys (wire form) it owns and waits for all. `makeRequest`
- * gets the indices of that server's keys, or undefined when one server owns them all. A failed
+ * gets the indices of that server's keys, or undefined when one server owns them all, and the
+ * server's request factory. A failed
  * server's key indices go to `onServerFailure`; when every server failed, the first error is thrown.
  * Returns the results of the servers that answered.
  */
 export async function sendPerServer<T>(
   cluster: Cluster,
   keys: readonly string[],
-  makeRequest: (indices: readonly number[] | undefined) => Request<T>,
+  makeRequest: (indices: readonly number[] | undefined, requests: RequestFactory) => Request<T>,
   onServerFailure: (indices: readonly number[], error: MemcacheError) => void,
 ): Promise<T[]> {
   if (cluster.nodes.length === 1) {
-    const request = makeRequest(undefined);
-    cluster.send(keys[0], request);
+    const node = cluster.nodeFor(keys[0]);
+    const request = makeRequest(undefined, node.requests);
+    node.pool.send(request);
     return [await request.promise];
   }
   const groups = cluster.group(keys);
   const outcomes = await Promise.allSettled(
     groups.map((group) => {
       if ('error' in group) return Promise.reject(group.error);
-      const request = makeRequest(groups.length === 1 ? undefined : group.indices);
+      const request = makeRequest(groups.length === 1 ? undefined : group.indices, group.node.requests);
       group.node.pool.send(request);
       return request.promise;
     }),
@@ -55,12 +57,12 @@ export interface ServerOutcome<T> {
 }
 
 /** Sends a request made by `makeRequest` to every server (a dead one fails unasked); rejects only when every one failed. */
-export async function sendToEveryServer<T>(cluster: Cluster, makeRequest: () => Request<T>): Promise<ServerOutcome<T>[]> {
+export async function sendToEveryServer<T>(cluster: Cluster, makeRequest: (requests: RequestFactory) => Request<T>): Promise<ServerOutcome<T>[]> {
   const servers = cluster.everyServer();
   const outcomes = await Promise.allSettled(
     servers.map(({ node, error }) => {
       if (error !== undefined) return Promise.reject(error);
-      const request = makeRequest();
+      const request = makeRequest(node.requests);
       node.pool.send(request);
       return request.promise;
     }),

@@ -6,8 +6,7 @@
  * Going down and coming back are reported on the next tick.
  */
 import { ConnectionError, TimeoutError, type MemcacheError } from '../errors.js';
-import type { Request } from '../protocol/request.js';
-import { FlushAllRequest, VersionRequest } from '../protocol/requests/server.js';
+import type { Request } from '../protocol/request-factory.js';
 import type { ServerNode } from './server-node.js';
 
 export interface HealthSettings {
@@ -138,7 +137,7 @@ export class Health {
   #probe(node: ServerNode): void {
     node.state = 'probing';
     const { flushOnReconnect, probeTimeout } = this.#settings;
-    const request: Request = flushOnReconnect ? new FlushAllRequest(0, probeTimeout, undefined) : new VersionRequest(probeTimeout, undefined);
+    const request: Request = flushOnReconnect ? node.requests.flushAll(0, probeTimeout, undefined) : node.requests.version(probeTimeout, undefined);
     node.pool.send(request);
     node.probe = request.promise.then(
       () => this.#revive(node),

@@ -2,6 +2,8 @@
 import { ConnectionPool, type PoolConfig } from '../connection/connection-pool.js';
 import type { MemcacheError } from '../errors.js';
 import { ServerMetrics } from '../observability/metrics.js';
+import type { RequestFactory } from '../protocol/request-factory.js';
+import { textDialect } from '../protocol/text-dialect.js';
 import type { ServerAddress } from './server-spec.js';
 
 /** Connection settings shared by every server. */
@@ -29,6 +31,8 @@ export class ServerNode {
   probe: Promise<void> | undefined;
   /** Removed from the pool by setServers: its connections drain, then close; its health no longer matters. */
   retired = false;
+  /** Builds the requests this server is sent, in the dialect it speaks. */
+  requests: RequestFactory = textDialect;
   /** Its counters (see Client.metrics()); kept while it stays in the pool. */
   readonly metrics = new ServerMetrics();
 

@@ -5,13 +5,19 @@
  * |-----|-------|-------------------------------------------|---------------|-------------------|
  * |  -  |   0   | raw bytes                                 | Buffer, Uint8Array | Buffer       |
  * |  0  |   1   | Python pickle                             | never         | FlagsError        |
- * |  1  |   2   | integer, decimal text                     | safe integers, bigints | number / bigint |
- * |  2  |   4   | Python 2 long, decimal text               | never         | number / bigint   |
+ * |  1  |   2   | integer, decimal text                     | safe integers | number; bigint past 2^53 |
+ * |  2  |   4   | Python long, decimal text                 | bigints       | bigint, always    |
  * |  3  |   8   | zlib-compressed (RFC 1950), with the rest | when it pays  | decompressed      |
  * |  4  |  16   | text, UTF-8                               | strings       | string            |
  * |  6  |  64   | msgpack (msgpackr); ours, unused by python-memcached | other values | unpacked |
  *
- * Any other bit set is an unknown flag: reading such an item is a FlagsError for that key only.
+ * Integers keep their type: a number goes out as 2 and comes back a number; a bigint goes out as
+ * 4 and comes back a bigint, whatever its size or sign (python-memcached reads 4 as `int` on
+ * Python 3, `long` on Python 2). Only text past 2^53 under flag 2 (another client's) is a bigint.
+ *
+ * Any other bit set, or a combination of bits the table has no row for, is a FlagsError for that
+ * key only, found before anything is decompressed. A flag-64 item must be exactly one msgpack
+ * value, without the byte 0xc1 msgpack never uses; else a DeserializeError.
  */
 
 export const FLAG_BYTES = 0;

@@ -5,7 +5,7 @@
 import { ArgumentError, SerializeError, ValueTooLargeError } from '../errors.js';
 import { decompressTextValue, decompressValue, type Compressor } from './compression.js';
 import { FLAG_COMPRESSED, FLAG_TEXT, MAX_FLAGS } from './flags.js';
-import { PythonCompatibleSerializer, type Serializer } from './serializer.js';
+import { PythonCompatibleSerializer, unreadableFlags, type Serializer } from './serializer.js';
 import { utf8Text } from './text.js';
 
 /** Bytes ready for a storage command; a string stands for its UTF-8 bytes, `length` is the byte count. */
@@ -89,8 +89,10 @@ export class ValueCodec {
       if (flags === (FLAG_TEXT | FLAG_COMPRESSED) && fast !== undefined && compressor.decompressText !== undefined) {
         return decompressTextValue(compressor, data, maxDecompressedLength);
       }
-      const plain = decompressValue(compressor, data, maxDecompressedLength);
       const rest = flags & ~FLAG_COMPRESSED;
+      // Unknown bits are a FlagsError, not whatever decompressing bytes of unknown meaning gives.
+      if (fast !== undefined && !fast.reads(rest)) throw unreadableFlags(flags);
+      const plain = decompressValue(compressor, data, maxDecompressedLength);
       return fast ? fast.deserializeRange(plain, 0, plain.length, rest, true) : this.#config.serializer.deserialize(plain, rest);
     }
     if (fast) return fast.deserializeRange(buf, start, end, flags, false);

@@ -69,9 +69,17 @@ export class ConnectionPool {
   /** Closes every connection once its queued requests are done. */
   async close(): Promise<void> {
     this.#closed = true;
-    const open = this.#connections.filter((c): c is Connection => c !== undefined);
-    this.#connections.length = 0;
-    await Promise.all(open.map((c) => c.close()));
+    await Promise.all(this.#open().map((c) => c.close()));
+  }
+
+  /** Closes every connection now, failing what waits on them with `error` (never retried). */
+  async destroy(error: MemcacheError): Promise<void> {
+    this.#closed = true;
+    await Promise.all(this.#open().map((c) => c.destroy(error)));
+  }
+
+  #open(): Connection[] {
+    return this.#connections.filter((c): c is Connection => c !== undefined);
   }
 
   #pick(): Connection {
@@ -86,12 +94,12 @@ export class ConnectionPool {
       if (c.pending === 0) return c;
       if (best === undefined || c.pending < best.pending) best = c;
     }
-    if (free >= 0 && (best === undefined || this.#size > 1)) return this.#open(free);
+    if (free >= 0 && (best === undefined || this.#size > 1)) return this.#openSlot(free);
     return best as Connection;
   }
 
   /** A new connection in slot `i`, after the backoff its predecessors' failures call for. */
-  #open(i: number): Connection {
+  #openSlot(i: number): Connection {
     const old = this.#connections[i];
     if (old !== undefined) this.#backoff.record(old.proven, old.failure !== undefined);
     const delay = this.#backoff.delay();

@@ -12,6 +12,7 @@ import type net from 'node:net';
 import type tls from 'node:tls';
 import { ReplyKind, SCAN_STRIDE } from '../core/index.js';
 import {
+  AuthError,
   ConnectionError,
   ConnectTimeoutError,
   MemcacheError,
@@ -22,9 +23,9 @@ import {
 import { connectionClosed, connectionFailed, connectionOpened, connectionReady } from '../observability/lifecycle.js';
 import type { ServerMetrics } from '../observability/metrics.js';
 import { CommandWriter } from '../protocol/command-writer.js';
-import { fieldA } from '../protocol/replies.js';
+import { fieldA, isUnauthenticated, ReplyKind as Kind } from '../protocol/replies.js';
 import type { AbortWatcher, Request } from '../protocol/request.js';
-import { AuthRequest, type AuthCredentials } from './auth.js';
+import { authenticate, type AuthCredentials } from './auth.js';
 import { DeadlineTimer } from './deadline-timer.js';
 import { ReplyReader, type ReplySink } from './reply-reader.js';
 import { RequestQueue } from './request-queue.js';
@@ -59,6 +60,8 @@ export interface ConnectionConfig {
   readonly mergeGets: boolean;
   /** The server's counters (bytes in and out here; the pool and requests count the rest). */
   readonly metrics: ServerMetrics;
+  /** Let an idle connection not hold the process open: its socket is ref'd only while requests wait. */
+  readonly unref: boolean;
 }
 
 export interface ConnectionObserver {
@@ -92,6 +95,8 @@ export class Connection implements ReplySink, AbortWatcher {
   /** performance.now() when the pending flush was scheduled (see send). */
   #tickNow = 0;
   #closeRequested = false;
+  /** With `unref`: whether the socket holds the process now (it does while requests wait). */
+  #holding = true;
   #connectTimer: NodeJS.Timeout | undefined;
   /** Fires by the earliest deadline of the requests queued (see #onDeadline). */
   readonly #deadlines = new DeadlineTimer((now) => this.#onDeadline(now));
@@ -174,6 +179,7 @@ export class Connection implements ReplySink, AbortWatcher {
       return;
     }
     if (this.#config.mergeGets && this.#queue.absorbIntoLastUnsent(request)) return;
+    if (!this.#holding) this.#hold(true);
     this.#queue.pushUnsent(request);
     this.#deadlines.arm(request.deadline);
     // Timers never hold the process, sockets do; while no socket is open yet, a caller's wait must.
@@ -218,6 +224,11 @@ export class Connection implements ReplySink, AbortWatcher {
         this.#fail(new ProtocolError(`${what} from the server: ${bytes}`, { server: this.#config.name }));
         return false;
       }
+      // While connecting, the login handshake reads that refusal itself.
+      if (kind === Kind.CLIENT_ERROR && this.#status !== 'connecting' && isUnauthenticated(kind, buf, records, off)) {
+        this.#fail(unauthenticated(this.#config.name));
+        return false;
+      }
       let done: boolean;
       try {
         done = request.onReply(kind, buf, records, off);
@@ -233,8 +244,26 @@ export class Connection implements ReplySink, AbortWatcher {
       }
     }
     this.#proven = true;
+    if (this.#config.unref && this.#queue.size === 0) this.#hold(false);
     if (this.#status === 'closing') this.#closeIfDrained();
     return this.#status !== 'closed';
+  }
+
+  /**
+   * Closes at once: the socket is destroyed and every request on it fails with `error` (the
+   * client's force close), never retried, and the server is not marked down for it.
+   */
+  destroy(error: MemcacheError): Promise<void> {
+    if (this.#status === 'closed') return this.#closed;
+    this.#status = 'closed';
+    connectionClosed(this.#config.name, 'destroyed by the client');
+    this.#clearTimers();
+    const socket = this.#socket;
+    socket?.destroy();
+    this.#reader.reset();
+    this.#queue.drain((request) => request.fail(error));
+    if (socket === undefined) this.#resolveClosed();
+    return this.#closed;
   }
 
   /**
@@ -278,6 +307,15 @@ export class Connection implements ReplySink, AbortWatcher {
     socket.on('error', this.#onError);
     socket.on('close', this.#onClose);
     this.#connectTimer = setTimeout(this.#onConnectTimeout, this.#config.connectTimeout).unref();
+    if (this.#config.unref && this.#queue.size === 0) this.#hold(false);
+  }
+
+  /** With `unref`: the socket holds the process open only while requests wait on it. */
+  #hold(hold: boolean): void {
+    this.#holding = hold || !this.#config.unref;
+    if (this.#socket === undefined) return;
+    if (this.#holding) this.#socket.ref();
+    else this.#socket.unref();
   }
 
   /** The error of a request that would time out before a backing-off connection even opens. */
@@ -297,13 +335,17 @@ export class Connection implements ReplySink, AbortWatcher {
       this.#onReady();
       return;
     }
-    const request = new AuthRequest(auth, connectTimeout);
-    request.server = name;
+    authenticate(auth, connectTimeout, name, this.#handshake).then(this.#onReady, this.#onAuthFailed);
+  };
+
+  /** Writes one request of the login handshake, alone, ahead of anything queued. */
+  #handshake = <T>(request: Request<T>): Promise<T> => {
+    request.server = this.#config.name;
     request.deadline = Infinity; // the connect timer covers it
     request.encode(this.#writer);
     this.#queue.pushSent(request);
     this.#write();
-    request.promise.then(this.#onReady, this.#onAuthFailed);
+    return request.promise;
   };
 
   #onReady = (): void => {
@@ -455,6 +497,11 @@ export class Connection implements ReplySink, AbortWatcher {
     this.#openTimer = undefined;
     this.#deadlines.clear();
   }
+}
+
+/** Without a login, every command to a `-Y` server is refused, and what was pipelined behind it is dropped. */
+function unauthenticated(server: string): AuthError {
+  return new AuthError(`${server} requires authentication (it answered CLIENT_ERROR unauthenticated); set the auth option`, { server });
 }
 
 function asMemcacheError(error: unknown, server: string): MemcacheError {

@@ -21,6 +21,17 @@ export function errorReply(kind: number, buf: Buffer, rec: Uint32Array, off: num
   }
 }
 
+const UNAUTHENTICATED = 'unauthenticated';
+
+/**
+ * `CLIENT_ERROR unauthenticated`: a server started with `-Y` refused a command before login. It
+ * answers one such line for a whole read of pipelined commands, so the stream is out of step.
+ */
+export function isUnauthenticated(kind: number, buf: Buffer, rec: Uint32Array, off: number): boolean {
+  if (kind !== ReplyKind.CLIENT_ERROR || rec[off + F_A_LEN] !== UNAUTHENTICATED.length) return false;
+  return fieldA(buf, rec, off) === UNAUTHENTICATED;
+}
+
 /** A reply that cannot answer the request it arrived for. The connection must be closed. */
 export function unexpectedReply(kind: number, request: string, server: string): ProtocolError {
   const name = ReplyKind[kind] ?? `kind ${kind}`;

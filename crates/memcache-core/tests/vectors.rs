@@ -1,13 +1,10 @@
-//! Every line of the shared conformance vectors (`shared/vectors/`, beside the repository).
+//! Every line of the conformance vectors (`vectors/` at the repository root).
 
 use memcache_core::{Algorithm, PointFormat, Ring, RingServer};
 use std::path::PathBuf;
 
 fn vectors_dir() -> PathBuf {
-    PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/vectors/"
-    ))
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../vectors/"))
 }
 
 /// The data rows of a vector file (comments skipped), split at tabs.
@@ -15,8 +12,7 @@ fn rows(file: &str) -> Vec<Vec<String>> {
     let path = vectors_dir().join(file);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
         panic!(
-            "conformance vectors missing: cannot read {} ({e}); \
-             the repository must be cloned with shared/ beside it",
+            "conformance vectors missing: cannot read {} ({e})",
             path.display()
         )
     });

@@ -1,6 +1,8 @@
 /** set / add / replace / append / prepend / cas: one status line per command. */
+import { ProtocolError } from '../../errors.js';
 import type { CommandWriter } from '../command-writer.js';
-import { ReplyKind } from '../replies.js';
+import { errorReply, ReplyKind } from '../replies.js';
+import type { Request } from '../request.js';
 import { Command, type CommandId } from '../../observability/metrics.js';
 import { BatchRequest } from './batch.js';
 import { NoreplyRequest } from './noreply.js';
@@ -25,6 +27,21 @@ function stored(kind: number): boolean | undefined {
     default:
       return undefined;
   }
+}
+
+/**
+ * memcached answers CLIENT_ERROR to a storage command line it cannot parse (a key past its
+ * 250-byte limit, a bad length) without reading the data block that follows, and runs those bytes
+ * as commands: their replies would answer later requests. So `request` fails with the server's
+ * error and the thrown ProtocolError destroys the connection, failing what was in flight on it.
+ */
+function refusedCommandLine(request: Request, verb: string, buf: Buffer, rec: Uint32Array, off: number): never {
+  const error = errorReply(ReplyKind.CLIENT_ERROR, buf, rec, off, request.server)!;
+  request.reject(error);
+  throw new ProtocolError(`${verb} refused with ${error.message}; its value bytes may have been read as commands, so the connection was closed`, {
+    server: request.server,
+    cause: error,
+  });
 }
 
 /** One storage command; resolves with whether the item was stored (true once sent, with noreply). */
@@ -71,6 +88,7 @@ export class StoreRequest extends NoreplyRequest<boolean> {
       this.resolve(ok);
       return true;
     }
+    if (kind === ReplyKind.CLIENT_ERROR) refusedCommandLine(this, this.#verb, buf, rec, off);
     return this.rejectWithErrorReply(this.#verb, kind, buf, rec, off);
   }
 }
@@ -103,6 +121,11 @@ export class StoreManyRequest extends BatchRequest {
 
   protected succeeded(kind: number): boolean | undefined {
     return stored(kind);
+  }
+
+  override onReply(kind: number, buf: Buffer, rec: Uint32Array, off: number): boolean {
+    if (kind === ReplyKind.CLIENT_ERROR) refusedCommandLine(this, this.#verb, buf, rec, off);
+    return super.onReply(kind, buf, rec, off);
   }
 
   encode(w: CommandWriter): void {
