@@ -1,7 +1,9 @@
+import { createRequire } from 'node:module';
 import { deflateSync, inflateSync } from 'node:zlib';
+import type * as Binding from 'memcache-native/binding';
 import { describe, expect, it } from 'vitest';
 import { type Core, CoreDecompressError, type DecompressErrorReason } from '../ts/core/contract.js';
-import { describeEachCore } from './support/cores.js';
+import { describeEachCore, native } from './support/cores.js';
 
 const MiB = 1 << 20;
 
@@ -138,5 +140,33 @@ describeEachCore('zlib compression', (core) => {
       expect(first).toBe(a.toString());
       expect(second).toBe(b.toString());
     });
+  });
+});
+
+describe('the binding’s decompression errors', () => {
+  /** What `call` throws, with the `code` napi-rs gives native errors. */
+  function caught(call: () => unknown): Error & { code?: unknown } {
+    try {
+      call();
+    } catch (err) {
+      return err as Error & { code?: unknown };
+    }
+    throw new Error('nothing was thrown');
+  }
+
+  it.skipIf(native.core === undefined)('carry the reason as `code`, never as a prefix of the message', () => {
+    const binding = createRequire(import.meta.url)('memcache-native/binding') as typeof Binding;
+    const packed = deflateSync(sample(4096));
+    for (const decompress of [binding.decompress, binding.decompressText]) {
+      const tooLarge = caught(() => decompress(packed, 4095));
+      const corrupt = caught(() => decompress(Buffer.from('not zlib'), MiB));
+      expect([tooLarge.code, corrupt.code]).toEqual(['DecompressTooLarge', 'DecompressCorrupt']);
+      for (const { message } of [tooLarge, corrupt]) expect(message).not.toMatch(/^(too_large|corrupt):/);
+    }
+    // The contract's error keeps the binding's as its cause.
+    const error = caught(() => native.core?.decompress(packed, 4095));
+    expect(error).toBeInstanceOf(CoreDecompressError);
+    expect((error as CoreDecompressError).reason).toBe('too_large');
+    expect((error.cause as { code?: unknown }).code).toBe('DecompressTooLarge');
   });
 });

@@ -1,6 +1,7 @@
 /**
- * Native against pure-TS: identical hashes, ring placements, scanner records and mutually
- * readable zlib on generated inputs. Skipped, with the reason shown, when the binding is not built.
+ * Native against pure-TS: identical hashes, ring placements, scanner records (text and meta
+ * replies) and mutually readable zlib on generated inputs. Skipped, with the reason shown, when
+ * the binding is not built.
  */
 import fc from 'fast-check';
 import { deflateSync, inflateSync } from 'node:zlib';
@@ -9,7 +10,7 @@ import { type Core, CoreDecompressError, HASH_ALGORITHMS, type RingServer } from
 import { tsCore } from '../ts/core/ts-core/index.js';
 import { native } from './support/cores.js';
 import { keyBatch } from './support/key-batch.js';
-import { junkStream, replyStream } from './support/reply-streams.js';
+import { CAPTURED_META_REPLIES, junkStream, metaReplyStream, replyStream } from './support/reply-streams.js';
 import { scanArrivals, scanOnce } from './support/scan-records.js';
 
 const encoder = new TextEncoder();
@@ -94,20 +95,34 @@ function runDifferential(nativeCore: Core): void {
     );
   });
 
-  it('scans reply streams cut at every byte into the same records', () => {
+  /** Both cores give the same records for `stream`, whole and cut at every byte. */
+  function sameRecordsAtEveryCut(stream: Buffer, capacity: number): void {
+    const whole = scanOnce(nativeCore, stream).words;
+    expect(scanOnce(tsCore, stream).words).toEqual(whole);
+    for (let cut = 0; cut <= stream.length; cut++) {
+      const arrivals = [cut, stream.length];
+      const [a, b] = cores.map((core) => scanArrivals(core, stream, arrivals, capacity));
+      expect(a, `cut at ${cut}`).toEqual(b);
+      expect(a, `cut at ${cut}`).toEqual(whole);
+    }
+  }
+
+  it('scans reply streams, text and meta mixed, cut at every byte into the same records', () => {
     fc.assert(
-      fc.property(replyStream, fc.integer({ min: 1, max: 4 }), (stream, capacity) => {
-        const whole = scanOnce(nativeCore, stream).words;
-        expect(scanOnce(tsCore, stream).words).toEqual(whole);
-        for (let cut = 0; cut <= stream.length; cut++) {
-          const arrivals = [cut, stream.length];
-          const [a, b] = cores.map((core) => scanArrivals(core, stream, arrivals, capacity));
-          expect(a, `cut at ${cut}`).toEqual(b);
-          expect(a, `cut at ${cut}`).toEqual(whole);
-        }
-      }),
+      fc.property(replyStream, fc.integer({ min: 1, max: 4 }), sameRecordsAtEveryCut),
       { numRuns: 60 },
     );
+  });
+
+  it('scans meta reply streams cut at every byte into the same records', () => {
+    fc.assert(
+      fc.property(metaReplyStream, fc.integer({ min: 1, max: 4 }), sameRecordsAtEveryCut),
+      { numRuns: 60 },
+    );
+  });
+
+  it.each(CAPTURED_META_REPLIES)('scans what memcached sent to `$request` into the same records, cut at every byte', ({ reply }) => {
+    for (const capacity of [1, 3, 64]) sameRecordsAtEveryCut(Buffer.from(reply, 'latin1'), capacity);
   });
 
   it('scans arbitrary bytes, from any start to any end, into the same records', () => {

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MAX_LINE_LENGTH, ReplyKind, SCAN_STRIDE } from '../ts/core/contract.js';
 import { describeEachCore } from './support/cores.js';
-import { junkStream, replyStream } from './support/reply-streams.js';
+import { CAPTURED_META_REPLIES, junkStream, replyStream } from './support/reply-streams.js';
 import { type Reply, scanArrivals, scanOnce } from './support/scan-records.js';
 
 const bytes = (s: string): Buffer => Buffer.from(s, 'latin1');
@@ -50,6 +50,15 @@ const MIXED_STREAM = [
   'RESET\r\n',
   'ERROR\r\n',
   '0\r\n',
+  'HD c1 O1 kfoo\r\n',
+  'VA 8 f42 c1 t-1 s8 O123 kfoo\r\nEN\r\nHD\r\n\r\n',
+  'EN O7 kmissing\r\n',
+  'NS\r\n',
+  'EX O3\r\n',
+  'NF O6\r\n',
+  'VA 0 c6 Z X\r\n\r\n',
+  'ME foo exp=-1 la=0 cas=1 fetch=yes cls=1 size=71\r\n',
+  'MN\r\n',
 ].join('');
 
 /** Lines that are no valid reply, each with the A the MALFORMED record shows. */
@@ -87,6 +96,27 @@ const MALFORMED_LINES: ReadonlyArray<readonly [string, string]> = [
   ['VALUE k 0 3 18446744073709551616\r\n', 'VALUE cas past u64'],
   ['VALUE k 0 3 0x10\r\n', 'VALUE hexadecimal cas'],
   ['value k 0 3\r\n', 'lowercase VALUE'],
+  ['HD \r\n', 'meta code with a trailing space'],
+  ['HD  c1\r\n', 'meta flags after a double space'],
+  ['HD c1  O2\r\n', 'meta flags with a double space'],
+  ['EN O1 \r\n', 'meta flags with a trailing space'],
+  ['HDX\r\n', 'meta code glued to text'],
+  ['hd\r\n', 'lowercase meta code'],
+  ['HD\tc1\r\n', 'meta code and a tab'],
+  ['HD fx\r\n', 'client flags not decimal'],
+  ['HD f\r\n', 'client flags empty'],
+  ['NS f4294967296\r\n', 'client flags past u32'],
+  ['VA\r\n', 'VA without datalen'],
+  ['VA \r\n', 'VA with an empty datalen'],
+  ['VA x\r\n', 'VA with a non-decimal datalen'],
+  ['VA 4294967296\r\n', 'VA datalen past u32'],
+  ['VA 1  f1\r\n', 'VA flags after a double space'],
+  ['VA 1 f-1\r\n', 'VA with negative client flags'],
+  ['MN \r\n', 'MN with a trailing space'],
+  ['MN O1\r\n', 'MN with flags'],
+  ['ME\r\n', 'ME without a key'],
+  ['ME  foo x\r\n', 'ME with an empty key'],
+  ['OK c1\r\n', 'pre-1.6.10 meta OK'],
 ];
 
 describeEachCore('reply scanner', (core) => {
@@ -213,6 +243,112 @@ describeEachCore('reply scanner', (core) => {
     });
   });
 
+  describe('meta replies', () => {
+    it.each([
+      ['HD', 'META_HD'],
+      ['EN', 'META_EN'],
+      ['NS', 'META_NS'],
+      ['EX', 'META_EX'],
+      ['NF', 'META_NF'],
+    ] as const)('%s alone has empty flags and opaque at the line end', (code, kind) => {
+      expect(scanOnce(core, bytes(`${code}\r\n`)).words).toEqual([ReplyKind[kind], 0, 4, 2, 0, 0, 0, 0, 2, 0]);
+    });
+
+    it('MN has no fields', () => {
+      expect(scanOnce(core, bytes('MN\r\n')).words).toEqual([ReplyKind.META_MN, 0, 4, 0, 0, 0, 0, 0, 0, 0]);
+    });
+
+    it('tells meta codes from the text keywords that start alike', () => {
+      const stream = 'END\r\nEN\r\nEXISTS\r\nEX\r\nNOT_FOUND\r\nNF\r\nNOT_STORED\r\nNS\r\nOK\r\nHD\r\n';
+      expect(scanOnce(core, bytes(stream)).replies.map((r) => r.kind)).toEqual([
+        'END', 'META_EN', 'EXISTS', 'META_EX', 'NOT_FOUND', 'META_NF', 'NOT_STORED', 'META_NS', 'OK', 'META_HD',
+      ]);
+    });
+
+    it('gives the flags as A, the client flags as FLAGS and the opaque as C, wherever they stand', () => {
+      expect(scanOnce(core, bytes('HD c1 O1 kfoo\r\n')).replies).toEqual(only('META_HD', 'HD c1 O1 kfoo\r\n', { a: 'c1 O1 kfoo', c: '1' }));
+      expect(scanOnce(core, bytes('EN Oabc\r\n')).replies).toEqual(only('META_EN', 'EN Oabc\r\n', { a: 'Oabc', c: 'abc' }));
+      expect(scanOnce(core, bytes('NS t-1 f4294967295 W\r\n')).replies).toEqual(
+        only('META_NS', 'NS t-1 f4294967295 W\r\n', { a: 't-1 f4294967295 W', flags: 4294967295 }),
+      );
+      // The first `f` and `O` count; later ones stay in A, unchecked.
+      expect(scanOnce(core, bytes('EX f007 Ox fy Oz\r\n')).replies).toEqual(only('META_EX', 'EX f007 Ox fy Oz\r\n', { a: 'f007 Ox fy Oz', flags: 7, c: 'x' }));
+      // Tokens are any bytes but a space.
+      expect(scanOnce(core, bytes('NF O\xff\r1 k\x00\r\n')).replies).toEqual(only('META_NF', 'NF O\xff\r1 k\x00\r\n', { a: 'O\xff\r1 k\x00', c: '\xff\r1' }));
+    });
+
+    it('starts an absent opaque at the line end and an empty one just after its O', () => {
+      expect(scanOnce(core, bytes('HD c1\r\n')).words).toEqual([ReplyKind.META_HD, 0, 7, 3, 2, 0, 0, 0, 5, 0]);
+      expect(scanOnce(core, bytes('HD O c1\r\n')).words).toEqual([ReplyKind.META_HD, 0, 9, 3, 4, 0, 0, 0, 4, 0]);
+    });
+
+    it('reads VA data by its declared length, with the flags after the datalen', () => {
+      const data = 'EN\r\nVA 1\r\n\n\r';
+      const stream = `VA ${data.length} f42 c1 O9\r\n${data}\r\nMN\r\n`;
+      const header = `VA ${data.length} f42 c1 O9\r\n`.length;
+      expect(scanOnce(core, bytes(stream)).replies).toEqual([
+        reply('META_VA', 0, header + data.length + 2, { a: 'f42 c1 O9', b: data, flags: 42, c: '9' }),
+        reply('META_MN', header + data.length + 2, stream.length),
+      ]);
+    });
+
+    it('gives an empty VA an empty B at the data start, and flags at the line end when none', () => {
+      expect(scanOnce(core, bytes('VA 0\r\n\r\n')).words).toEqual([ReplyKind.META_VA, 0, 8, 4, 0, 6, 0, 0, 4, 0]);
+      expect(scanOnce(core, bytes('VA 00\r\n\r\n')).replies).toEqual(only('META_VA', 'VA 00\r\n\r\n'));
+    });
+
+    it('waits for the whole VA data block and is MALFORMED when \\r\\n does not follow it', () => {
+      const stream = 'VA 5 O1\r\nhello\r\n';
+      for (let end = 0; end < stream.length; end++) expect(scanOnce(core, bytes(stream), 0, end).replies).toEqual([]);
+      expect(scanOnce(core, bytes('VA 3 O1\r\nbarX\r\n')).replies).toEqual([malformed(0, 'VA 3 O1\r\nbarX\r')]);
+    });
+
+    it('takes VA data far longer than the line limit', () => {
+      const data = 'v'.repeat(100_000);
+      const stream = `VA ${data.length} f3\r\n${data}\r\n`;
+      expect(scanOnce(core, bytes(stream)).replies).toEqual(only('META_VA', stream, { a: 'f3', b: data, flags: 3 }));
+    });
+
+    it('reads ME as STAT: the key, then the rest of the line', () => {
+      const line = 'ME foo exp=-1 la=0 cas=1 fetch=yes cls=1 size=71\r\n';
+      expect(scanOnce(core, bytes(line)).replies).toEqual(only('META_ME', line, { a: 'foo', b: 'exp=-1 la=0 cas=1 fetch=yes cls=1 size=71' }));
+      expect(scanOnce(core, bytes('ME foo\r\n')).words).toEqual([ReplyKind.META_ME, 0, 8, 3, 3, 6, 0, 0, 0, 0]);
+    });
+
+    it('applies the line limit to meta lines', () => {
+      const line = (length: number): string => `HD O${'x'.repeat(length - 4)}\r\n`;
+      expect(scanOnce(core, bytes(line(MAX_LINE_LENGTH))).replies[0].c).toHaveLength(MAX_LINE_LENGTH - 4);
+      expect(scanOnce(core, bytes(line(MAX_LINE_LENGTH + 1))).replies[0].kind).toBe('MALFORMED');
+    });
+
+    describe.each(CAPTURED_META_REPLIES)('as memcached 1.6.18 sent them to `$request`', ({ reply: text }) => {
+      const stream = bytes(text);
+      const full = scanOnce(core, stream);
+
+      it('reads every reply, none MALFORMED', () => {
+        expect(full.consumed).toBe(stream.length);
+        expect(full.replies.map((r) => r.kind)).not.toContain('MALFORMED');
+        expect(full.replies.map((r) => text.slice(r.start, r.end)).join('')).toBe(text);
+      });
+
+      it('gives the same records cut at any byte, and arriving byte by byte', () => {
+        for (let cut = 0; cut <= stream.length; cut++) {
+          expect(scanArrivals(core, stream, [cut, stream.length]), `cut at ${cut}`).toEqual(full.words);
+        }
+        expect(scanArrivals(core, stream, Array.from({ length: stream.length }, (_, i) => i + 1))).toEqual(full.words);
+      });
+    });
+
+    it('finds the opaque and client flags memcached returned', () => {
+      const [, hit, , counters] = CAPTURED_META_REPLIES.map(({ reply: text }) => scanOnce(core, bytes(text)).replies);
+      expect(hit[1]).toMatchObject({ kind: 'META_VA', a: 'f42 c1 t-1 s5 O123 kfoo', b: 'hello', flags: 42, c: '123' });
+      expect(counters.map((r) => [r.kind, r.c])).toEqual([
+        ['META_NF', '1'], ['META_VA', '2'], ['META_VA', ''], ['META_VA', '1'], ['META_VA', '2'], ['META_HD', ''], ['META_VA', ''],
+        ['META_VA', ''], ['META_VA', ''], ['CLIENT_ERROR', ''], ['META_HD', ''], ['ERROR', ''], ['META_MN', ''],
+      ]);
+    });
+  });
+
   describe('MALFORMED', () => {
     it.each(MALFORMED_LINES)('%j (%s) is MALFORMED and ends the scan', (line) => {
       const result = scanOnce(core, bytes(`STORED\r\n${line}END\r\n`));
@@ -262,6 +398,7 @@ describeEachCore('reply scanner', (core) => {
       expect(full.replies.map((r) => r.kind)).toEqual([
         'STORED', 'VALUE', 'VALUE', 'VALUE', 'END', 'NUMBER', 'STAT', 'STAT', 'VERSION', 'SERVER_ERROR',
         'CLIENT_ERROR', 'NOT_FOUND', 'DELETED', 'TOUCHED', 'EXISTS', 'NOT_STORED', 'OK', 'RESET', 'ERROR', 'NUMBER',
+        'META_HD', 'META_VA', 'META_EN', 'META_NS', 'META_EX', 'META_NF', 'META_VA', 'META_ME', 'META_MN',
       ]);
       expect(full.consumed).toBe(stream.length);
     });

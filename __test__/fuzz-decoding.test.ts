@@ -144,6 +144,22 @@ describe('the reply reader', () => {
       { numRuns: CHEAP_RUNS },
     );
   });
+
+  it('reads a meta VA by its declared length, and its opaque and client flags wherever they stand', () => {
+    const flagWords = fc.array(fc.constantFrom('c12', 't-1', 's3', 'kkey', 'W', 'Z'), { maxLength: 4 });
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), flagWords, fc.nat(), fc.nat({ max: 0xffffffff }), cuts, (data, words, at, flags, splits) => {
+        const all: string[] = [...words];
+        all.splice(at % (all.length + 1), 0, `f${flags}`, 'O42');
+        const stream = Buffer.concat([Buffer.from(`VA ${data.length} ${all.join(' ')}\r\n`), data, Buffer.from('\r\nMN\r\n')]);
+        const { records } = readAll(pieces(stream, splits));
+        expect(records.map((r) => r.kind)).toEqual([ReplyKind.META_VA, ReplyKind.META_MN]);
+        expect(Buffer.from(records[0].b, 'latin1').equals(Buffer.from(data))).toBe(true);
+        expect([records[0].a, records[0].flags, records[0].c]).toEqual([all.join(' '), flags, '42']);
+      }),
+      { numRuns: CHEAP_RUNS },
+    );
+  });
 });
 
 /** Values come back as the exact bytes stored: no text decoding in the way. */

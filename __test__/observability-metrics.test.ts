@@ -35,7 +35,7 @@ const NO_OPS: OperationCounts = {
   get: 0, gets: 0, gat: 0, gats: 0, getMulti: 0,
   set: 0, add: 0, replace: 0, append: 0, prepend: 0, cas: 0, setMulti: 0,
   delete: 0, deleteMulti: 0, incr: 0, decr: 0, touch: 0,
-  stats: 0, version: 0, flushAll: 0,
+  stats: 0, version: 0, flushAll: 0, getItem: 0,
 };
 
 async function withClient<T>(servers: string | string[], options: ConstructorParameters<typeof Client>[1], body: (mc: Client) => Promise<T>): Promise<T> {
@@ -144,8 +144,8 @@ describe('metrics()', () => {
     });
   });
 
-  it('counts socket bytes written and read, exactly', async () => {
-    await withClient(a.spec, undefined, async (mc) => {
+  it('counts socket bytes written and read, exactly (protocol text)', async () => {
+    await withClient(a.spec, { protocol: 'text' }, async (mc) => {
       const [{ version }] = await mc.version(); // connects; no authentication, so nothing else crosses
       let m = only(mc);
       expect(m.bytesOut).toBe('version\r\n'.length);
@@ -164,6 +164,20 @@ describe('metrics()', () => {
       expect(m.bytesOut - beforeGet.bytesOut).toBe(`get ${key}\r\n`.length);
       expect(m.bytesIn - beforeGet.bytesIn).toBeGreaterThanOrEqual(value.length + 'END\r\n'.length);
       expect(m.bytesIn - beforeGet.bytesIn).toBeLessThan(value.length + 100);
+    });
+  });
+
+  it('counts socket bytes written and read, exactly (meta: the mn asking, quiet sets answered by one MN)', async () => {
+    await withClient(a.spec, { protocol: 'meta' }, async (mc) => {
+      const [{ version }] = await mc.version();
+      let m = only(mc);
+      expect(m.bytesOut).toBe('mn\r\nversion\r\n'.length);
+      expect(m.bytesIn).toBe(`MN\r\nVERSION ${version}\r\n`.length);
+      const before = m;
+      await Promise.all([mc.set('bytes:a', 'A'), mc.set('bytes:b', 'B')]);
+      m = only(mc);
+      expect(m.bytesOut - before.bytesOut).toBe('ms bytes:a 1 F16 T0 q O1\r\nA\r\nms bytes:b 1 F16 T0 q O2\r\nB\r\nmn\r\n'.length);
+      expect(m.bytesIn - before.bytesIn).toBe('MN\r\n'.length);
     });
   });
 

@@ -33,7 +33,10 @@ export declare function compress(data: Uint8Array, level: number): Buffer
  */
 export declare function compressText(text: string, level: number): Buffer
 
-/** Inflates one zlib stream. Errors' messages start with `too_large:` or `corrupt:`. */
+/**
+ * Inflates one zlib stream. A failure's `code` says why: `DecompressTooLarge` when the output
+ * would pass `maxOutputLength`, `DecompressCorrupt` when the input is no valid zlib stream.
+ */
 export declare function decompress(data: Uint8Array, maxOutputLength: number): Buffer
 
 /**

@@ -90,6 +90,7 @@ export class Client extends EventEmitter<ClientEvents> {
       maxReconnectDelay: o.maxReconnectDelay,
       mergeGets: o.mergeGets,
       unref: o.unref,
+      protocol: o.protocol,
       maxReplyBuffer: Math.max(o.maxValueLength, o.maxDecompressedLength) + 64 * 1024,
     };
     const cluster = {

@@ -26,7 +26,8 @@ export type MemcacheErrorCode =
   | 'MEMCACHE_BAD_SERVER_SPEC'
   | 'MEMCACHE_NO_SERVER'
   | 'MEMCACHE_SERVER_DEAD'
-  | 'MEMCACHE_CLIENT_CLOSED';
+  | 'MEMCACHE_CLIENT_CLOSED'
+  | 'MEMCACHE_UNSUPPORTED';
 
 export interface MemcacheErrorDetails {
   /** Display name of the server involved, e.g. `'127.0.0.1:11211 (1)'`. */
@@ -207,5 +208,16 @@ export class NoServerError extends MemcacheError {
 export class ClientClosedError extends MemcacheError {
   constructor(message = 'the client is closed', details?: MemcacheErrorDetails) {
     super('MEMCACHE_CLIENT_CLOSED', message, details);
+  }
+}
+
+/**
+ * The call needs what the server, or the client's `protocol` setting, does not offer: a meta
+ * protocol feature with `protocol: 'text'` (nothing was sent), or `protocol: 'meta'` with a
+ * server that does not speak it (its connection failed).
+ */
+export class UnsupportedError extends MemcacheError {
+  constructor(message: string, details?: MemcacheErrorDetails) {
+    super('MEMCACHE_UNSUPPORTED', message, details);
   }
 }

@@ -65,6 +65,16 @@ export interface ClientOptions {
   /** Merge single-key gets queued back to back on a connection in one tick into one multi-key get. Default true. */
   mergeGets?: boolean;
   /**
+   * Which of memcached's protocols to speak. 'text': never a meta command (twemproxy, mcrouter and
+   * memcached before 1.6.10 speak only text); what needs meta (counters with `initial`,
+   * getItem, binaryKeys) fails with an UnsupportedError. 'meta': meta where it is faster (quiet
+   * storage and deletes, counters) and text `get`s where those are; a server that does not speak
+   * meta fails its connections with an UnsupportedError. 'auto': each server's first connection
+   * asks (`mn`) and the server is then spoken to as 'meta' or 'text'. Default 'auto', or the
+   * MEMCACHE_PROTOCOL environment variable when set.
+   */
+  protocol?: 'auto' | 'meta' | 'text';
+  /**
    * Let the client's sockets not hold the process open while no call waits on them (as
    * `socket.unref()`), so a script that never calls close() still exits when its work is done.
    * A call in flight holds the process until it settles. Default false.
@@ -121,6 +131,7 @@ export const DEFAULT_OPTIONS = Object.freeze({
   reconnectDelay: 50,
   maxReconnectDelay: 2000,
   mergeGets: true,
+  protocol: 'auto',
   unref: false,
   distribution: 'ketama',
   hash: undefined,
@@ -176,6 +187,7 @@ const CHECKS: Record<keyof ClientOptions, Check> = {
   reconnectDelay: integerFrom(0, MAX_TIMEOUT),
   maxReconnectDelay: integerFrom(0, MAX_TIMEOUT),
   mergeGets: boolean,
+  protocol: oneOf(['auto', 'meta', 'text']),
   unref: boolean,
   distribution: oneOf(DISTRIBUTIONS),
   hash: oneOf(HASH_ALGORITHMS),
@@ -210,6 +222,7 @@ export function validateOptions(options: ClientOptions | undefined): ResolvedOpt
     if (value !== undefined) (resolved as Record<string, unknown>)[name] = value;
   }
   resolved.tls = options.tls === true ? {} : options.tls === false ? undefined : options.tls;
+  if (options.protocol === undefined) resolved.protocol = protocolFromEnvironment();
   const own = DEFAULT_HASH[resolved.distribution];
   if (resolved.hash !== undefined && resolved.distribution !== 'modula' && resolved.hash !== own) {
     throw new OptionError('hash', `only 'modula' takes another hash; '${resolved.distribution}' hashes keys with ${own} (got ${describe(resolved.hash)})`);
@@ -220,6 +233,15 @@ export function validateOptions(options: ClientOptions | undefined): ResolvedOpt
     throw new OptionError('maxReconnectDelay', `must be at least reconnectDelay (${resolved.reconnectDelay}) (got ${resolved.maxReconnectDelay})`);
   }
   return resolved;
+}
+
+/** MEMCACHE_PROTOCOL, when set, is the default of `protocol` (a deployment behind a text-only proxy can say so once). */
+function protocolFromEnvironment(): ResolvedOptions['protocol'] {
+  const value = process.env.MEMCACHE_PROTOCOL;
+  if (value === undefined || value === '') return DEFAULT_OPTIONS.protocol;
+  const problem = CHECKS.protocol(value);
+  if (problem !== undefined) throw new OptionError('protocol', `from MEMCACHE_PROTOCOL ${problem} (got ${describe(value)})`);
+  return value as ResolvedOptions['protocol'];
 }
 
 function describe(value: unknown): string {

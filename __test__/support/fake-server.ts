@@ -1,6 +1,7 @@
 /**
  * A scripted stand-in for memcached: accepts connections and lets the test decide what (if
- * anything) to answer. For timeouts, stalls, late and malformed replies.
+ * anything) to answer. For timeouts, stalls, late and malformed replies. It speaks text only:
+ * a client's `mn` (do you speak meta?) gets `ERROR`, outside the script.
  */
 import net from 'node:net';
 
@@ -27,7 +28,16 @@ export async function startFakeServer(onData?: (socket: net.Socket, data: Buffer
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => {});
+    let first = true;
     socket.on('data', (data) => {
+      // A client asks a new server whether it speaks meta (`mn`) before anything else: this one
+      // answers as a text-only server (memcached before 1.6) does, and keeps it out of the script.
+      if (first && data.toString('latin1') === 'mn\r\n') {
+        first = false;
+        socket.write('ERROR\r\n');
+        return;
+      }
+      first = false;
       received[connection] += data.toString('latin1');
       onData?.(socket, data, connection);
     });

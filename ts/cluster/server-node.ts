@@ -2,6 +2,7 @@
 import { ConnectionPool, type PoolConfig } from '../connection/connection-pool.js';
 import type { MemcacheError } from '../errors.js';
 import { ServerMetrics } from '../observability/metrics.js';
+import { metaDialect } from '../protocol/meta/dialect.js';
 import type { RequestFactory } from '../protocol/request-factory.js';
 import { textDialect } from '../protocol/text-dialect.js';
 import type { ServerAddress } from './server-spec.js';
@@ -31,16 +32,21 @@ export class ServerNode {
   probe: Promise<void> | undefined;
   /** Removed from the pool by setServers: its connections drain, then close; its health no longer matters. */
   retired = false;
-  /** Builds the requests this server is sent, in the dialect it speaks. */
-  requests: RequestFactory = textDialect;
+  /**
+   * Builds the requests this server is sent, in the dialect it speaks: meta with protocol 'meta';
+   * with 'auto', text until its first connection found out it speaks meta.
+   */
+  requests: RequestFactory;
   /** Its counters (see Client.metrics()); kept while it stays in the pool. */
   readonly metrics = new ServerMetrics();
 
   /** `onFailure` hears of every failed connection of this server. */
   constructor(address: ServerAddress, settings: ConnectionSettings, poolSize: number, onFailure: (node: ServerNode, error: MemcacheError) => void) {
     this.address = address;
+    this.requests = settings.protocol === 'meta' ? metaDialect : textDialect;
     this.pool = new ConnectionPool({ ...settings, name: address.name, endpoint: address.endpoint, metrics: this.metrics }, poolSize, {
       onConnectionFailure: (_connection, error) => onFailure(this, error),
+      onDialect: (meta) => (this.requests = meta ? metaDialect : textDialect),
     });
   }
 

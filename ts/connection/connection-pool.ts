@@ -5,7 +5,7 @@
  * else after a backoff (see ReconnectBackoff). When a connection's socket breaks, the requests on
  * it that may be retried (see RetryPolicy) go to a fresh connection instead of failing.
  */
-import { ConnectionError, type MemcacheError } from '../errors.js';
+import { ConnectionError, UnsupportedError, type MemcacheError } from '../errors.js';
 import { reconnecting } from '../observability/lifecycle.js';
 import type { Request } from '../protocol/request.js';
 import { Connection, type ConnectionConfig, type ConnectionObserver } from './connection.js';
@@ -19,6 +19,17 @@ export interface PoolConfig extends ConnectionConfig {
   readonly reconnectDelay: number;
   /** ms the reconnect backoff never exceeds. */
   readonly maxReconnectDelay: number;
+  /** 'text': never ask; 'meta': ask, and fail connections to a server that does not speak it; 'auto': ask, then use what it speaks. */
+  readonly protocol: ProtocolSetting;
+}
+
+export type ProtocolSetting = 'auto' | 'meta' | 'text';
+
+/** What the pool tells its server. */
+export interface PoolObserver {
+  onConnectionFailure(connection: Connection, error: MemcacheError): void;
+  /** The server's first connection found out whether it speaks meta. */
+  onDialect?(meta: boolean): void;
 }
 
 export class ConnectionPool {
@@ -29,16 +40,38 @@ export class ConnectionPool {
   readonly #backoff: ReconnectBackoff;
   readonly #retry: RetryPolicy;
   #closed = false;
+  /** Whether the server speaks meta; undefined until a connection asked it. */
+  #meta: boolean | undefined;
 
-  constructor(config: PoolConfig, size: number, observer?: ConnectionObserver) {
+  constructor(config: PoolConfig, size: number, observer?: PoolObserver) {
     this.#config = config;
     this.#size = size;
     this.#backoff = new ReconnectBackoff({ base: config.reconnectDelay, max: config.maxReconnectDelay });
     this.#retry = new RetryPolicy(config.retries);
+    if (config.protocol === 'text') this.#meta = false;
     this.#observer = {
       onConnectionFailure: (connection, error) => observer?.onConnectionFailure(connection, error),
       retry: (request, error) => this.#retryRequest(request, error),
+      wantsDialect: () => this.#meta === undefined,
+      onDialect: (meta) => this.#learned(meta, observer),
+      resend: (request) => this.send(request),
     };
+  }
+
+  /** Whether the server speaks meta; undefined until its first connection asked. */
+  get meta(): boolean | undefined {
+    return this.#meta;
+  }
+
+  #learned(meta: boolean, observer: PoolObserver | undefined): MemcacheError | undefined {
+    if (!meta && this.#config.protocol === 'meta') {
+      const server = this.#config.name;
+      return new UnsupportedError(`${server} does not speak the meta protocol (memcached 1.6 or later does), and protocol is 'meta'; use 'auto' or 'text'`, { server });
+    }
+    if (this.#meta === meta) return undefined;
+    this.#meta = meta;
+    observer?.onDialect?.(meta);
+    return undefined;
   }
 
   get name(): string {

@@ -24,9 +24,11 @@ import { connectionClosed, connectionFailed, connectionOpened, connectionReady }
 import type { ServerMetrics } from '../observability/metrics.js';
 import { CommandWriter } from '../protocol/command-writer.js';
 import { fieldA, isUnauthenticated, ReplyKind as Kind } from '../protocol/replies.js';
-import type { AbortWatcher, Request } from '../protocol/request.js';
+import { ReplyMode, type AbortWatcher, type Request } from '../protocol/request.js';
 import { authenticate, type AuthCredentials } from './auth.js';
+import { DialectProbeRequest } from './dialect-probe.js';
 import { DeadlineTimer } from './deadline-timer.js';
+import { matchReply } from './reply-matcher.js';
 import { ReplyReader, type ReplySink } from './reply-reader.js';
 import { RequestQueue } from './request-queue.js';
 import { openSocket, type Endpoint } from './transport.js';
@@ -74,6 +76,12 @@ export interface ConnectionObserver {
    * it fail. Never asked after a timeout or a malformed reply, or when the connect itself failed.
    */
   retry?(request: Request, error: MemcacheError): boolean;
+  /** Asked as a connection opens: whether to ask the server if it speaks meta (not known yet). */
+  wantsDialect?(): boolean;
+  /** The server's answer; an error returned fails the connection (meta was required). */
+  onDialect?(meta: boolean): MemcacheError | undefined;
+  /** A request never written, off a connection the server hung up on while asked about meta: to send elsewhere. */
+  resend?(request: Request): void;
 }
 
 /** Set on a connection opened after a backoff: how long it waits, and the failure that caused it. */
@@ -110,6 +118,8 @@ export class Connection implements ReplySink, AbortWatcher {
   #headStarted = false;
   /** What broke the connection; undefined while it lives or when it was closed on purpose. */
   #failure: MemcacheError | undefined;
+  /** The `mn` asking whether the server speaks meta, while it waits for its answer. */
+  #dialectProbe: DialectProbeRequest | undefined;
   readonly #closed: Promise<void>;
   #resolveClosed!: () => void;
 
@@ -217,8 +227,8 @@ export class Connection implements ReplySink, AbortWatcher {
     for (let i = 0; i < count; i++) {
       const off = i * SCAN_STRIDE;
       const kind = records[off];
-      const request = this.#queue.head;
-      if (kind === ReplyKind.MALFORMED || request === undefined) {
+      const head = this.#queue.head;
+      if (kind === ReplyKind.MALFORMED || head === undefined) {
         const what = kind === ReplyKind.MALFORMED ? 'malformed reply' : 'reply with no request waiting for it';
         const bytes = JSON.stringify(fieldA(buf, records, off).slice(0, 64));
         this.#fail(new ProtocolError(`${what} from the server: ${bytes}`, { server: this.#config.name }));
@@ -229,8 +239,15 @@ export class Connection implements ReplySink, AbortWatcher {
         this.#fail(unauthenticated(this.#config.name));
         return false;
       }
+      let request: Request | undefined = head;
       let done: boolean;
       try {
+        // A text request at the head and a text reply: the reply is its own (no opaque to check).
+        if (head.replyMode !== ReplyMode.ALWAYS || head.opaque !== 0 || kind >= ReplyKind.META_HD) {
+          request = matchReply(this.#queue, kind, buf, records, off, this.#config.name);
+          if (request !== head) this.#headStarted = false;
+          if (request === undefined) continue;
+        }
         done = request.onReply(kind, buf, records, off);
       } catch (error) {
         this.#fail(asMemcacheError(error, this.#config.name));
@@ -330,13 +347,25 @@ export class Connection implements ReplySink, AbortWatcher {
   #onConnected = (): void => {
     if (this.#status !== 'connecting') return;
     connectionOpened(this.#config.name, this.#config.auth !== undefined);
-    const { auth, connectTimeout, name } = this.#config;
-    if (auth === undefined) {
+    if (this.#config.auth === undefined && this.#observer?.wantsDialect?.() !== true) {
       this.#onReady();
       return;
     }
-    authenticate(auth, connectTimeout, name, this.#handshake).then(this.#onReady, this.#onAuthFailed);
+    this.#greet().then(this.#onReady, this.#onGreetingFailed);
   };
+
+  /** What a connection says before anything queued: the login (-Y), then, once per server, whether it speaks meta. */
+  async #greet(): Promise<void> {
+    const { auth, connectTimeout, name } = this.#config;
+    if (auth !== undefined) await authenticate(auth, connectTimeout, name, this.#handshake);
+    const observer = this.#observer;
+    if (observer?.wantsDialect?.() !== true) return;
+    const probe = (this.#dialectProbe = new DialectProbeRequest(connectTimeout));
+    const meta = await this.#handshake(probe);
+    this.#dialectProbe = undefined;
+    const refusal = observer.onDialect?.(meta);
+    if (refusal !== undefined) throw refusal;
+  }
 
   /** Writes one request of the login handshake, alone, ahead of anything queued. */
   #handshake = <T>(request: Request<T>): Promise<T> => {
@@ -357,14 +386,14 @@ export class Connection implements ReplySink, AbortWatcher {
     this.#flush();
   };
 
-  #onAuthFailed = (error: MemcacheError): void => {
+  #onGreetingFailed = (error: MemcacheError): void => {
     this.#fail(error);
   };
 
   #flush = (): void => {
     this.#flushScheduled = false;
     if (this.#status !== 'ready' && this.#status !== 'closing') return;
-    const unreplied = this.#queue.sendUnsent(this.#writer);
+    const unreplied = this.#queue.sendUnsent(this.#writer, this.#config.name);
     this.#write();
     if (unreplied !== undefined) for (const request of unreplied) request.onSent();
     if (this.#status === 'closing') this.#closeIfDrained();
@@ -462,6 +491,14 @@ export class Connection implements ReplySink, AbortWatcher {
    */
   #fail(error: MemcacheError, culprits?: Map<Request, MemcacheError>): void {
     if (this.#status === 'closed') return;
+    if (this.#dialectProbe !== undefined && hungUp(error)) {
+      const refusal = this.#observer?.onDialect?.(false);
+      if (refusal === undefined) {
+        this.#handOver(error);
+        return;
+      }
+      error = refusal;
+    }
     const broke = culprits === undefined && error instanceof ConnectionError && (this.#status === 'ready' || this.#status === 'closing');
     // Bytes held by the reader, or records already read, belong to the head's reply.
     const partlyAnswered = this.#headStarted || this.#reader.buffered > 0 ? this.#queue.head : undefined;
@@ -490,6 +527,29 @@ export class Connection implements ReplySink, AbortWatcher {
     if (observer !== undefined) process.nextTick(() => observer.onConnectionFailure(this, error));
   }
 
+  /**
+   * The server hung up on the dialect probe (twemproxy does on any command it does not know): it
+   * speaks text only. Nothing but the probe was written, so every queued request goes to another
+   * connection, whatever its command; and this is no outage of the server.
+   */
+  #handOver(error: MemcacheError): void {
+    const probe = this.#dialectProbe;
+    this.#dialectProbe = undefined;
+    this.#status = 'closed';
+    this.#failure = error;
+    connectionClosed(this.#config.name, 'hung up on mn: the server speaks text only');
+    this.#clearTimers();
+    const socket = this.#socket;
+    socket?.destroy();
+    this.#reader.reset();
+    const observer = this.#observer;
+    this.#queue.drain((request) => {
+      if (request === probe || observer?.resend === undefined) request.fail(error);
+      else observer.resend(request);
+    });
+    if (socket === undefined) this.#resolveClosed();
+  }
+
   #clearTimers(): void {
     clearTimeout(this.#connectTimer);
     clearTimeout(this.#openTimer);
@@ -502,6 +562,11 @@ export class Connection implements ReplySink, AbortWatcher {
 /** Without a login, every command to a `-Y` server is refused, and what was pipelined behind it is dropped. */
 function unauthenticated(server: string): AuthError {
   return new AuthError(`${server} requires authentication (it answered CLIENT_ERROR unauthenticated); set the auth option`, { server });
+}
+
+/** The socket closed or reset: the server hung up (a timeout is no such answer). */
+function hungUp(error: MemcacheError): boolean {
+  return error.code === 'MEMCACHE_CONNECTION';
 }
 
 function asMemcacheError(error: unknown, server: string): MemcacheError {

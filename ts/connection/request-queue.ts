@@ -3,7 +3,8 @@
  * replies (a linked list through `Request.next`, so taking the head costs nothing).
  */
 import type { CommandWriter } from '../protocol/command-writer.js';
-import type { Request } from '../protocol/request.js';
+import { NoopRequest } from '../protocol/meta/noop.js';
+import { ReplyMode, type Request } from '../protocol/request.js';
 
 export class RequestQueue {
   #unsent: Request[] = [];
@@ -62,22 +63,40 @@ export class RequestQueue {
 
   /**
    * Encodes every unsent request still wanted into `writer` and moves it to the reply queue;
-   * drops the unwanted (aborted before they were sent). Returns the `noreply` requests written,
-   * which leave the queue here and are settled by the caller once the bytes are handed to the socket.
+   * drops the unwanted (aborted before they were sent). Returns the requests written that do not
+   * always answer (text `noreply`, quiet meta), for the caller to tell once the bytes are handed
+   * to the socket (Request.onSent); the `noreply` ones leave the queue here.
+   *
+   * A run of quiet requests ends with an `mn` (for `server`): before the next request that is not
+   * quiet, and at the end. Its `MN` settles those that got no failure reply, at once, and an error
+   * line (which carries no opaque) can only belong to the run before it (see reply-matcher.ts).
    */
-  sendUnsent(writer: CommandWriter): Request[] | undefined {
+  sendUnsent(writer: CommandWriter, server: string): Request[] | undefined {
     const unsent = this.#unsent;
     let unreplied: Request[] | undefined;
+    let quietRun = false;
     for (let i = 0; i < unsent.length; i++) {
       const request = unsent[i];
       this.#size -= request.weight;
       if (!request.wanted) continue;
+      const mode = request.replyMode;
+      if (mode === ReplyMode.ON_FAILURE) quietRun = true;
+      else if (quietRun) quietRun = this.#endQuietRun(writer, server);
       request.encode(writer);
-      if (request.expectsReply) this.pushSent(request);
-      else (unreplied ??= []).push(request);
+      if (mode !== ReplyMode.NEVER) this.pushSent(request);
+      if (mode !== ReplyMode.ALWAYS) (unreplied ??= []).push(request);
     }
+    if (quietRun) this.#endQuietRun(writer, server);
     unsent.length = 0;
     return unreplied;
+  }
+
+  #endQuietRun(writer: CommandWriter, server: string): false {
+    const noop = new NoopRequest();
+    noop.server = server;
+    noop.encode(writer);
+    this.pushSent(noop);
+    return false;
   }
 
   /**

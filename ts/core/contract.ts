@@ -63,7 +63,29 @@ export interface Ring {
   lookupBatch(keys: Uint8Array, offsets: Uint32Array, out: Int32Array): void;
 }
 
-/** Reply kinds written by the scanner into `ScanRecords[k * SCAN_STRIDE + F_KIND]`. */
+/**
+ * Reply kinds written by the scanner into `ScanRecords[k * SCAN_STRIDE + F_KIND]`. Text and meta
+ * replies may be mixed in one stream (memcached takes both on one connection); a meta reply is
+ * told by its two-letter code standing as a whole word (`EN` vs `END`, `EX` vs `EXISTS`).
+ *
+ * The meta kinds that return flags (META_HD, META_VA, META_EN, META_NS, META_EX, META_NF) share
+ * one layout, made for matching a reply to its request without reading its text again:
+ * - A = the returned flags, as memcached writes them: from the first flag to the line end
+ *   (`\r\n` excluded), e.g. `f42 c1 t-1 s5 O123 kfoo`. Empty, starting at the line end, when
+ *   the reply has none. Each flag is a letter and an optional token; they are separated by
+ *   single spaces and none is empty (a space leading, doubled or trailing is MALFORMED).
+ *   memcached returns them in request order ("though this is not strict"), then the W, X, Z it
+ *   adds itself (checked with 1.6.18), so the opaque has no fixed place: hence C.
+ * - FLAGS = the value of the first flag starting with `f` (the item's client flags), so a
+ *   META_VA decodes like a VALUE; 0 without one (the request knows whether it asked with `f`).
+ *   That flag must be `f` and digits fitting a u32, else the reply is MALFORMED, as a VALUE
+ *   with flags past u32 is.
+ * - C = the opaque: the first flag starting with `O`, without the `O` (the token the request
+ *   sent with `O`). Empty, starting at the line end, without one; an `O` with no token gives an
+ *   empty C starting just after it, so requests should send non-empty opaques.
+ * - B = the data for META_VA; 0 for the others.
+ * Later `f` or `O` flags (memcached never repeats a flag) are left in A, unchecked.
+ */
 export enum ReplyKind {
   END = 1,
   STORED = 2,
@@ -94,9 +116,32 @@ export enum ReplyKind {
   /**
    * Bytes that are no valid reply: A = the offending bytes (at most 256 of them).
    * Always the last record of a scan; the connection must be closed. F_END = F_START: a malformed
-   * reply consumes nothing. A VALUE whose declared length does not fit u32 is MALFORMED.
+   * reply consumes nothing. A VALUE or META_VA whose declared length does not fit u32 is MALFORMED.
    */
   MALFORMED = 17,
+  /** Meta `HD[ <flags>]`: success without a value (mg without `v`, ms, md, ma without `v`). Layout above. */
+  META_HD = 18,
+  /**
+   * Meta `VA <datalen>[ <flags>]\r\n<data>\r\n` (mg or ma with `v`): B = the data, read by the
+   * declared length as a VALUE's (the datalen must fit a u32; data not followed by `\r\n` is
+   * MALFORMED). A, FLAGS, C as above; A starts after the datalen.
+   */
+  META_VA = 19,
+  /** Meta `EN[ <flags>]`: a miss (mg, me). 1.6.18 on returns `O` and `k` on it. Layout above. */
+  META_EN = 20,
+  /** Meta `NS[ <flags>]`: not stored (ms). Layout above. */
+  META_NS = 21,
+  /** Meta `EX[ <flags>]`: the CAS did not match (ms, md, ma). Layout above. */
+  META_EX = 22,
+  /** Meta `NF[ <flags>]`: not found (ms in CAS or replace mode, md, ma). Layout above. */
+  META_NF = 23,
+  /** Meta `MN`, the answer to `mn` (the end marker of a batch of quiet commands). No fields; nothing may follow it. */
+  META_MN = 24,
+  /**
+   * Meta `ME <key>[ <k>=<v>...]`, the answer to `me`: read as STAT, A = the key (as sent, base64
+   * with `b`), B = the rest of the line (`exp=-1 la=0 cas=1 fetch=yes cls=1 size=71`, may be empty).
+   */
+  META_ME = 25,
 }
 
 /** Words per record in the scanner's output. */
@@ -116,8 +161,8 @@ export const F_C_START = 8;
 export const F_C_LEN = 9;
 
 /**
- * A reply line (anything but a VALUE's data block) longer than this without `\r\n` is MALFORMED,
- * so a garbage stream cannot make the client buffer forever.
+ * A reply line, text or meta (anything but a VALUE's or META_VA's data block), longer than this
+ * without `\r\n` is MALFORMED, so a garbage stream cannot make the client buffer forever.
  */
 export const MAX_LINE_LENGTH = 8192;
 
@@ -127,8 +172,8 @@ export type DecompressErrorReason = 'too_large' | 'corrupt';
 /** Thrown by `decompress`; `reason` tells a cap overrun from corrupt input. */
 export class CoreDecompressError extends Error {
   readonly reason: DecompressErrorReason;
-  constructor(reason: DecompressErrorReason, message: string) {
-    super(message);
+  constructor(reason: DecompressErrorReason, message: string, options?: ErrorOptions) {
+    super(message, options);
     this.name = 'CoreDecompressError';
     this.reason = reason;
   }
@@ -147,9 +192,9 @@ export interface Core {
   createRing(servers: readonly RingServer[], format: RingFormat): Ring;
 
   /**
-   * Scans `buf[start .. end)` for complete replies of the memcached text protocol and writes one
-   * record of SCAN_STRIDE words per reply into `out`, stopping when `out` is full, when the rest is
-   * an incomplete reply, or after a MALFORMED record. Returns the number of records written.
+   * Scans `buf[start .. end)` for complete replies of memcached's text and meta protocols, mixed,
+   * and writes one record of SCAN_STRIDE words per reply into `out`, stopping when `out` is full,
+   * when the rest is an incomplete reply, or after a MALFORMED record. Returns the number of records written.
    * Bytes consumed: the F_END of the last record (or `start` when none). Values are read by their
    * declared length only; nothing is read outside `[start, end)`; it never throws on any input.
    */

@@ -5,7 +5,7 @@
 import { createRequire } from 'node:module';
 import type * as Binding from 'memcache-native/binding';
 import { CoreDecompressError, HASH_ALGORITHMS, hashAlgorithmId } from './contract.js';
-import type { Core, HashAlgorithm, Ring, RingFormat, RingServer } from './contract.js';
+import type { Core, DecompressErrorReason, HashAlgorithm, Ring, RingFormat, RingServer } from './contract.js';
 
 type NativeBinding = typeof Binding;
 type NativeRing = InstanceType<NativeBinding['KetamaRing']>;
@@ -52,12 +52,17 @@ function toRangeError(err: unknown): unknown {
   return err instanceof Error && !(err instanceof RangeError) ? new RangeError(err.message, { cause: err }) : err;
 }
 
-/** Native errors carry their reason as a message prefix (`too_large:` / `corrupt:`). */
+/** The binding's decompression failures carry their reason as the error's `code` (see crates/memcache-napi/src/compress.rs). */
+const DECOMPRESS_REASONS: ReadonlyMap<unknown, DecompressErrorReason> = new Map([
+  ['DecompressTooLarge', 'too_large'],
+  ['DecompressCorrupt', 'corrupt'],
+]);
+
+/** A native decompression failure as the contract's error, told apart by `code`, never by message text. */
 function toDecompressError(err: unknown): unknown {
   if (!(err instanceof Error)) return err;
-  if (err.message.startsWith('too_large:')) return new CoreDecompressError('too_large', err.message);
-  if (err.message.startsWith('corrupt:')) return new CoreDecompressError('corrupt', err.message);
-  return err;
+  const reason = DECOMPRESS_REASONS.get((err as { code?: unknown }).code);
+  return reason === undefined ? err : new CoreDecompressError(reason, err.message, { cause: err });
 }
 
 class NativeKetamaRing implements Ring {

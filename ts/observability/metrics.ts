@@ -8,7 +8,7 @@
  *   merged with others into one multi-key `get` on the wire; getMulti / setMulti / deleteMulti
  *   count one op per server they reach (their keys show in hits + misses, for getMulti). Health
  *   probes count as `version` (or `flushAll`, with flushOnReconnect).
- * - hits / misses: keys looked up by get, gets, gat, gats and getMulti, found or not.
+ * - hits / misses: keys looked up by get, gets, gat, gats, getMulti and getItem, found or not.
  * - errors: requests that failed (error reply, timeout, broken connection, full queue...); not
  *   aborts, and not calls that failed before reaching a server (bad argument, server marked dead).
  * - timeouts: of those, the ones that failed with a TimeoutError (ConnectTimeoutError included).
@@ -40,6 +40,7 @@ export const COMMAND_NAMES = [
   'stats',
   'version',
   'flushAll',
+  'getItem',
 ] as const;
 
 export type CommandName = (typeof COMMAND_NAMES)[number];

@@ -18,7 +18,13 @@ interface Encoders {
   utf8Write(text: string, offset: number, length: number): number;
 }
 
+/** Meta opaques stay below this, so they print as at most 10 digits and compare as small integers. */
+const MAX_OPAQUE = 0x7fff_ffff;
+
 export class CommandWriter {
+  /** The last meta opaque handed out on this connection (see `opaques`). */
+  #opaque = 0;
+
   #slab: Buffer = Buffer.allocUnsafeSlow(0);
   /** Start of the bytes of the slab not yet taken. */
   #start = 0;
@@ -33,6 +39,17 @@ export class CommandWriter {
   #partBytes = 0;
   /** Characters in the latin1 parts: what their UTF-8 form could exceed `#partBytes` by. */
   #latin1Chars = 0;
+
+  /**
+   * `count` consecutive meta opaques, unique among the requests in flight on this connection (one
+   * writer per connection; 2^31 of them go round long after any request has timed out): the first.
+   */
+  opaques(count: number): number {
+    if (this.#opaque + count >= MAX_OPAQUE) this.#opaque = 0;
+    const first = this.#opaque + 1;
+    this.#opaque += count;
+    return first;
+  }
 
   /** Whether anything was written since the last `take()`. */
   get isEmpty(): boolean {

@@ -15,6 +15,20 @@ export interface ValueDecoder {
   decode(buf: Buffer, start: number, end: number, flags: number): unknown;
 }
 
+/**
+ * When the server answers a request:
+ * - ALWAYS: every request gets its reply;
+ * - NEVER: text `noreply`: nothing comes back, and `onSent` settles the request once written;
+ * - ON_FAILURE: meta quiet mode (`q`): only a failure is answered. The request stays queued until
+ *   a reply to a later request (or the `MN` of the `mn` that ends its batch) proves it succeeded:
+ *   replies come in order, so one that passes it over means it had nothing to report.
+ */
+export enum ReplyMode {
+  ALWAYS = 0,
+  NEVER = 1,
+  ON_FAILURE = 2,
+}
+
 /** Told when the caller of a queued request gives up (its signal aborted); see Request.watcher. */
 export interface AbortWatcher {
   onAbort(request: Request): void;
@@ -33,6 +47,13 @@ export abstract class Request<T = unknown> {
   attempt = 0;
   /** The connection holding it, told when the caller aborts. */
   watcher: AbortWatcher | undefined = undefined;
+  /**
+   * The meta opaque (`O<n>`) it was written with, which its reply must echo; 0 for requests whose
+   * replies carry none (text commands, `mn`). Set by `encode`.
+   */
+  opaque = 0;
+  /** How many consecutive opaques from `opaque` are its own (a quiet batch writes one per command). */
+  opaqueCount = 1;
   /** Counters of the server it was handed to (see `dispatched`). */
   metrics: ServerMetrics = UNCOUNTED;
   /** Its diagnostics message, when somebody listened as it started. */
@@ -69,9 +90,14 @@ export abstract class Request<T = unknown> {
     return 1;
   }
 
-  /** False for `noreply` commands (see requests/noreply.ts): nothing will come back, and `onSent` settles them. */
-  get expectsReply(): boolean {
-    return true;
+  /** When the server answers it (see ReplyMode). */
+  get replyMode(): ReplyMode {
+    return ReplyMode.ALWAYS;
+  }
+
+  /** Whether its command stores a value (a CLIENT_ERROR to it may mean its data ran as commands). */
+  get stores(): boolean {
+    return false;
   }
 
   /**
@@ -102,8 +128,11 @@ export abstract class Request<T = unknown> {
    */
   abstract onReply(kind: number, buf: Buffer, rec: Uint32Array, off: number): boolean;
 
-  /** Settles a request that expects no reply, once written. */
+  /** Called once written, for requests whose reply mode is not ALWAYS: a `noreply` caller is answered now. */
   onSent(): void {}
+
+  /** ON_FAILURE: a later reply proved it succeeded (the server had no failure to report). */
+  onQuietSuccess(): void {}
 
   /** Whether anybody still waits for this request; one nobody waits for is not sent (but read if already sent). */
   get wanted(): boolean {
@@ -135,6 +164,20 @@ export abstract class Request<T = unknown> {
     countFailure(this.metrics, error.code);
     if (this.trace !== undefined) commandFailed(this.trace, error);
     this.#reject(error);
+  }
+
+  /**
+   * A failure the server reported after the caller had its answer (a quiet `noreply` command): it
+   * is counted in the metrics' errors and published on the command-error channel, never lost.
+   */
+  reportLateFailure(error: MemcacheError): void {
+    countFailure(this.metrics, error.code);
+    if (this.trace !== undefined) commandFailed(this.trace, error);
+  }
+
+  /** Whether a meta reply's opaque is one of this request's. */
+  ownsOpaque(opaque: number): boolean {
+    return opaque >= this.opaque && opaque - this.opaque < this.opaqueCount && this.opaque !== 0;
   }
 
   /** Rejects this request and every request it absorbed. */

@@ -1,5 +1,5 @@
-//! napi-free core of memcache-native: libhashkit hashes, the ketama ring, the text-protocol
-//! reply scanner and zlib compression. `crates/memcache-napi` exposes it to JavaScript.
+//! napi-free core of memcache-native: libhashkit hashes, the ketama ring, the reply scanner
+//! (text and meta protocol) and zlib compression. `crates/memcache-napi` exposes it to JavaScript.
 
 pub mod batch;
 pub mod compress;

@@ -1,6 +1,6 @@
 //! Scanner properties on generated input: no panics, no offsets outside the window, the same
 //! records however a valid stream is cut into reads, never a verdict on a reply cut short, and
-//! VALUE data read by its declared length only. `PROPTEST_CASES` sets the cases per property
+//! VALUE and VA data read by its declared length only, meta flags found wherever they stand. `PROPTEST_CASES` sets the cases per property
 //! (2000 by default; `npm run fuzz` runs many more).
 
 use memcache_core::scan::{scan, SCAN_STRIDE};
@@ -28,6 +28,13 @@ fn protocol_soup() -> impl Strategy<Value = Vec<u8>> {
         b"ERROR",
         b"SERVER_ERROR ",
         b"STORED",
+        b"HD",
+        b"VA ",
+        b"EN",
+        b"MN",
+        b"ME ",
+        b"f",
+        b"O",
         b"\r\n",
         b"\r",
         b"\n",
@@ -54,7 +61,7 @@ fn check_invariants(buf: &[u8], start: usize, end: usize, capacity: usize) {
     assert!(records.len() <= capacity);
     let mut expected_start = start_c;
     for (i, r) in records.iter().enumerate() {
-        assert!((1..=17).contains(&r[0]), "kind {}", r[0]);
+        assert!(ReplyKind::from_code(r[0]).is_some(), "kind {}", r[0]);
         assert_eq!(r[1] as usize, expected_start, "records are contiguous");
         let malformed = r[0] == MALFORMED;
         if malformed {
@@ -81,10 +88,76 @@ fn check_invariants(buf: &[u8], start: usize, end: usize, capacity: usize) {
     }
 }
 
-/// One valid reply, serialized.
+/// Data blocks, with line ends in them now and then.
+fn data() -> impl Strategy<Value = Vec<u8>> {
+    prop::collection::vec(prop_oneof![any::<u8>(), Just(b'\r'), Just(b'\n')], 0..40)
+}
+
+/// Meta flags as memcached returns them: a letter and a token, maybe `f<u32>` and `O<opaque>`
+/// somewhere among them. Returns the words and where the `f` and `O` went (first ones count).
+fn meta_flags() -> impl Strategy<Value = (Vec<String>, Option<u32>, Option<String>)> {
+    let other = prop_oneof![
+        "[cstlhk][0-9]{1,8}",
+        Just("t-1".to_owned()),
+        "k[!-~]{1,20}",
+        prop::sample::select(vec!["W", "X", "Z", "b", "q"]).prop_map(str::to_owned),
+    ];
+    (
+        prop::collection::vec(other, 0..5),
+        prop::option::of(any::<u32>()),
+        prop::option::of("[!-~]{0,32}"),
+        any::<prop::sample::Index>(),
+        any::<prop::sample::Index>(),
+    )
+        .prop_map(|(mut words, flags, opaque, at_f, at_o)| {
+            if let Some(f) = flags {
+                words.insert(at_f.index(words.len() + 1), format!("f{f}"));
+            }
+            if let Some(o) = &opaque {
+                words.insert(at_o.index(words.len() + 1), format!("O{o}"));
+            }
+            (words, flags, opaque)
+        })
+}
+
+/// One meta reply, serialized.
+fn meta_reply() -> impl Strategy<Value = Vec<u8>> {
+    let line = |code: &str, words: &[String]| {
+        let mut line = code.to_owned();
+        for word in words {
+            line.push(' ');
+            line.push_str(word);
+        }
+        line.push_str("\r\n");
+        line.into_bytes()
+    };
+    prop_oneof![
+        (
+            prop::sample::select(vec!["HD", "EN", "NS", "EX", "NF"]),
+            meta_flags()
+        )
+            .prop_map(move |(code, (words, _, _))| line(code, &words)),
+        (data(), meta_flags()).prop_map(move |(data, (words, _, _))| {
+            let mut reply = line(&format!("VA {}", data.len()), &words);
+            reply.extend_from_slice(&data);
+            reply.extend_from_slice(b"\r\n");
+            reply
+        }),
+        Just(b"MN\r\n".to_vec()),
+        ("[!-~]{1,20}", "[ -~]{0,30}")
+            .prop_map(|(key, rest)| format!("ME {key} {rest}\r\n").into_bytes()),
+    ]
+}
+
+/// One valid reply, text or meta, serialized.
 fn valid_reply() -> impl Strategy<Value = Vec<u8>> {
+    prop_oneof![text_reply(), meta_reply()]
+}
+
+/// One valid text-protocol reply, serialized.
+fn text_reply() -> impl Strategy<Value = Vec<u8>> {
     let word = "[!-~]{1,20}";
-    let data = prop::collection::vec(prop_oneof![any::<u8>(), Just(b'\r'), Just(b'\n')], 0..40);
+    let data = data();
     prop_oneof![
         prop::sample::select(vec![
             "END",
@@ -180,6 +253,68 @@ proptest! {
                     prop_assert!(first[2] as usize <= wrong.len());
                 }
             }
+        }
+    }
+
+    #[test]
+    fn meta_flags_are_found_wherever_they_stand(
+        code in prop::sample::select(vec!["HD", "EN", "NS", "EX", "NF", "VA"]),
+        (words, flags, opaque) in meta_flags(),
+        data in data(),
+    ) {
+        let head = if code == "VA" { format!("VA {}", data.len()) } else { code.to_owned() };
+        let text = words.join(" ");
+        let line = if words.is_empty() { head.clone() } else { format!("{head} {text}") };
+        let mut stream = format!("{line}\r\n").into_bytes();
+        if code == "VA" {
+            stream.extend_from_slice(&data);
+            stream.extend_from_slice(b"\r\n");
+        }
+        stream.extend_from_slice(b"MN\r\n");
+        let records = scan_all(&stream, 0, stream.len(), 4);
+        prop_assert_eq!(records.len(), 2);
+        let r = &records[0];
+        let field = |start: u32, len: u32| &stream[start as usize..(start + len) as usize];
+        prop_assert_eq!(field(r[3], r[4]), text.as_bytes());
+        prop_assert_eq!(r[7], flags.unwrap_or(0));
+        prop_assert_eq!(field(r[8], r[9]), opaque.as_deref().unwrap_or("").as_bytes());
+        if opaque.is_none() {
+            prop_assert_eq!(r[8] as usize, line.len(), "an absent opaque starts at the line end");
+        }
+        if words.is_empty() {
+            prop_assert_eq!(r[3] as usize, line.len(), "absent flags start at the line end");
+        }
+        if code == "VA" {
+            prop_assert_eq!(r[0], ReplyKind::MetaVa as u32);
+            prop_assert_eq!(field(r[5], r[6]), &data[..]);
+        } else {
+            prop_assert_eq!((r[5], r[6]), (0, 0));
+        }
+        prop_assert_eq!(records[1][0], ReplyKind::MetaMn as u32);
+    }
+
+    #[test]
+    fn meta_value_data_is_exactly_the_declared_bytes(
+        data in prop::collection::vec(prop_oneof![any::<u8>(), Just(b'\r'), Just(b'\n')], 0..300),
+        declared_off in -2i64..=2,
+    ) {
+        // Declared one or two bytes off, a VA is never read past its declared length.
+        let declared = (data.len() as i64 + declared_off).max(0) as usize;
+        let mut stream = format!("VA {declared} O1\r\n").into_bytes();
+        let data_start = stream.len();
+        stream.extend_from_slice(&data);
+        stream.extend_from_slice(b"\r\nMN\r\n");
+        let records = scan_all(&stream, 0, stream.len(), 2);
+        if let Some(first) = records.first() {
+            if first[0] == ReplyKind::MetaVa as u32 {
+                prop_assert_eq!(first[5] as usize, data_start);
+                prop_assert_eq!(first[6] as usize, declared);
+                prop_assert_eq!(first[2] as usize, data_start + declared + 2);
+            }
+        }
+        if declared == data.len() {
+            prop_assert_eq!(records.len(), 2);
+            prop_assert_eq!(&stream[records[0][5] as usize..(records[0][5] + records[0][6]) as usize], &data[..]);
         }
     }
 

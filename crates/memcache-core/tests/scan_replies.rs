@@ -59,25 +59,7 @@ fn only(reply: &[u8]) -> (ReplyKind, String, String, u32, String) {
 }
 
 fn kind_of(code: u32) -> ReplyKind {
-    [
-        End,
-        Stored,
-        NotStored,
-        Exists,
-        NotFound,
-        Deleted,
-        Touched,
-        Ok,
-        Reset,
-        Error,
-        Number,
-        Stat,
-        Version,
-        ClientError,
-        ServerError,
-        Value,
-        Malformed,
-    ][code as usize - 1]
+    ReplyKind::from_code(code).expect("a reply kind")
 }
 
 fn plain(kind: ReplyKind) -> (ReplyKind, String, String, u32, String) {
@@ -415,17 +397,20 @@ fn offsets_are_absolute_and_bounds_are_clamped() {
     );
 }
 
-/// Every reply kind once, with awkward data.
+/// Every reply kind once, text and meta mixed, with awkward data.
 const STREAM: &[u8] = b"VALUE k1 0 5 123\r\nEND\r\n\r\nVALUE k2 4294967295 0\r\n\r\nEND\r\nSTORED\r\n\
 NOT_STORED\r\nEXISTS\r\nNOT_FOUND\r\nDELETED\r\nTOUCHED\r\nOK\r\nRESET\r\nERROR\r\n18446744073709551615  \r\n\
-STAT pid 1\r\nSTAT empty\r\nVERSION 1.6.21\r\nCLIENT_ERROR bad\r\nSERVER_ERROR \r\nEND\r\nGARBAGE\r\n";
+STAT pid 1\r\nSTAT empty\r\nVERSION 1.6.21\r\nCLIENT_ERROR bad\r\nSERVER_ERROR \r\nEND\r\n\
+HD c1 O1 kfoo\r\nVA 8 f42 c1 t-1 s8 O123 kfoo\r\nEN\r\nHD\r\n\r\nEN O7 kmissing\r\nNS O1\r\nEX\r\n\
+NF O6\r\nVA 0 c5 O1 W\r\n\r\nME foo exp=-1 la=0 cas=1 fetch=yes cls=1 size=71\r\nMN\r\nGARBAGE\r\n";
 
 #[test]
 fn the_sample_stream_has_every_kind() {
     let mut kinds: Vec<u32> = seen(STREAM).iter().map(|r| r.kind).collect();
     kinds.sort_unstable();
     kinds.dedup();
-    assert_eq!(kinds, (1..=17).collect::<Vec<u32>>());
+    let all: Vec<u32> = ReplyKind::ALL.iter().map(|&k| k as u32).collect();
+    assert_eq!(kinds, all);
 }
 
 #[test]
@@ -455,4 +440,319 @@ fn one_record_at_a_time_gives_the_same_records() {
         pos = record[2] as usize;
     }
     assert_eq!(records, whole);
+}
+
+/// A meta reply's record: (kind, flags text A, data B, client flags, opaque C).
+fn meta(
+    kind: ReplyKind,
+    a: &str,
+    b: &str,
+    flags: u32,
+    c: &str,
+) -> (ReplyKind, String, String, u32, String) {
+    (kind, a.into(), b.into(), flags, c.into())
+}
+
+#[test]
+fn meta_codes_alone() {
+    for (code, kind) in [
+        ("HD", MetaHd),
+        ("EN", MetaEn),
+        ("NS", MetaNs),
+        ("EX", MetaEx),
+        ("NF", MetaNf),
+        ("MN", MetaMn),
+    ] {
+        assert_eq!(
+            only(format!("{code}\r\n").as_bytes()),
+            plain(kind),
+            "{code}"
+        );
+    }
+    // Absent flags and opaque are empty spans at the line end.
+    let r = &scan_records(b"HD\r\n", 0, 4, 1)[0];
+    assert_eq!((r[3], r[4], r[7], r[8], r[9]), (2, 0, 0, 2, 0));
+}
+
+#[test]
+fn meta_codes_are_whole_words() {
+    assert_eq!(only(b"END\r\n"), plain(End));
+    assert_eq!(only(b"EN\r\n"), plain(MetaEn));
+    assert_eq!(only(b"EXISTS\r\n"), plain(Exists));
+    assert_eq!(only(b"EX\r\n"), plain(MetaEx));
+    assert_eq!(only(b"NOT_FOUND\r\n"), plain(NotFound));
+    assert_eq!(only(b"NF\r\n"), plain(MetaNf));
+    assert_eq!(only(b"NOT_STORED\r\n"), plain(NotStored));
+    assert_eq!(only(b"NS\r\n"), plain(MetaNs));
+    assert_eq!(only(b"OK\r\n"), plain(Ok));
+    for line in [
+        "ENX", "HDc1", "hd", "Hd", "H", "HD\tc1", "MNX", "VAL", "MEX foo", "OK c1",
+    ] {
+        assert!(is_malformed(format!("{line}\r\n").as_bytes()), "{line:?}");
+    }
+}
+
+#[test]
+fn meta_flags_give_the_text_the_client_flags_and_the_opaque() {
+    assert_eq!(
+        only(b"HD c1 O1 kfoo\r\n"),
+        meta(MetaHd, "c1 O1 kfoo", "", 0, "1")
+    );
+    assert_eq!(
+        only(b"EN O7 kmissing\r\n"),
+        meta(MetaEn, "O7 kmissing", "", 0, "7")
+    );
+    assert_eq!(only(b"NS O1\r\n"), meta(MetaNs, "O1", "", 0, "1"));
+    assert_eq!(
+        only(b"EX c9 Oabc\r\n"),
+        meta(MetaEx, "c9 Oabc", "", 0, "abc")
+    );
+    assert_eq!(only(b"NF O6\r\n"), meta(MetaNf, "O6", "", 0, "6"));
+    assert_eq!(
+        only(b"HD f4294967295 t-1 W\r\n"),
+        meta(MetaHd, "f4294967295 t-1 W", "", u32::MAX, "")
+    );
+    assert_eq!(only(b"HD f007\r\n"), meta(MetaHd, "f007", "", 7, ""));
+    assert_eq!(only(b"HD W\r\n"), meta(MetaHd, "W", "", 0, ""));
+    // The first `f` and `O` count; later ones stay in the text, unchecked.
+    assert_eq!(
+        only(b"HD f1 O2 fx O3\r\n"),
+        meta(MetaHd, "f1 O2 fx O3", "", 1, "2")
+    );
+    // Any bytes but a space in a token; a lone \r is one of them.
+    assert_eq!(
+        only(b"HD O\xff\r1 k\x01\r\n"),
+        meta(MetaHd, "O\u{fffd}\r1 k\u{1}", "", 0, "\u{fffd}\r1")
+    );
+    // An absent opaque starts at the line end; an empty one just after its `O`.
+    let r = &scan_records(b"HD c1\r\n", 0, 7, 1)[0];
+    assert_eq!((r[3], r[4], r[8], r[9]), (3, 2, 5, 0));
+    let r = &scan_records(b"HD O c1\r\n", 0, 9, 1)[0];
+    assert_eq!((r[3], r[4], r[8], r[9]), (3, 4, 4, 0));
+}
+
+#[test]
+fn meta_flags_must_be_single_spaced_and_f_a_u32() {
+    for line in [
+        "HD ",
+        "HD  c1",
+        "HD c1 ",
+        "HD c1  O2",
+        "EN  ",
+        "NS c1 ",
+        "HD f",
+        "HD fx",
+        "HD f-1",
+        "HD f1x",
+        "HD f4294967296",
+        "HD c1 f18446744073709551616",
+        "EX f0x1",
+        "VA 1 f",
+        "VA 1  f1",
+        "VA 1 c1 ",
+    ] {
+        assert!(
+            is_malformed(format!("{line}\r\nx\r\n").as_bytes()),
+            "{line:?}"
+        );
+    }
+}
+
+#[test]
+fn meta_values() {
+    assert_eq!(
+        only(b"VA 5 f42 c1 t-1 s5 O123 kfoo\r\nhello\r\n"),
+        meta(MetaVa, "f42 c1 t-1 s5 O123 kfoo", "hello", 42, "123")
+    );
+    assert_eq!(only(b"VA 2\r\nhi\r\n"), meta(MetaVa, "", "hi", 0, ""));
+    assert_eq!(
+        only(b"VA 11 O1\r\nEN\r\nVA 1\r\n\n\r\n"),
+        meta(MetaVa, "O1", "EN\r\nVA 1\r\n\n", 0, "1")
+    );
+    assert_eq!(
+        only(b"VA 0004 f4294967295\r\nabcd\r\n"),
+        meta(MetaVa, "f4294967295", "abcd", u32::MAX, "")
+    );
+    // Empty data is an empty span at the data start; absent flags at the line end.
+    let r = &scan_records(b"VA 0\r\n\r\n", 0, 8, 1)[0];
+    assert_eq!(
+        (r[2], r[3], r[4], r[5], r[6], r[8], r[9]),
+        (8, 4, 0, 6, 0, 4, 0)
+    );
+    for line in [
+        "VA",
+        "VA ",
+        "VA x",
+        "VA -1",
+        "VA 1x",
+        "VA 4294967296",
+        "VA 1 fx",
+        "va 1",
+    ] {
+        assert!(
+            is_malformed(format!("{line}\r\nx\r\n").as_bytes()),
+            "{line:?}"
+        );
+    }
+}
+
+#[test]
+fn meta_value_data_must_end_in_crlf_and_is_awaited() {
+    let records = seen(b"VA 1 O1\r\nxy\r\nMN\r\n");
+    assert_eq!(records.len(), 1);
+    assert_eq!(
+        (records[0].kind, records[0].start, records[0].end),
+        (Malformed as u32, 0, 0)
+    );
+    assert_eq!(
+        records[0].a, "VA 1 O1\r\nxy\r",
+        "A runs through the two bytes after the data"
+    );
+    for partial in [
+        "VA 3\r\n",
+        "VA 3\r\nab",
+        "VA 3\r\nabc",
+        "VA 3\r\nabc\r",
+        "VA 4294967295 O1\r\n",
+        "HD c1",
+        "HD c1\r",
+        "MN\r",
+    ] {
+        assert!(seen(partial.as_bytes()).is_empty(), "{partial:?}");
+    }
+    let data = "v".repeat(MAX_LINE_LENGTH * 3);
+    let reply = format!("VA {} f1\r\n{data}\r\n", data.len());
+    assert_eq!(only(reply.as_bytes()).2.len(), data.len());
+}
+
+#[test]
+fn meta_no_op_and_debug() {
+    assert_eq!(only(b"MN\r\n"), plain(MetaMn));
+    for line in ["MN ", "MN x", "MN O1"] {
+        assert!(is_malformed(format!("{line}\r\n").as_bytes()), "{line:?}");
+    }
+    let debug = |a: &str, b: &str| (MetaMe, a.to_owned(), b.to_owned(), 0, String::new());
+    assert_eq!(
+        only(b"ME foo exp=-1 la=0 cas=1 fetch=yes cls=1 size=71\r\n"),
+        debug("foo", "exp=-1 la=0 cas=1 fetch=yes cls=1 size=71")
+    );
+    assert_eq!(only(b"ME Zm9vYg== exp=-1\r\n"), debug("Zm9vYg==", "exp=-1"));
+    assert_eq!(only(b"ME foo\r\n"), debug("foo", ""));
+    for line in ["ME", "ME ", "ME  foo x"] {
+        assert!(is_malformed(format!("{line}\r\n").as_bytes()), "{line:?}");
+    }
+}
+
+#[test]
+fn meta_line_length_limit() {
+    let longest = format!("HD O{}\r\n", "x".repeat(MAX_LINE_LENGTH - 4));
+    assert_eq!(only(longest.as_bytes()).4.len(), MAX_LINE_LENGTH - 4);
+    let too_long = format!("HD O{}\r\n", "x".repeat(MAX_LINE_LENGTH - 3));
+    assert!(is_malformed(too_long.as_bytes()));
+    assert!(seen(&too_long.as_bytes()[..MAX_LINE_LENGTH + 1]).is_empty());
+}
+
+/// Replies of memcached 1.6.18 to meta commands, text ones mixed in (`memcached -p <port>`,
+/// each request written at once and every reply read back).
+const CAPTURED: &[(&str, &[u8])] = &[
+    ("mg foo v f c t s O123 / mn", b"EN O123\r\nMN\r\n"),
+    (
+        "ms foo 5 F42 T0 c O1 k / mg foo v f c t s O123 k / mg foo s v / mg foo / mg foo O9 k q / mg missing v O7 k / mg missing v q O8 / mn",
+        b"HD c1 O1 kfoo\r\nVA 5 f42 c1 t-1 s5 O123 kfoo\r\nhello\r\nVA 5 s5\r\nhello\r\nHD\r\nHD O9 kfoo\r\nEN O7 kmissing\r\nMN\r\n",
+    ),
+    (
+        "me foo / me missing / md foo O5 q / md foo O6 / mg foo v / ms foo 2 MR O1 / ms foo 2 ME / ms foo 2 ME / ms foo 2 C1 O3 / mn",
+        b"ME foo exp=-1 la=0 cas=1 fetch=yes cls=1 size=71\r\nEN\r\nNF O6\r\nEN\r\nNS O1\r\nHD\r\nNS\r\nEX O3\r\nMN\r\n",
+    ),
+    (
+        "ma cnt O1 / ma cnt N0 J13 v O2 t c / ma cnt v MD D20 / mg lease v c N30 O1 / mg lease v c N30 O2 / md lease I T30 / mg lease v c (twice) / mg foo v f h l t / mg foo x / mg foo O / mg / mn extra",
+        b"NF O1\r\nVA 2 O2 t-1 c3\r\n13\r\nVA 1\r\n0\r\nVA 0 c5 O1 W\r\n\r\nVA 0 c5 O2 Z\r\n\r\nHD\r\nVA 0 c6 X W\r\n\r\nVA 0 c6 Z X\r\n\r\nVA 2 f0 h0 l1 t-1\r\nhi\r\nCLIENT_ERROR invalid flag\r\nHD O\r\nERROR\r\nMN\r\n",
+    ),
+    (
+        "ms Zm9vYg== 3 b k c O1 / mg Zm9vYg== b k v O2 / me Zm9vYg== b / mg foo v q k O3 / mg nope v q k O4 / ms foo 2 O5 (3 bytes) / mn",
+        b"HD kZm9vYg== b c7 O1\r\nVA 3 kZm9vYg== b O2\r\nbar\r\nME Zm9vYg== exp=-1 la=0 cas=7 fetch=yes cls=1 size=66\r\nVA 2 kfoo O3\r\nhi\r\nCLIENT_ERROR bad data chunk\r\nERROR\r\nMN\r\n",
+    ),
+    (
+        "get foo / mg foo v / gets foo / mg foo c / delete nope / md nope / set a 0 0 1 / ms a 1 I / mn",
+        b"VALUE foo 0 2\r\nhi\r\nEND\r\nVA 2\r\nhi\r\nVALUE foo 0 2 2\r\nhi\r\nEND\r\nHD c2\r\nNOT_FOUND\r\nNF\r\nSTORED\r\nHD\r\nMN\r\n",
+    ),
+];
+
+#[test]
+fn replies_captured_from_memcached() {
+    let opaques = |stream: &[u8]| -> Vec<(u32, String, String)> {
+        seen(stream)
+            .into_iter()
+            .map(|r| (r.kind, r.c, r.b))
+            .collect()
+    };
+    let [(_, miss), (_, hit), (_, other), (_, counters), (_, binary), (_, mixed)] = CAPTURED else {
+        unreachable!()
+    };
+    assert_eq!(
+        opaques(miss),
+        [
+            (MetaEn as u32, "123".into(), String::new()),
+            (MetaMn as u32, String::new(), String::new())
+        ]
+    );
+    let hit = seen(hit);
+    assert_eq!(
+        (
+            hit[1].kind,
+            hit[1].a.as_str(),
+            hit[1].b.as_str(),
+            hit[1].flags,
+            hit[1].c.as_str()
+        ),
+        (MetaVa as u32, "f42 c1 t-1 s5 O123 kfoo", "hello", 42, "123")
+    );
+    let kinds = |stream: &[u8]| -> Vec<ReplyKind> {
+        seen(stream).iter().map(|r| kind_of(r.kind)).collect()
+    };
+    assert_eq!(
+        kinds(other),
+        [MetaMe, MetaEn, MetaNf, MetaEn, MetaNs, MetaHd, MetaNs, MetaEx, MetaMn]
+    );
+    assert_eq!(
+        kinds(counters),
+        [
+            MetaNf,
+            MetaVa,
+            MetaVa,
+            MetaVa,
+            MetaVa,
+            MetaHd,
+            MetaVa,
+            MetaVa,
+            MetaVa,
+            ClientError,
+            MetaHd,
+            Error,
+            MetaMn
+        ]
+    );
+    assert_eq!(
+        kinds(binary),
+        [MetaHd, MetaVa, MetaMe, MetaVa, ClientError, Error, MetaMn]
+    );
+    assert_eq!(
+        kinds(mixed),
+        [Value, End, MetaVa, Value, End, MetaHd, NotFound, MetaNf, Stored, MetaHd, MetaMn]
+    );
+    for (request, stream) in CAPTURED {
+        let whole = scan_records(stream, 0, stream.len(), 64);
+        assert!(whole.iter().all(|r| r[0] != Malformed as u32), "{request}");
+        assert_eq!(
+            whole.last().map(|r| r[2] as usize),
+            Some(stream.len()),
+            "{request}"
+        );
+        for split in 0..=stream.len() {
+            let mut records = scan_records(&stream[..split], 0, split, 64);
+            let consumed = records.last().map_or(0, |r| r[2] as usize);
+            records.extend(scan_records(stream, consumed, stream.len(), 64));
+            assert_eq!(records, whole, "{request}: split at {split}");
+        }
+    }
 }

@@ -75,16 +75,18 @@ fn with_utf8<R>(env: &Env, text: &JsString, f: impl FnOnce(&[u8]) -> R) -> Resul
     })
 }
 
-/// Inflates one zlib stream. Errors' messages start with `too_large:` or `corrupt:`.
+/// Inflates one zlib stream. A failure's `code` says why: `DecompressTooLarge` when the output
+/// would pass `maxOutputLength`, `DecompressCorrupt` when the input is no valid zlib stream.
 #[napi(catch_unwind)]
 pub fn decompress<'env>(
     env: &'env Env,
     data: &[u8],
     max_output_length: u32,
-) -> Result<BufferSlice<'env>> {
+) -> Result<BufferSlice<'env>, DecompressCode> {
     let cap = max_output_length as usize;
     memcache_core::compress::decompress_with(data, cap, |out| BufferSlice::copy_from(env, out))
         .map_err(decompress_error)?
+        .map_err(napi_failure)
 }
 
 /// Inflates one zlib stream and returns the text its bytes hold as UTF-8 (what `decompress`
@@ -95,18 +97,47 @@ pub fn decompress_text<'env>(
     env: &'env Env,
     data: &[u8],
     max_output_length: u32,
-) -> Result<JsString<'env>> {
+) -> Result<JsString<'env>, DecompressCode> {
     let cap = max_output_length as usize;
     memcache_core::compress::decompress_with(data, cap, |out| text(env, out))
         .map_err(decompress_error)?
+        .map_err(napi_failure)
 }
 
-fn decompress_error(error: CompressError) -> napi::Error {
-    match error {
-        CompressError::TooLarge { .. } => napi::Error::from_reason(format!("too_large: {error}")),
-        CompressError::Corrupt(_) => napi::Error::from_reason(format!("corrupt: {error}")),
-        _ => napi::Error::from_reason(error.to_string()),
+/// The `code` of an error thrown by `decompress` or `decompressText` (napi-rs makes the status of
+/// an `Error` the JS error's `code`). `ts/core/native-core.ts` reads the reason from it, never
+/// from the message, which is for people.
+pub enum DecompressCode {
+    /// The output would pass the cap.
+    TooLarge,
+    /// Not one complete, valid zlib stream.
+    Corrupt,
+    /// Anything else (never expected): napi's own status name, as the binding's other errors carry.
+    Napi(napi::Status),
+}
+
+impl AsRef<str> for DecompressCode {
+    fn as_ref(&self) -> &str {
+        match self {
+            DecompressCode::TooLarge => "DecompressTooLarge",
+            DecompressCode::Corrupt => "DecompressCorrupt",
+            DecompressCode::Napi(status) => status.as_ref(),
+        }
     }
+}
+
+fn decompress_error(error: CompressError) -> napi::Error<DecompressCode> {
+    let code = match error {
+        CompressError::TooLarge { .. } => DecompressCode::TooLarge,
+        CompressError::Corrupt(_) => DecompressCode::Corrupt,
+        _ => DecompressCode::Napi(napi::Status::GenericFailure),
+    };
+    napi::Error::new(code, error)
+}
+
+/// A failure of napi itself (making the output value), with its status kept as the code.
+fn napi_failure(error: napi::Error) -> napi::Error<DecompressCode> {
+    napi::Error::new(DecompressCode::Napi(error.status), &error.reason)
 }
 
 /// ASCII text at least this long is handed to V8 as an external string. V8 would copy longer

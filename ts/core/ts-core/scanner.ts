@@ -1,7 +1,7 @@
 /**
- * The text-protocol reply scanner: `buf[start .. end)` in, one SCAN_STRIDE-word record per
- * complete reply out (layout and kinds in ../contract.ts). Never throws, reads nothing outside
- * `[start, end)`, reads VALUE data by its declared length only.
+ * The reply scanner, text and meta protocol mixed in one stream: `buf[start .. end)` in, one
+ * SCAN_STRIDE-word record per complete reply out (layout and kinds in ../contract.ts). Never
+ * throws, reads nothing outside `[start, end)`, reads VALUE and VA data by its declared length only.
  *
  * Edge-case decisions (the Rust scanner must make the same; the differential tests check):
  *  1. A line ends at its first `\n`, which must follow a `\r`: a bare `\n` (or an empty line)
@@ -33,6 +33,16 @@
  *     there and covers the bytes that were judged (the line with its `\n`, the VALUE header
  *     with data and the two bytes after it, or the over-long line), capped at 256 bytes.
  * 11. Out-of-range `start`/`end` are clamped to `[0, buf.length]`; `start >= end` scans nothing.
+ * 12. Meta replies: a two-letter code as a whole word, alone or followed by a space (`EN` is
+ *     not `END`, `HDX` is MALFORMED). HD, EN, NS, EX, NF and `VA <datalen>` take flags: after
+ *     one space, words separated by single spaces, none empty (so no leading, doubled or trailing
+ *     space: `HD ` is MALFORMED). A is the flags' text (empty at the line end when none), FLAGS
+ *     the value of the first word starting `f` (it must be `f` and digits fitting a u32, else
+ *     MALFORMED; 0 without one), C the first word starting `O` without its `O` (empty at the
+ *     line end without one). Later `f`/`O` words are left in A, unchecked.
+ * 13. `VA <datalen>[ <flags>]`: datalen digits fitting a u32; the data is read and judged as a
+ *     VALUE's (decision 7), into B. `MN` takes nothing after it, as END. `ME <key>[ <rest>]` is
+ *     read as STAT (decision 5): A = key, B = the rest.
  */
 import {
   F_A_LEN,
@@ -118,11 +128,15 @@ function scanReply(buf: Uint8Array, pos: number, stop: number, out: Uint32Array,
   const next = lf + 1;
   const first = buf[pos];
   if (first >= 0x30 && first <= 0x39) return scanNumber(buf, pos, lineEnd, next, out, o);
+  if (lineEnd - pos === 2 || (lineEnd - pos > 2 && buf[pos + 2] === SPACE)) {
+    const kind = metaKind(first, buf[pos + 1]);
+    if (kind !== 0) return scanMeta(kind, buf, pos, lineEnd, stop, out, o);
+  }
   if (first === 0x56 /* V */ && startsWithWord(buf, pos, lineEnd, VALUE)) {
     return scanValue(buf, pos, lineEnd, stop, out, o);
   }
   if (first === 0x53 /* S */ && startsWithWord(buf, pos, lineEnd, STAT)) {
-    return scanStat(buf, pos, lineEnd, next, out, o);
+    return scanNamed(ReplyKind.STAT, buf, pos, pos + STAT.length, lineEnd, out, o);
   }
   for (const [word, kind] of BARE_KEYWORDS) {
     if (lineEnd - pos === word.length && startsWith(buf, pos, word)) {
@@ -170,12 +184,17 @@ function scanNumber(buf: Uint8Array, pos: number, lineEnd: number, next: number,
   return record(out, o, ReplyKind.NUMBER, pos, next, pos, digits - pos, 0, 0, 0, 0, 0);
 }
 
-function scanStat(buf: Uint8Array, pos: number, lineEnd: number, next: number, out: Uint32Array, o: number): number {
-  const name = pos + STAT.length + 1;
+/**
+ * `STAT <name>[ <value>]` and `ME <key>[ <rest>]`, the keyword ending at `wordEnd`: A = the name
+ * (non-empty, up to the next space), B = the rest of the line after that space (maybe empty).
+ */
+function scanNamed(kind: ReplyKind, buf: Uint8Array, pos: number, wordEnd: number, lineEnd: number, out: Uint32Array, o: number): number {
+  const next = lineEnd + 2;
+  const name = wordEnd + 1;
   const nameEnd = fieldEnd(buf, name, lineEnd);
   if (nameEnd <= name) return malformed(out, o, pos, next);
   const value = Math.min(nameEnd + 1, lineEnd);
-  return record(out, o, ReplyKind.STAT, pos, next, name, nameEnd - name, value, lineEnd - value, 0, 0, 0);
+  return record(out, o, kind, pos, next, name, nameEnd - name, value, lineEnd - value, 0, 0, 0);
 }
 
 /** `VALUE <key> <flags> <bytes>[ <cas>]\r\n<data>\r\n`; the header line is `buf[pos .. lineEnd)`. */
@@ -201,6 +220,95 @@ function scanValue(buf: Uint8Array, pos: number, lineEnd: number, stop: number, 
   if (buf[dataEnd] !== CR || buf[dataEnd + 1] !== LF) return malformed(out, o, pos, dataEnd + 2);
   const cas = hasCas ? bytesEnd + 1 : lineEnd;
   return record(out, o, ReplyKind.VALUE, pos, dataEnd + 2, key, keyEnd - key, headerNext, bytes, flags, cas, casEnd - cas);
+}
+
+/** The meta reply kind of a two-letter code, or 0. */
+function metaKind(first: number, second: number): number {
+  switch ((first << 8) | second) {
+    case 0x4844 /* HD */:
+      return ReplyKind.META_HD;
+    case 0x5641 /* VA */:
+      return ReplyKind.META_VA;
+    case 0x454e /* EN */:
+      return ReplyKind.META_EN;
+    case 0x4e53 /* NS */:
+      return ReplyKind.META_NS;
+    case 0x4558 /* EX */:
+      return ReplyKind.META_EX;
+    case 0x4e46 /* NF */:
+      return ReplyKind.META_NF;
+    case 0x4d4e /* MN */:
+      return ReplyKind.META_MN;
+    case 0x4d45 /* ME */:
+      return ReplyKind.META_ME;
+    default:
+      return 0;
+  }
+}
+
+/** A meta reply whose two-letter code, a whole word, starts the line `buf[pos .. lineEnd)` (decisions 12, 13). */
+function scanMeta(kind: number, buf: Uint8Array, pos: number, lineEnd: number, stop: number, out: Uint32Array, o: number): number {
+  const next = lineEnd + 2;
+  const code = pos + 2;
+  switch (kind) {
+    case ReplyKind.META_MN:
+      return code === lineEnd ? record(out, o, kind, pos, next, 0, 0, 0, 0, 0, 0, 0) : malformed(out, o, pos, next);
+    case ReplyKind.META_ME:
+      return scanNamed(kind, buf, pos, code, lineEnd, out, o);
+    case ReplyKind.META_VA:
+      return scanMetaValue(buf, pos, lineEnd, stop, out, o);
+    default:
+      if (!readFlags(buf, code, lineEnd)) return malformed(out, o, pos, next);
+      return record(out, o, kind, pos, next, flags.start, lineEnd - flags.start, 0, 0, flags.client, flags.opaque, flags.opaqueLen);
+  }
+}
+
+/** `VA <datalen>[ <flags>]\r\n<data>\r\n`. */
+function scanMetaValue(buf: Uint8Array, pos: number, lineEnd: number, stop: number, out: Uint32Array, o: number): number {
+  const headerNext = lineEnd + 2;
+  const length = pos + 3;
+  const lengthEnd = length <= lineEnd ? fieldEnd(buf, length, lineEnd) : lineEnd;
+  const bytes = length <= lineEnd ? parseU32(buf, length, lengthEnd) : -1;
+  if (bytes < 0 || !readFlags(buf, lengthEnd, lineEnd)) return malformed(out, o, pos, headerNext);
+  const dataEnd = headerNext + bytes;
+  if (dataEnd + 2 > stop) return INCOMPLETE;
+  if (buf[dataEnd] !== CR || buf[dataEnd + 1] !== LF) return malformed(out, o, pos, dataEnd + 2);
+  const { start, client, opaque, opaqueLen } = flags;
+  return record(out, o, ReplyKind.META_VA, pos, dataEnd + 2, start, lineEnd - start, headerNext, bytes, client, opaque, opaqueLen);
+}
+
+/** What `readFlags` found in the last meta flags it read (one object for all calls: no garbage). */
+const flags = { start: 0, client: 0, opaque: 0, opaqueLen: 0 };
+
+/**
+ * Reads the meta flags after `wordEnd` (the end of the code or datalen: the line end, or a space
+ * and then the flags) into `flags` (decision 12). False when they are malformed.
+ */
+function readFlags(buf: Uint8Array, wordEnd: number, lineEnd: number): boolean {
+  let client = -1;
+  let opaque = -1;
+  let opaqueEnd = -1;
+  const from = wordEnd === lineEnd ? lineEnd : wordEnd + 1;
+  let word = from;
+  while (wordEnd < lineEnd) {
+    const end = fieldEnd(buf, word, lineEnd);
+    if (end === word) return false; // an empty word: a space leading, doubled or trailing
+    const letter = buf[word];
+    if (letter === 0x66 /* f */ && client < 0) {
+      client = parseU32(buf, word + 1, end);
+      if (client < 0) return false;
+    } else if (letter === 0x4f /* O */ && opaque < 0) {
+      opaque = word + 1;
+      opaqueEnd = end;
+    }
+    if (end === lineEnd) break;
+    word = end + 1;
+  }
+  flags.start = from;
+  flags.client = client < 0 ? 0 : client;
+  flags.opaque = opaque < 0 ? lineEnd : opaque;
+  flags.opaqueLen = opaque < 0 ? 0 : opaqueEnd - opaque;
+  return true;
 }
 
 /** End of the space-delimited field starting at `from`: the next space, or `lineEnd`. */

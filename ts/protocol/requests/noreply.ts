@@ -3,7 +3,7 @@
  * the server sends nothing back, so the connection does not wait for a reply and `onSent` settles
  * the request once it is written.
  */
-import { Request } from '../request.js';
+import { ReplyMode, Request } from '../request.js';
 
 export abstract class NoreplyRequest<T> extends Request<T> {
   /** Sent with `noreply`: no reply will come. */
@@ -14,8 +14,8 @@ export abstract class NoreplyRequest<T> extends Request<T> {
     this.noreply = noreply;
   }
 
-  override get expectsReply(): boolean {
-    return !this.noreply;
+  override get replyMode(): ReplyMode {
+    return this.noreply ? ReplyMode.NEVER : ReplyMode.ALWAYS;
   }
 
   /** With `noreply`: resolves with what the caller gets when the server says nothing. */

@@ -35,7 +35,7 @@ function stored(kind: number): boolean | undefined {
  * as commands: their replies would answer later requests. So `request` fails with the server's
  * error and the thrown ProtocolError destroys the connection, failing what was in flight on it.
  */
-function refusedCommandLine(request: Request, verb: string, buf: Buffer, rec: Uint32Array, off: number): never {
+export function refusedCommandLine(request: Request, verb: string, buf: Buffer, rec: Uint32Array, off: number): never {
   const error = errorReply(ReplyKind.CLIENT_ERROR, buf, rec, off, request.server)!;
   request.reject(error);
   throw new ProtocolError(`${verb} refused with ${error.message}; its value bytes may have been read as commands, so the connection was closed`, {
@@ -76,6 +76,10 @@ export class StoreRequest extends NoreplyRequest<boolean> {
 
   encode(w: CommandWriter): void {
     encodeStorage(w, this.#verb, this.#key, this.#value, this.#exptime, this.#cas, this.noreply);
+  }
+
+  override get stores(): boolean {
+    return true;
   }
 
   override onSent(): void {
@@ -121,6 +125,10 @@ export class StoreManyRequest extends BatchRequest {
 
   protected succeeded(kind: number): boolean | undefined {
     return stored(kind);
+  }
+
+  override get stores(): boolean {
+    return true;
   }
 
   override onReply(kind: number, buf: Buffer, rec: Uint32Array, off: number): boolean {

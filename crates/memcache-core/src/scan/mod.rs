@@ -1,8 +1,11 @@
-//! Scanner for memcached text-protocol replies, per `ts/core/contract.ts`: one call turns a
-//! whole socket read into fixed-size records of absolute offsets, without copying or allocating.
+//! Scanner for memcached replies, text and meta protocol mixed in one stream, per
+//! `ts/core/contract.ts`: one call turns a whole socket read into fixed-size records of absolute
+//! offsets, without copying or allocating.
 
 mod decimal;
+mod fast;
 mod line;
+mod meta;
 mod record;
 mod reply;
 
@@ -45,10 +48,18 @@ pub const MALFORMED_EXCERPT: usize = 256;
 /// - `VALUE <key> <flags> <bytes>[ <cas>]`: single spaces, no trailing space, non-empty key;
 ///   flags and bytes fit a u32, cas a u64; data must be followed by `\r\n` (judged once
 ///   `bytes + 2` data bytes are there). Decimal fields may have leading zeros.
+/// - Meta replies: a two-letter code as a whole word (`EN` is not `END`). HD, EN, NS, EX, NF
+///   and `VA <datalen>` take flags: after one space, words separated by single spaces, none
+///   empty (no leading, doubled or trailing space); A is their text, FLAGS the first `f` flag's
+///   value (which must fit a u32), C the first `O` flag's token without its `O`. The datalen
+///   fits a u32 and the data is read as VALUE's. MN stands alone; `ME <key>[ <rest>]` is read
+///   as STAT is.
 /// - An empty field starts where it would have been (the line end for an empty message, STAT
-///   value or absent cas; the data start for empty data); fields a kind lacks are 0.
+///   value, absent cas, meta flags or opaque; the data start for empty data); fields a kind
+///   lacks are 0.
 /// - MALFORMED consumes nothing (F_END = F_START); A covers the bytes judged (the line with its
-///   `\n`, a VALUE through the two bytes after its data, or the over-long window), at most 256.
+///   `\n`, a VALUE or VA through the two bytes after its data, or the over-long window), at
+///   most 256.
 pub fn scan(buf: &[u8], start: u32, end: u32, out: &mut [u32]) -> u32 {
     let end = (end as usize).min(buf.len());
     let start = (start as usize).min(end);

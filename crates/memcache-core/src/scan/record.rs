@@ -26,6 +26,62 @@ pub enum ReplyKind {
     ServerError = 15,
     Value = 16,
     Malformed = 17,
+    /// Meta `HD`: success, no value.
+    MetaHd = 18,
+    /// Meta `VA <datalen>`: a value follows.
+    MetaVa = 19,
+    /// Meta `EN`: miss (mg, me).
+    MetaEn = 20,
+    /// Meta `NS`: not stored.
+    MetaNs = 21,
+    /// Meta `EX`: CAS mismatch (exists).
+    MetaEx = 22,
+    /// Meta `NF`: not found.
+    MetaNf = 23,
+    /// Meta `MN`: the no-op's answer.
+    MetaMn = 24,
+    /// Meta `ME <key> <k>=<v>*`: the debug dump.
+    MetaMe = 25,
+}
+
+impl ReplyKind {
+    /// Every kind, in the order of their numbers (1 ..= 25).
+    pub const ALL: [ReplyKind; 25] = {
+        use ReplyKind::*;
+        [
+            End,
+            Stored,
+            NotStored,
+            Exists,
+            NotFound,
+            Deleted,
+            Touched,
+            Ok,
+            Reset,
+            Error,
+            Number,
+            Stat,
+            Version,
+            ClientError,
+            ServerError,
+            Value,
+            Malformed,
+            MetaHd,
+            MetaVa,
+            MetaEn,
+            MetaNs,
+            MetaEx,
+            MetaNf,
+            MetaMn,
+            MetaMe,
+        ]
+    };
+
+    /// The kind a record's F_KIND word holds, or None for a number that is no kind.
+    pub fn from_code(code: u32) -> Option<ReplyKind> {
+        let index = usize::try_from(code).ok()?.checked_sub(1)?;
+        ReplyKind::ALL.get(index).copied()
+    }
 }
 
 /// A byte range of the scanned buffer, as absolute `(start, len)`.

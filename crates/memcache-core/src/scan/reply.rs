@@ -1,17 +1,21 @@
-//! Classifying one reply: a line, plus a data block for VALUE.
+//! Classifying one reply: a line, plus a data block for VALUE and VA. Text and meta replies
+//! share a stream, told apart by their first word.
 
 use super::decimal::{digit_run, parse_u32, parse_u64};
+use super::fast;
 use super::line::{self, Line};
+use super::meta::returned_flags;
 use super::record::{Record, ReplyKind, Span};
-use super::MAX_LINE_LENGTH;
 
 /// The reply starting at `pos`, or None while it is incomplete.
 pub(super) fn parse(window: &[u8], pos: usize) -> Option<Record> {
-    fast_value(window, pos).or_else(|| general(window, pos))
+    fast::value(window, pos)
+        .or_else(|| fast::meta_value(window, pos))
+        .or_else(|| general(window, pos))
 }
 
 /// Any reply, by finding its line first and then classifying it.
-fn general(window: &[u8], pos: usize) -> Option<Record> {
+pub(super) fn general(window: &[u8], pos: usize) -> Option<Record> {
     match line::find(window, pos) {
         Line::Complete { content_end, next } => {
             let reply = Reply {
@@ -60,8 +64,16 @@ impl Reply<'_> {
             b"VERSION" => self.message(ReplyKind::Version, rest),
             b"CLIENT_ERROR" => self.message(ReplyKind::ClientError, rest),
             b"SERVER_ERROR" => self.message(ReplyKind::ServerError, rest),
-            b"STAT" => self.stat(rest),
+            b"STAT" => self.named(ReplyKind::Stat, rest),
             b"VALUE" => return self.value(rest),
+            b"HD" => self.meta(ReplyKind::MetaHd, rest),
+            b"VA" => return self.meta_value(rest),
+            b"EN" => self.meta(ReplyKind::MetaEn, rest),
+            b"NS" => self.meta(ReplyKind::MetaNs, rest),
+            b"EX" => self.meta(ReplyKind::MetaEx, rest),
+            b"NF" => self.meta(ReplyKind::MetaNf, rest),
+            b"MN" => simple(ReplyKind::MetaMn),
+            b"ME" => self.named(ReplyKind::MetaMe, rest),
             _ => self.malformed(),
         };
         Some(record)
@@ -105,8 +117,9 @@ impl Reply<'_> {
         )
     }
 
-    /// `STAT <name>[ <value>]`: name non-empty and space-free; value is the rest, maybe empty.
-    fn stat(&self, rest: Option<usize>) -> Record {
+    /// `STAT <name>[ <value>]` and `ME <key>[ <k>=<v>...]`: the name non-empty and space-free
+    /// (A); the value is the rest of the line, maybe empty (B).
+    fn named(&self, kind: ReplyKind, rest: Option<usize>) -> Record {
         let Some(name_start) = rest else {
             return self.malformed();
         };
@@ -123,12 +136,7 @@ impl Reply<'_> {
         };
         Record {
             b: self.to_line_end(value_start),
-            ..Record::with_a(
-                ReplyKind::Stat,
-                self.start,
-                self.next,
-                (name_start, name_len),
-            )
+            ..Record::with_a(kind, self.start, self.next, (name_start, name_len))
         }
     }
 
@@ -138,9 +146,25 @@ impl Reply<'_> {
         let Some(header) = rest.and_then(|from| self.value_header(from)) else {
             return Some(self.malformed());
         };
+        let record = Record {
+            kind: ReplyKind::Value,
+            start: self.start,
+            end: self.next,
+            a: header.key,
+            b: (0, 0),
+            flags: header.flags,
+            c: header.cas,
+        };
+        self.with_data(header.bytes, record)
+    }
+
+    /// `record` with the data block of `bytes` bytes after the line as B, and ending after the
+    /// block's `\r\n`. None while the block is incomplete; MALFORMED when the data is not
+    /// followed by `\r\n` (judged once `bytes + 2` bytes are there).
+    fn with_data(&self, bytes: u32, record: Record) -> Option<Record> {
         let data_start = self.next;
         // Checked for 32-bit targets, where a block this long could not be there anyway.
-        let data_end = data_start.checked_add(header.bytes as usize)?;
+        let data_end = data_start.checked_add(bytes as usize)?;
         let reply_end = data_end.checked_add(2)?;
         if reply_end > self.window.len() {
             return None;
@@ -149,14 +173,42 @@ impl Reply<'_> {
             return Some(Record::malformed(self.start, reply_end));
         }
         Some(Record {
-            kind: ReplyKind::Value,
-            start: self.start,
             end: reply_end,
-            a: header.key,
             b: (data_start, data_end - data_start),
-            flags: header.flags,
-            c: header.cas,
+            ..record
         })
+    }
+
+    /// A meta `<code>[ <flags>]`: A is the flags, FLAGS the `f` flag's value, C the opaque.
+    fn meta(&self, kind: ReplyKind, rest: Option<usize>) -> Record {
+        match returned_flags(self.window, rest, self.content_end) {
+            Some(flags) => flags.record(kind, self.start, self.next),
+            None => self.malformed(),
+        }
+    }
+
+    /// `VA <datalen>[ <flags>]`, then `<datalen>` bytes of data and `\r\n`: as `meta`, with the
+    /// data as B. The datalen must fit a u32, as a VALUE's bytes. None while the data is incomplete.
+    fn meta_value(&self, rest: Option<usize>) -> Option<Record> {
+        let Some(from) = rest else {
+            return Some(self.malformed());
+        };
+        let after = &self.window[from..self.content_end];
+        let len_digits = memchr::memchr(b' ', after).unwrap_or(after.len());
+        let len_end = from + len_digits;
+        let flags_from = (len_end < self.content_end).then_some(len_end + 1);
+        let header = parse_u32(&after[..len_digits]).zip(returned_flags(
+            self.window,
+            flags_from,
+            self.content_end,
+        ));
+        let Some((bytes, flags)) = header else {
+            return Some(self.malformed());
+        };
+        self.with_data(
+            bytes,
+            flags.record(ReplyKind::MetaVa, self.start, self.next),
+        )
     }
 
     /// The fields after `VALUE `, or None when they are not exactly 3 or 4 valid ones.
@@ -206,132 +258,4 @@ fn split_fields(window: &[u8], from: usize, to: usize, fields: &mut [Span]) -> O
         start += len + 1;
     }
     None
-}
-
-/// A complete, well-formed `VALUE <key> <flags> <bytes>[ <cas>]\r\n<data>\r\n` at `pos`, read in
-/// one pass (the bulk of multi-get replies: about twice as fast as finding the line first).
-/// None for anything else, incomplete or malformed included: `general` then decides, so this
-/// never changes a result, only how fast the common one is reached.
-fn fast_value(window: &[u8], pos: usize) -> Option<Record> {
-    const PREFIX: &[u8] = b"VALUE ";
-    if !window.get(pos..)?.starts_with(PREFIX) {
-        return None;
-    }
-    let key_start = pos + PREFIX.len();
-    // The key ends at its space; a `\n` first means the line is short of fields.
-    let key_len = memchr::memchr2(b' ', b'\n', &window[key_start..])?;
-    if key_len == 0 || window[key_start + key_len] != b' ' {
-        return None;
-    }
-    let (flags, after_flags) = digits(window, key_start + key_len + 1)?;
-    if window.get(after_flags) != Some(&b' ') {
-        return None;
-    }
-    let (bytes, after_bytes) = digits(window, after_flags + 1)?;
-    let (cas, line_end) = match window.get(after_bytes)? {
-        b'\r' => ((after_bytes, 0), after_bytes),
-        b' ' => {
-            let (_, after_cas) = digits(window, after_bytes + 1)?;
-            ((after_bytes + 1, after_cas - after_bytes - 1), after_cas)
-        }
-        _ => return None,
-    };
-    // `general` judges lines past MAX_LINE_LENGTH (and everything odd about the terminator).
-    if line_end - pos > MAX_LINE_LENGTH || window.get(line_end..line_end + 2)? != b"\r\n" {
-        return None;
-    }
-    let flags = u32::try_from(flags).ok()?;
-    let bytes = u32::try_from(bytes).ok()?;
-    let data_start = line_end + 2;
-    let data_end = data_start.checked_add(bytes as usize)?;
-    let reply_end = data_end.checked_add(2)?;
-    if window.get(data_end..reply_end)? != b"\r\n" {
-        return None;
-    }
-    Some(Record {
-        kind: ReplyKind::Value,
-        start: pos,
-        end: reply_end,
-        a: (key_start, key_len),
-        b: (data_start, bytes as usize),
-        flags,
-        c: cas,
-    })
-}
-
-/// A run of at least one ASCII digit at `from` as a u64 (None when empty or past 2^64-1), and
-/// the index just past it.
-fn digits(window: &[u8], from: usize) -> Option<(u64, usize)> {
-    let mut value = 0u64;
-    let mut at = from;
-    while let Some(&byte) = window.get(at) {
-        let digit = byte.wrapping_sub(b'0');
-        if digit > 9 {
-            break;
-        }
-        value = value.checked_mul(10)?.checked_add(u64::from(digit))?;
-        at += 1;
-    }
-    (at > from).then_some((value, at))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use proptest::prelude::*;
-
-    /// VALUE lines that are valid, nearly valid, or cut short.
-    fn value_like() -> impl Strategy<Value = Vec<u8>> {
-        let part = prop::sample::select(vec![
-            &b"VALUE "[..],
-            b"VALUE",
-            b"k",
-            b"key:1",
-            b" ",
-            b"0",
-            b"7",
-            b"3",
-            b"4294967296",
-            b"18446744073709551616",
-            b"\r\n",
-            b"\r",
-            b"\n",
-            b"abc",
-            b"END\r\n",
-        ]);
-        prop::collection::vec(part, 0..14).prop_map(|parts| parts.concat())
-    }
-
-    proptest! {
-        #[test]
-        fn the_fast_path_agrees_with_the_general_one(mut bytes in value_like(), tail in 0usize..8) {
-            // A well-formed prefix now and then, so the fast path is taken often enough.
-            if tail == 0 {
-                bytes = [&b"VALUE k 0 3\r\nabc\r\n"[..], &bytes].concat();
-            }
-            for end in 0..=bytes.len() {
-                let window = &bytes[..end];
-                if let Some(fast) = fast_value(window, 0) {
-                    prop_assert_eq!(Some(fast), general(window, 0));
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn the_fast_path_reads_the_common_replies() {
-        let reply = b"VALUE some:key 16 5 123\r\nhello\r\nVALUE k 0 0\r\n\r\n";
-        let first = fast_value(reply, 0).expect("fast");
-        assert_eq!(Some(first), general(reply, 0));
-        assert_eq!(first.c, (20, 3));
-        let second = fast_value(reply, first.end).expect("fast");
-        assert_eq!(Some(second), general(reply, first.end));
-        assert_eq!(second.b, (first.end + 13, 0));
-        // Cut anywhere, it waits (or defers): never a wrong record.
-        for cut in 0..reply.len() {
-            if let Some(record) = fast_value(&reply[..cut], 0) {
-                assert_eq!(record.end, first.end);
-            }
-        }
-    }
 }
