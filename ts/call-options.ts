@@ -35,6 +35,19 @@ export interface DeleteOptions extends CallOptions {
 export interface CounterOptions extends CallOptions {
   /** Do not ask for a reply: resolves undefined once written. Default false. */
   noreply?: boolean;
+  /**
+   * Create a missing counter with this value (the delta is not applied) and resolve with it,
+   * atomically (memcached's `ma` with `N` and `J`: needs the meta protocol). Without it a miss
+   * resolves undefined. A non-negative integer up to 2^64-1.
+   */
+  initial?: number | bigint;
+  /** With `initial`: the created counter's ttl, in seconds (as `set`'s). Default 0, no expiry. */
+  ttl?: number;
+}
+
+export interface ItemOptions extends CallOptions {
+  /** Set the item's ttl to this many seconds in the same request (as `gat`). */
+  touch?: number;
 }
 
 export interface MultiOptions extends CallOptions {
@@ -82,10 +95,10 @@ export function checkFlag(value: unknown, name: string): boolean {
 }
 
 /** An incr/decr delta: a non-negative integer up to 2^64-1, as decimal text. */
-export function checkDelta(delta: unknown): string {
+export function checkDelta(delta: unknown, name = 'delta'): string {
   if (typeof delta === 'number' && Number.isSafeInteger(delta) && delta >= 0) return String(delta);
   if (typeof delta === 'bigint' && delta >= 0n && delta <= U64_MAX) return delta.toString();
-  throw new ArgumentError(`delta must be a non-negative safe integer or a bigint up to 2^64-1, got ${String(delta)}`);
+  throw new ArgumentError(`${name} must be a non-negative safe integer or a bigint up to 2^64-1, got ${String(delta)}`);
 }
 
 /** A cas unique from gets: bigint, decimal string or safe integer, 0 to 2^64-1; as decimal text. */

@@ -21,6 +21,7 @@ import {
   type DeleteMultiOptions,
   type DeleteOptions,
   type Entries,
+  type ItemOptions,
   type Key,
   type MultiOptions,
   type SetMultiOptions,
@@ -34,11 +35,12 @@ import { serverList, type ServerSpec } from './cluster/server-spec.js';
 import { zlibCompressor } from './codec/compression.js';
 import { PythonCompatibleSerializer } from './codec/serializer.js';
 import { ValueCodec } from './codec/value-codec.js';
-import { ArgumentError, ClientClosedError, KeyError, OptionError, type MemcacheError } from './errors.js';
+import { ArgumentError, ClientClosedError, KeyError, OptionError, UnsupportedError, type MemcacheError } from './errors.js';
 import { serverDown, serverUp } from './observability/lifecycle.js';
 import { clientMetrics, serverSnapshot, type ClientMetrics } from './observability/metrics.js';
 import { validateOptions, type ClientOptions, type ResolvedOptions } from './options.js';
 import { MEMCACHED_MAX_KEY_LENGTH, wireKey, wirePrefix } from './protocol/key-rules.js';
+import type { CounterSeed, ItemInfo, MetaRequestFactory } from './protocol/meta/dialect.js';
 import type { Request, RetrievalVerb, StorageVerb, StoreItem } from './protocol/request-factory.js';
 import { GetMultiResult, type CasResult, type ServerStats, type ServerVersion } from './results.js';
 
@@ -259,14 +261,32 @@ export class Client extends EventEmitter<ClientEvents> {
 
   // ---- counters and ttl ----
 
-  /** Adds `delta` to a decimal value; the new value (bigint past 2^53), undefined when the key is missing. */
+  /**
+   * Adds `delta` to a decimal value; the new value (bigint past 2^53), undefined when the key is
+   * missing, unless `initial` is given: then a missing counter is created at `initial` (and `ttl`)
+   * atomically and the call resolves with it (meta protocol: an UnsupportedError with 'text').
+   */
   incr(key: Key, delta: number | bigint = 1, options?: CounterOptions): Promise<number | bigint | undefined> {
     return this.#arith('incr', key, delta, options);
   }
 
-  /** Subtracts `delta` (memcached stops at 0). */
+  /** Subtracts `delta` (memcached stops at 0); `initial` and `ttl` as for incr. */
   decr(key: Key, delta: number | bigint = 1, options?: CounterOptions): Promise<number | bigint | undefined> {
     return this.#arith('decr', key, delta, options);
+  }
+
+  /**
+   * The value with what memcached knows of the item (`{ value, cas, flags, ttl, lastAccess,
+   * hitBefore, size }`, see ItemInfo), undefined on a miss; `touch` sets a new ttl in the same
+   * request. Meta protocol: an UnsupportedError with protocol 'text'.
+   */
+  async getItem<T = unknown>(key: Key, options?: ItemOptions): Promise<ItemInfo<T> | undefined> {
+    const timeout = this.#begin(options);
+    const wire = wireKey(key, this.#prefix, this.#maxKeyLength);
+    const touch = options?.touch === undefined ? undefined : checkTtl(options.touch, 'touch');
+    const node = this.#cluster.nodeFor(wire);
+    const requests = await this.#metaRequests(node, 'getItem', timeout, options?.signal);
+    return (await send(node, requests.item(wire, touch, this.#codec, timeout, options?.signal))) as ItemInfo<T> | undefined;
   }
 
   /** Sets an item's ttl; resolves with whether it existed. */
@@ -457,12 +477,50 @@ export class Client extends EventEmitter<ClientEvents> {
       const wire = wireKey(key, this.#prefix, this.#maxKeyLength);
       const noreply = checkFlag(options?.noreply, 'noreply');
       const digits = checkDelta(delta);
+      const seed = counterSeed(options);
+      if (seed !== undefined) return this.#seededArith(verb, wire, digits, seed, noreply, timeout, options?.signal);
       const node = this.#cluster.nodeFor(wire);
       return send(node, node.requests.arith(verb, wire, digits, noreply, timeout, options?.signal));
     } catch (error) {
       return Promise.reject(error);
     }
   }
+
+  async #seededArith(
+    verb: 'incr' | 'decr',
+    wire: string,
+    digits: string,
+    seed: CounterSeed,
+    noreply: boolean,
+    timeout: number,
+    signal: AbortSignal | undefined,
+  ): Promise<number | bigint | undefined> {
+    const node = this.#cluster.nodeFor(wire);
+    const requests = await this.#metaRequests(node, `${verb} with initial`, timeout, signal);
+    return send(node, requests.counter(verb, wire, digits, seed, noreply, timeout, signal));
+  }
+
+  /**
+   * The meta request factory of `node`, for calls only meta can serve. With protocol 'text' an
+   * UnsupportedError before anything is sent; with 'auto', a server not asked yet is asked first
+   * (its first connection asks before anything else, so any request will do: `version`).
+   */
+  async #metaRequests(node: ServerNode, what: string, timeout: number, signal: AbortSignal | undefined): Promise<MetaRequestFactory> {
+    if (this.#options.protocol === 'text') throw new UnsupportedError(`${what} needs the meta protocol, and protocol is 'text'`);
+    if (node.requests.dialect !== 'meta' && node.pool.meta === undefined) await send(node, node.requests.version(timeout, signal));
+    const requests = node.requests;
+    if (requests.dialect === 'meta') return requests as MetaRequestFactory;
+    throw new UnsupportedError(`${what} needs the meta protocol, which ${node.name} does not speak (memcached 1.6 does)`, { server: node.name });
+  }
+}
+
+/** `initial` and `ttl` of a counter call, checked; undefined without `initial`. */
+function counterSeed(options: CounterOptions | undefined): CounterSeed | undefined {
+  if (options?.initial === undefined) {
+    if (options?.ttl !== undefined) throw new ArgumentError('ttl of a counter call needs initial (it is the created counter\'s ttl)');
+    return undefined;
+  }
+  return { initial: checkDelta(options.initial, 'initial'), exptime: checkTtl(options.ttl) };
 }
 
 /** Queues `request` on `node`'s connections; its promise is the call's. */

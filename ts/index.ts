@@ -8,12 +8,14 @@ export type {
   DeleteMultiOptions,
   DeleteOptions,
   Entries,
+  ItemOptions,
   Key,
   MultiOptions,
   SetMultiOptions,
   StoreOptions,
 } from './call-options.js';
 export { DEFAULT_OPTIONS, type ClientOptions } from './options.js';
+export type { ItemInfo } from './protocol/meta/dialect.js';
 export { GetMultiResult, type CasResult, type ServerStats, type ServerVersion } from './results.js';
 export type { ServerSpec, TcpServer, UnixServer } from './cluster/server-spec.js';
 export type { Distribution } from './cluster/distribution.js';

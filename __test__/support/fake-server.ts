@@ -17,8 +17,15 @@ export interface FakeServer {
   close(): Promise<void>;
 }
 
-/** `onData` runs for every chunk received; `connection` counts from 0. Omit it for a server that never answers. */
-export async function startFakeServer(onData?: (socket: net.Socket, data: Buffer, connection: number) => void): Promise<FakeServer> {
+/**
+ * `onData` runs for every chunk received; `connection` counts from 0. Omit it for a server that
+ * never answers. With `meta`, the server says it speaks meta (`MN` to the client's `mn`), and the
+ * script answers the meta commands.
+ */
+export async function startFakeServer(
+  onData?: (socket: net.Socket, data: Buffer, connection: number) => void,
+  { meta = false }: { meta?: boolean } = {},
+): Promise<FakeServer> {
   const sockets = new Set<net.Socket>();
   const received: string[] = [];
   let accepted = 0;
@@ -34,7 +41,7 @@ export async function startFakeServer(onData?: (socket: net.Socket, data: Buffer
       // answers as a text-only server (memcached before 1.6) does, and keeps it out of the script.
       if (first && data.toString('latin1') === 'mn\r\n') {
         first = false;
-        socket.write('ERROR\r\n');
+        socket.write(meta ? 'MN\r\n' : 'ERROR\r\n');
         return;
       }
       first = false;

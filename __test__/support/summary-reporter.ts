@@ -19,6 +19,7 @@ export default class SummaryReporter implements Reporter {
       }
     }
     const core = process.env.MEMCACHE_NATIVE === '0' ? 'pure-TS core' : 'native core';
-    process.stdout.write(`\n(${core})\nvitest: ${passed} passed, ${failed} failed, ${skipped} skipped\n`);
+    const protocol = `protocol ${process.env.MEMCACHE_PROTOCOL || 'auto'}`;
+    process.stdout.write(`\n(${core}, ${protocol})\nvitest: ${passed} passed, ${failed} failed, ${skipped} skipped\n`);
   }
 }
