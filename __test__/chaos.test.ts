@@ -55,7 +55,7 @@ it(`survives ${OPS} random operations over three servers behind switching fault 
       .map(([k, v]) => `${k} ${v}`)
       .join(', ');
   console.log(
-    `chaos (seed ${SEED}, ${process.env.MEMCACHE_NATIVE === '0' ? 'pure-TS' : 'native'} core): ` +
+    `chaos (seed ${SEED}, ${process.env.MEMCACHE_NATIVE === '0' ? 'pure-TS' : 'native'} core, protocol ${process.env.MEMCACHE_PROTOCOL || 'auto'}): ` +
       `${figures.ops} ops in ${(figures.ms / 1000).toFixed(1)} s [${list(figures.opsByKind)}]; ` +
       `mode switches ${sum(figures.modes)} [${list(figures.modes)}]; ` +
       `faults injected ${sum(figures.faults)} [${list(figures.faults)}]; ` +

@@ -27,6 +27,7 @@ import { fieldA, isUnauthenticated, ReplyKind as Kind } from '../protocol/replie
 import { ReplyMode, type AbortWatcher, type Request } from '../protocol/request.js';
 import { authenticate, type AuthCredentials } from './auth.js';
 import { DialectProbeRequest } from './dialect-probe.js';
+import { fateOf, type FailurePlan } from './failure-fate.js';
 import { DeadlineTimer } from './deadline-timer.js';
 import { matchReply } from './reply-matcher.js';
 import { ReplyReader, type ReplySink } from './reply-reader.js';
@@ -43,6 +44,15 @@ const BURST_WRITE = 32;
 
 /** `waiting`: backing off before opening the socket (see ReconnectBackoff); requests queue meanwhile. */
 export type ConnectionStatus = 'waiting' | 'connecting' | 'ready' | 'closing' | 'closed';
+
+/** The moves the status may make (see #moveTo); it never goes back. */
+const NEXT: Readonly<Record<ConnectionStatus, readonly ConnectionStatus[]>> = {
+  waiting: ['connecting', 'closed'],
+  connecting: ['ready', 'closing', 'closed'],
+  ready: ['closing', 'closed'],
+  closing: ['closed'],
+  closed: [],
+};
 
 export interface ConnectionConfig {
   /** Display name, e.g. `'127.0.0.1:11211 (1)'`; errors carry it. */
@@ -135,7 +145,7 @@ export class Connection implements ReplySink, AbortWatcher {
       this.#open();
       return;
     }
-    this.#status = 'waiting';
+    this.#status = 'waiting'; // the first status, before any move
     this.#backoff = backoff;
     this.#openAt = performance.now() + backoff.delay;
     this.#openTimer = setTimeout(this.#openAfterBackoff, backoff.delay).unref();
@@ -211,12 +221,12 @@ export class Connection implements ReplySink, AbortWatcher {
     this.#closeRequested = true;
     if (this.#status === 'waiting' && this.#queue.size === 0) {
       // Never opened and nothing to send: nothing to wait for.
-      this.#status = 'closed';
+      this.#moveTo('closed');
       this.#clearTimers();
       this.#resolveClosed();
     }
     if (this.#status === 'ready') {
-      this.#status = 'closing';
+      this.#moveTo('closing');
       this.#closeIfDrained();
     }
     return this.#closed;
@@ -272,14 +282,8 @@ export class Connection implements ReplySink, AbortWatcher {
    */
   destroy(error: MemcacheError): Promise<void> {
     if (this.#status === 'closed') return this.#closed;
-    this.#status = 'closed';
     connectionClosed(this.#config.name, 'destroyed by the client');
-    this.#clearTimers();
-    const socket = this.#socket;
-    socket?.destroy();
-    this.#reader.reset();
-    this.#queue.drain((request) => request.fail(error));
-    if (socket === undefined) this.#resolveClosed();
+    this.#tearDown((request) => request.fail(error));
     return this.#closed;
   }
 
@@ -294,12 +298,8 @@ export class Connection implements ReplySink, AbortWatcher {
     if (this.#status !== 'ready' && this.#status !== 'closing') return;
     if (head === undefined || head.wanted || head.next !== undefined || this.#queue.size !== head.weight) return;
     if (!this.#headStarted && this.#reader.buffered === 0) return;
-    this.#status = 'closed';
     connectionClosed(this.#config.name, 'dropped with a half-read reply nobody waits for (aborted)');
-    this.#clearTimers();
-    this.#socket?.destroy();
-    this.#reader.reset();
-    this.#queue.drain(() => {}); // the head, settled already
+    this.#tearDown(() => {}); // the head, settled already
   }
 
   #openAfterBackoff = (): void => {
@@ -316,7 +316,7 @@ export class Connection implements ReplySink, AbortWatcher {
   /** Starts connecting; throws when the socket cannot even be created. */
   #open(): void {
     const { socket, readyEvent } = openSocket(this.#config.endpoint, this.#config.tls);
-    this.#status = 'connecting';
+    if (this.#status === 'waiting') this.#moveTo('connecting'); // else connecting from the start
     this.#socket = socket;
     socket.once(readyEvent, this.#onConnected);
     socket.on('data', this.#onData);
@@ -381,7 +381,7 @@ export class Connection implements ReplySink, AbortWatcher {
     if (this.#status !== 'connecting') return;
     clearTimeout(this.#connectTimer);
     this.#connectTimer = undefined;
-    this.#status = this.#closeRequested ? 'closing' : 'ready';
+    this.#moveTo(this.#closeRequested ? 'closing' : 'ready');
     connectionReady(this.#config.name, this.#config.auth !== undefined);
     this.#flush();
   };
@@ -468,7 +468,7 @@ export class Connection implements ReplySink, AbortWatcher {
 
   #closeIfDrained(): void {
     if (this.#queue.size > 0 || this.#status === 'closed') return;
-    this.#status = 'closed';
+    this.#moveTo('closed');
     this.#clearTimers();
     const socket = this.#socket;
     if (socket === undefined) {
@@ -499,16 +499,15 @@ export class Connection implements ReplySink, AbortWatcher {
       }
       error = refusal;
     }
-    const broke = culprits === undefined && error instanceof ConnectionError && (this.#status === 'ready' || this.#status === 'closing');
-    // Bytes held by the reader, or records already read, belong to the head's reply.
-    const partlyAnswered = this.#headStarted || this.#reader.buffered > 0 ? this.#queue.head : undefined;
-    this.#status = 'closed';
+    const observer = this.#observer;
+    const plan: FailurePlan = {
+      culprits,
+      broke: culprits === undefined && error instanceof ConnectionError && (this.#status === 'ready' || this.#status === 'closing') && observer?.retry !== undefined,
+      // Bytes held by the reader, or records already read, belong to the head's reply.
+      partlyAnswered: this.#headStarted || this.#reader.buffered > 0 ? this.#queue.head : undefined,
+    };
     this.#failure = error;
     connectionFailed(this.#config.name, error, this.#queue.size, culprits?.size ?? 0);
-    this.#clearTimers();
-    const socket = this.#socket;
-    socket?.destroy();
-    this.#reader.reset();
     const others =
       culprits === undefined
         ? error
@@ -516,15 +515,32 @@ export class Connection implements ReplySink, AbortWatcher {
             server: this.#config.name,
             cause: error,
           });
-    const observer = this.#observer;
-    const retry = broke && observer?.retry !== undefined ? observer : undefined;
-    this.#queue.drain((request) => {
-      const own = culprits?.get(request);
-      if (own !== undefined) request.fail(own);
-      else if (retry === undefined || request === partlyAnswered || !request.wanted || !retry.retry!(request, error)) request.fail(others);
+    this.#tearDown((request) => {
+      const fate = fateOf(request, plan);
+      if (fate.kind === 'own') request.fail(fate.error);
+      else if (fate.kind === 'fail' || !observer!.retry!(request, error)) request.fail(others);
     });
-    if (socket === undefined) this.#resolveClosed(); // never opened: no 'close' event will come
     if (observer !== undefined) process.nextTick(() => observer.onConnectionFailure(this, error));
+  }
+
+  /**
+   * Closes at once: status closed, timers stopped, socket destroyed, buffered bytes dropped, and
+   * every request handed to `fate`, oldest first.
+   */
+  #tearDown(fate: (request: Request) => void): void {
+    this.#moveTo('closed');
+    this.#clearTimers();
+    const socket = this.#socket;
+    socket?.destroy();
+    this.#reader.reset();
+    this.#queue.drain(fate);
+    if (socket === undefined) this.#resolveClosed(); // never opened: no 'close' event will come
+  }
+
+  /** The one place the status changes; a move NEXT does not allow is a bug in this class. */
+  #moveTo(next: ConnectionStatus): void {
+    if (!NEXT[this.#status].includes(next)) throw new Error(`connection status cannot go from ${this.#status} to ${next}`);
+    this.#status = next;
   }
 
   /**
@@ -535,19 +551,13 @@ export class Connection implements ReplySink, AbortWatcher {
   #handOver(error: MemcacheError): void {
     const probe = this.#dialectProbe;
     this.#dialectProbe = undefined;
-    this.#status = 'closed';
     this.#failure = error;
     connectionClosed(this.#config.name, 'hung up on mn: the server speaks text only');
-    this.#clearTimers();
-    const socket = this.#socket;
-    socket?.destroy();
-    this.#reader.reset();
     const observer = this.#observer;
-    this.#queue.drain((request) => {
+    this.#tearDown((request) => {
       if (request === probe || observer?.resend === undefined) request.fail(error);
       else observer.resend(request);
     });
-    if (socket === undefined) this.#resolveClosed();
   }
 
   #clearTimers(): void {
