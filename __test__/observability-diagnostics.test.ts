@@ -69,6 +69,7 @@ describe('channel names', () => {
       serverUp: 'memcache-native:server:up',
       connectionConnect: 'memcache-native:connection:connect',
       connectionClose: 'memcache-native:connection:close',
+      fetch: 'memcache-native:fetch',
     });
   });
 });

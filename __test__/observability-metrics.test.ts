@@ -35,7 +35,7 @@ const NO_OPS: OperationCounts = {
   get: 0, gets: 0, gat: 0, gats: 0, getMulti: 0,
   set: 0, add: 0, replace: 0, append: 0, prepend: 0, cas: 0, setMulti: 0,
   delete: 0, deleteMulti: 0, incr: 0, decr: 0, touch: 0,
-  stats: 0, version: 0, flushAll: 0, getItem: 0,
+  stats: 0, version: 0, flushAll: 0, getItem: 0, fetch: 0, invalidate: 0,
 };
 
 async function withClient<T>(servers: string | string[], options: ConstructorParameters<typeof Client>[1], body: (mc: Client) => Promise<T>): Promise<T> {
@@ -51,7 +51,10 @@ describe('metrics()', () => {
   it('starts at zero for every server of the pool, alive, with totals', async () => {
     await withClient([a.spec, b.spec], undefined, async (mc) => {
       const metrics = mc.metrics();
-      const zero = { ops: NO_OPS, hits: 0, misses: 0, errors: 0, timeouts: 0, reconnects: 0, retries: 0, bytesIn: 0, bytesOut: 0, pending: 0 };
+      const zero = {
+        ops: NO_OPS, hits: 0, misses: 0, errors: 0, timeouts: 0, reconnects: 0, retries: 0, bytesIn: 0, bytesOut: 0,
+        leaseWins: 0, leaseWaits: 0, staleServes: 0, loaderErrors: 0, pending: 0,
+      };
       expect(metrics).toEqual({
         servers: [
           { server: name(a), alive: true, ...zero },

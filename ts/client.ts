@@ -27,6 +27,8 @@ import {
   type SetMultiOptions,
   type StoreOptions,
 } from './call-options.js';
+import { CacheAside } from './cache-aside/cache-aside.js';
+import type { FetchOptions, InvalidateOptions, Loader } from './cache-aside/options.js';
 import { Cluster, type ServerNode } from './cluster/cluster.js';
 import { DEFAULT_HASH } from './cluster/distribution.js';
 import { sendPerServer, sendToEveryServer } from './cluster/fan-out.js';
@@ -39,7 +41,7 @@ import { ArgumentError, ClientClosedError, KeyError, OptionError, UnsupportedErr
 import { serverDown, serverUp } from './observability/lifecycle.js';
 import { clientMetrics, serverSnapshot, type ClientMetrics } from './observability/metrics.js';
 import { validateOptions, type ClientOptions, type ResolvedOptions } from './options.js';
-import { MEMCACHED_MAX_KEY_LENGTH, wireKey, wirePrefix } from './protocol/key-rules.js';
+import { BINARY_KEY_RULES, MEMCACHED_MAX_KEY_LENGTH, TEXT_KEY_RULES, type KeyRules } from './protocol/key-rules.js';
 import type { CounterSeed, ItemInfo, MetaRequestFactory } from './protocol/meta/dialect.js';
 import type { Request, RetrievalVerb, StorageVerb, StoreItem } from './protocol/request-factory.js';
 import { GetMultiResult, type CasResult, type ServerStats, type ServerVersion } from './results.js';
@@ -56,6 +58,8 @@ export class Client extends EventEmitter<ClientEvents> {
   readonly #options: ResolvedOptions;
   readonly #cluster: Cluster;
   readonly #codec: ValueCodec;
+  /** The key rules in force: the text ones, or binaryKeys' any bytes. */
+  readonly #keys: KeyRules;
   /** keyPrefix in wire form. */
   readonly #prefix: string;
   readonly #maxKeyLength: number;
@@ -68,13 +72,15 @@ export class Client extends EventEmitter<ClientEvents> {
   constructor(servers?: ServerSpec | readonly ServerSpec[], options?: ClientOptions) {
     super();
     const o = (this.#options = validateOptions(options));
+    this.#keys = o.binaryKeys ? BINARY_KEY_RULES : TEXT_KEY_RULES;
     this.#maxKeyLength = o.checkKeys ? o.maxKeyLength : MEMCACHED_MAX_KEY_LENGTH;
     try {
-      this.#prefix = wirePrefix(o.keyPrefix);
+      this.#prefix = this.#keys.wirePrefix(o.keyPrefix);
     } catch (error) {
       throw new OptionError('keyPrefix', (error as KeyError).message);
     }
     if (this.#prefix.length >= this.#maxKeyLength) throw new OptionError('keyPrefix', `leaves no room for a key within maxKeyLength (${o.maxKeyLength})`);
+    if (this.#prefix.length >= this.#keys.maxLength) throw new OptionError('keyPrefix', `leaves no room for a key within the ${this.#keys.maxLength} bytes of a binary key`);
     this.#codec = new ValueCodec({
       serializer: o.serializer ?? new PythonCompatibleSerializer(),
       compressor: o.compressor ?? zlibCompressor(o.compressionLevel),
@@ -93,6 +99,7 @@ export class Client extends EventEmitter<ClientEvents> {
       mergeGets: o.mergeGets,
       unref: o.unref,
       protocol: o.protocol,
+      binaryKeys: o.binaryKeys,
       maxReplyBuffer: Math.max(o.maxValueLength, o.maxDecompressedLength) + 64 * 1024,
     };
     const cluster = {
@@ -178,7 +185,7 @@ export class Client extends EventEmitter<ClientEvents> {
     const resultKeys: K[] = [];
     const seen = new Set<string>();
     for (const key of checkIterable(keys, 'keys')) {
-      const wire = wireKey(key, prefix, this.#maxKeyLength);
+      const wire = this.#wireKey(key, prefix);
       const distinct = seen.size;
       if (seen.add(wire).size === distinct) continue; // asked already (one lookup, not has + add)
       wires.push(wire);
@@ -210,7 +217,7 @@ export class Client extends EventEmitter<ClientEvents> {
     const items: StoreItem[] = [];
     const resultKeys: K[] = [];
     for (const [key, value] of entriesOf(entries)) {
-      items.push({ key: wireKey(key, prefix, this.#maxKeyLength), value: this.#codec.encode(value, compress), exptime });
+      items.push({ key: this.#wireKey(key, prefix), value: this.#codec.encode(value, compress), exptime });
       resultKeys.push(key);
     }
     if (items.length === 0) return [];
@@ -230,7 +237,7 @@ export class Client extends EventEmitter<ClientEvents> {
   delete(key: Key, options?: DeleteOptions): Promise<boolean> {
     try {
       const timeout = this.#begin(options);
-      const wire = wireKey(key, this.#prefix, this.#maxKeyLength);
+      const wire = this.#wireKey(key, this.#prefix);
       const noreply = checkFlag(options?.noreply, 'noreply');
       const node = this.#cluster.nodeFor(wire);
       return send(node, node.requests.delete(wire, noreply, timeout, options?.signal));
@@ -245,7 +252,7 @@ export class Client extends EventEmitter<ClientEvents> {
     const prefix = this.#callPrefix(options);
     const noreply = checkFlag(options?.noreply, 'noreply');
     const resultKeys = [...checkIterable(keys, 'keys')];
-    const wires = resultKeys.map((key) => wireKey(key, prefix, this.#maxKeyLength));
+    const wires = resultKeys.map((key) => this.#wireKey(key, prefix));
     if (wires.length === 0) return [];
     const missed: K[] = [];
     const results = await sendPerServer(
@@ -282,7 +289,7 @@ export class Client extends EventEmitter<ClientEvents> {
    */
   async getItem<T = unknown>(key: Key, options?: ItemOptions): Promise<ItemInfo<T> | undefined> {
     const timeout = this.#begin(options);
-    const wire = wireKey(key, this.#prefix, this.#maxKeyLength);
+    const wire = this.#wireKey(key, this.#prefix);
     const touch = options?.touch === undefined ? undefined : checkTtl(options.touch, 'touch');
     const node = this.#cluster.nodeFor(wire);
     const requests = await this.#metaRequests(node, 'getItem', timeout, options?.signal);
@@ -293,13 +300,52 @@ export class Client extends EventEmitter<ClientEvents> {
   touch(key: Key, ttl: number, options?: CallOptions): Promise<boolean> {
     try {
       const timeout = this.#begin(options);
-      const wire = wireKey(key, this.#prefix, this.#maxKeyLength);
+      const wire = this.#wireKey(key, this.#prefix);
       const exptime = checkTtl(ttl);
       const node = this.#cluster.nodeFor(wire);
       return send(node, node.requests.touch(wire, exptime, timeout, options?.signal));
     } catch (error) {
       return Promise.reject(error);
     }
+  }
+
+  // ---- cache-aside (see cache-aside/) ----
+
+  /** fetch's single flights and leases; made on first use. */
+  #cacheAside: CacheAside | undefined;
+
+  /**
+   * The cached value of `key`, or the loader's, loaded once however many callers (in this process
+   * and, through memcached's leases, in every process) want it at the same moment, and stored
+   * for `ttl` seconds. A stale value (see invalidate) is served while one caller reloads it;
+   * `recacheBefore` reloads early. Rejects with a LoaderError (`cause`: what the loader threw)
+   * or a LeaseTimeoutError (waited `waitTimeout` for another caller's value). README "Cache-aside".
+   */
+  fetch<T>(key: Key, loader: Loader<T>, options: FetchOptions): Promise<T> {
+    try {
+      const timeout = this.#begin(options);
+      const wire = this.#wireKey(key, this.#prefix);
+      return this.#leases().fetch(wire, key, loader, options, timeout) as Promise<T>;
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
+   * Marks the value stale for `staleTtl` seconds (default 30): fetch keeps serving it while one
+   * caller reloads it. Resolves whether the key existed. Without meta (protocol 'text') it deletes.
+   */
+  invalidate(key: Key, options?: InvalidateOptions): Promise<boolean> {
+    try {
+      const timeout = this.#begin(options);
+      return this.#leases().invalidate(this.#wireKey(key, this.#prefix), options, timeout);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  #leases(): CacheAside {
+    return (this.#cacheAside ??= new CacheAside({ nodeFor: (wire) => this.#cluster.nodeFor(wire), codec: this.#codec, protocol: this.#options.protocol }));
   }
 
   // ---- every server ----
@@ -341,7 +387,7 @@ export class Client extends EventEmitter<ClientEvents> {
    */
   serverFor(key: Key): string {
     if (this.#closing !== undefined) throw new ClientClosedError();
-    return this.#cluster.serverFor(wireKey(key, this.#prefix, this.#maxKeyLength)).name;
+    return this.#cluster.serverFor(this.#wireKey(key, this.#prefix)).name;
   }
 
   /**
@@ -435,17 +481,22 @@ export class Client extends EventEmitter<ClientEvents> {
     }
   }
 
+  /** `prefix + key` checked by the key rules in force, in wire form. */
+  #wireKey(key: unknown, prefix: string): string {
+    return this.#keys.wireKey(key, prefix, this.#maxKeyLength);
+  }
+
   #callPrefix(options: MultiOptions | undefined): string {
     const extra = options?.keyPrefix;
     if (extra === undefined || extra === '') return this.#prefix;
     if (typeof extra !== 'string') throw new ArgumentError('keyPrefix must be a string');
-    return this.#prefix + wirePrefix(extra);
+    return this.#prefix + this.#keys.wirePrefix(extra);
   }
 
   #store(verb: StorageVerb, key: Key, value: unknown, options: StoreOptions | AppendOptions | undefined, cas: string | undefined): Promise<boolean> {
     try {
       const timeout = this.#begin(options);
-      const wire = wireKey(key, this.#prefix, this.#maxKeyLength);
+      const wire = this.#wireKey(key, this.#prefix);
       const store = options as StoreOptions | undefined;
       const exptime = checkTtl(store?.ttl);
       const noreply = checkFlag(options?.noreply, 'noreply');
@@ -462,7 +513,7 @@ export class Client extends EventEmitter<ClientEvents> {
   #retrieve(verb: RetrievalVerb, ttl: number, key: Key, options: CallOptions | undefined): Promise<unknown> {
     try {
       const timeout = this.#begin(options);
-      const wire = wireKey(key, this.#prefix, this.#maxKeyLength);
+      const wire = this.#wireKey(key, this.#prefix);
       const exptime = verb === 'gat' || verb === 'gats' ? checkTtl(ttl) : 0;
       const node = this.#cluster.nodeFor(wire);
       return send(node, node.requests.get(verb, exptime, wire, this.#codec, timeout, options?.signal));
@@ -474,7 +525,7 @@ export class Client extends EventEmitter<ClientEvents> {
   #arith(verb: 'incr' | 'decr', key: Key, delta: unknown, options: CounterOptions | undefined): Promise<number | bigint | undefined> {
     try {
       const timeout = this.#begin(options);
-      const wire = wireKey(key, this.#prefix, this.#maxKeyLength);
+      const wire = this.#wireKey(key, this.#prefix);
       const noreply = checkFlag(options?.noreply, 'noreply');
       const digits = checkDelta(delta);
       const seed = counterSeed(options);

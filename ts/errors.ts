@@ -27,7 +27,9 @@ export type MemcacheErrorCode =
   | 'MEMCACHE_NO_SERVER'
   | 'MEMCACHE_SERVER_DEAD'
   | 'MEMCACHE_CLIENT_CLOSED'
-  | 'MEMCACHE_UNSUPPORTED';
+  | 'MEMCACHE_UNSUPPORTED'
+  | 'MEMCACHE_LEASE_TIMEOUT'
+  | 'MEMCACHE_LOADER';
 
 export interface MemcacheErrorDetails {
   /** Display name of the server involved, e.g. `'127.0.0.1:11211 (1)'`. */
@@ -213,11 +215,31 @@ export class ClientClosedError extends MemcacheError {
 
 /**
  * The call needs what the server, or the client's `protocol` setting, does not offer: a meta
- * protocol feature with `protocol: 'text'` (nothing was sent), or `protocol: 'meta'` with a
- * server that does not speak it (its connection failed).
+ * protocol feature with `protocol: 'text'` (nothing was sent), or `protocol: 'meta'` (or
+ * `binaryKeys`) with a server that does not speak it (its connection failed).
  */
 export class UnsupportedError extends MemcacheError {
   constructor(message: string, details?: MemcacheErrorDetails) {
     super('MEMCACHE_UNSUPPORTED', message, details);
+  }
+}
+
+/**
+ * fetch: another caller held the key's lease (it was loading the value) for longer than the
+ * call's `waitTimeout`, and no value appeared. Nothing was loaded by this call.
+ */
+export class LeaseTimeoutError extends MemcacheError {
+  constructor(message: string, details?: MemcacheErrorDetails) {
+    super('MEMCACHE_LEASE_TIMEOUT', message, details);
+  }
+}
+
+/**
+ * fetch: the loader threw or rejected; `cause` is what it threw. The lease was released (or, for a
+ * stale value, handed back), so the next fetch of the key runs a loader again.
+ */
+export class LoaderError extends MemcacheError {
+  constructor(message: string, details?: MemcacheErrorDetails) {
+    super('MEMCACHE_LOADER', message, details);
   }
 }

@@ -15,6 +15,7 @@ export type {
   StoreOptions,
 } from './call-options.js';
 export { DEFAULT_OPTIONS, type ClientOptions } from './options.js';
+export { FETCH_DEFAULTS, type FetchOptions, type InvalidateOptions, type Loader, type LoaderContext } from './cache-aside/options.js';
 export type { ItemInfo } from './protocol/meta/dialect.js';
 export { GetMultiResult, type CasResult, type ServerStats, type ServerVersion } from './results.js';
 export type { ServerSpec, TcpServer, UnixServer } from './cluster/server-spec.js';
@@ -27,4 +28,12 @@ export * as flags from './codec/flags.js';
 export * from './errors.js';
 export { coreKind, nativeLoadError, type NativeLoadError, type NativeLoadErrorCode } from './core/index.js';
 export type { ClientMetrics, CommandName, MetricsCounts, OperationCounts, ServerMetricsSnapshot } from './observability/metrics.js';
-export { CHANNELS, type CommandMessage, type ConnectionMessage, type ServerDownMessage, type ServerUpMessage } from './observability/channels.js';
+export {
+  CHANNELS,
+  type CommandMessage,
+  type ConnectionMessage,
+  type FetchEvent,
+  type FetchMessage,
+  type ServerDownMessage,
+  type ServerUpMessage,
+} from './observability/channels.js';

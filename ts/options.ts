@@ -16,10 +16,20 @@ export interface ClientOptions {
   connectTimeout?: number;
   /** Prepended to every key, sent and hashed with it (and counted in maxKeyLength); results come back without it. Default ''. */
   keyPrefix?: string;
-  /** Enforce maxKeyLength. Bytes that would break the protocol (control characters, space) and keys past memcached's 250 bytes are refused either way. Default true. */
+  /** Enforce maxKeyLength. Bytes that would break the protocol (control characters, space) and keys past memcached's 250 bytes are refused either way (with binaryKeys: any byte, past 186 bytes). Default true. */
   checkKeys?: boolean;
   /** Longest key in bytes (UTF-8), prefix included: 1-250 (memcached's limit, fixed when it is compiled). Default 250. */
   maxKeyLength?: number;
+  /**
+   * Keys of any bytes: space, CR, LF, NUL, bytes that are not UTF-8 (a string key is still its
+   * UTF-8 bytes). They travel base64 with the meta protocol's `b` flag, so every keyed command is
+   * a meta command, and are hashed and routed as their raw bytes (a printable key goes to the same
+   * server either way). memcached's 250-byte limit holds for the base64 form: 186 raw bytes,
+   * keyPrefix included (maxKeyLength counts raw bytes). Needs the meta protocol: with protocol
+   * 'text' an OptionError; a server that does not speak meta fails its connections with an
+   * UnsupportedError. Default false (the text key rules: no control bytes, no space).
+   */
+  binaryKeys?: boolean;
   /** Largest value in bytes after serialization and compression; larger fails before anything is sent. Default 1048576 (1 MiB, memcached's default item size; the server's own overhead makes values just under it fail server-side). */
   maxValueLength?: number;
   /** Compress values longer than this many bytes, when that makes them smaller. 0 turns it off (python-memcached's min_compress_len=0). Default 0. */
@@ -67,10 +77,11 @@ export interface ClientOptions {
   /**
    * Which of memcached's protocols to speak. 'text': never a meta command (twemproxy, mcrouter and
    * memcached before 1.6.10 speak only text); what needs meta (counters with `initial`,
-   * getItem, binaryKeys) fails with an UnsupportedError. 'meta': meta where it is faster (quiet
-   * storage and deletes, counters) and text `get`s where those are; a server that does not speak
-   * meta fails its connections with an UnsupportedError. 'auto': each server's first connection
-   * asks (`mn`) and the server is then spoken to as 'meta' or 'text'. Default 'auto', or the
+   * getItem) fails with an UnsupportedError, and binaryKeys is an OptionError. 'meta': meta
+   * where it is faster (quiet storage and deletes, counters) and text `get`s where those are
+   * (all meta with binaryKeys); a server that does not speak meta fails its connections with an
+   * UnsupportedError. 'auto': each server's first connection asks (`mn`) and the server is then
+   * spoken to as 'meta' or 'text'. Default 'auto', or the
    * MEMCACHE_PROTOCOL environment variable when set.
    */
   protocol?: 'auto' | 'meta' | 'text';
@@ -117,6 +128,7 @@ export const DEFAULT_OPTIONS = Object.freeze({
   keyPrefix: '',
   checkKeys: true,
   maxKeyLength: 250,
+  binaryKeys: false,
   maxValueLength: 1024 * 1024,
   compressionThreshold: 0,
   compressionLevel: -1,
@@ -173,6 +185,7 @@ const CHECKS: Record<keyof ClientOptions, Check> = {
   keyPrefix: (v) => (typeof v === 'string' ? undefined : 'must be a string'),
   checkKeys: boolean,
   maxKeyLength: integerFrom(1, 250),
+  binaryKeys: boolean,
   maxValueLength: integerFrom(1, 2 ** 31 - 1),
   compressionThreshold: integerFrom(0),
   compressionLevel: integerFrom(-1, 9),
@@ -223,6 +236,10 @@ export function validateOptions(options: ClientOptions | undefined): ResolvedOpt
   }
   resolved.tls = options.tls === true ? {} : options.tls === false ? undefined : options.tls;
   if (options.protocol === undefined) resolved.protocol = protocolFromEnvironment();
+  if (resolved.binaryKeys && resolved.protocol === 'text') {
+    const from = options.protocol === undefined ? ' (from MEMCACHE_PROTOCOL)' : '';
+    throw new OptionError('binaryKeys', `needs the meta protocol (its keys travel base64 with the meta b flag), and protocol is 'text'${from}; use 'auto' or 'meta'`);
+  }
   const own = DEFAULT_HASH[resolved.distribution];
   if (resolved.hash !== undefined && resolved.distribution !== 'modula' && resolved.hash !== own) {
     throw new OptionError('hash', `only 'modula' takes another hash; '${resolved.distribution}' hashes keys with ${own} (got ${describe(resolved.hash)})`);

@@ -24,7 +24,8 @@ export async function startMemcached(): Promise<MemcachedProcess> {
   }
 }
 
-function freePort(): Promise<number> {
+/** A TCP port free on 127.0.0.1 now (binding it later can race another process). */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = net.createServer().once('error', reject);
     s.listen(0, '127.0.0.1', () => {
@@ -35,7 +36,7 @@ function freePort(): Promise<number> {
 }
 
 /** Polls until a connection succeeds, the child exits, or 3 s pass. */
-async function ready(port: number, child: ChildProcess): Promise<boolean> {
+export async function ready(port: number, child: ChildProcess): Promise<boolean> {
   const deadline = Date.now() + 3000;
   while (Date.now() < deadline && child.exitCode === null) {
     if (await canConnect(port)) return true;
@@ -52,7 +53,8 @@ function canConnect(port: number): Promise<boolean> {
   });
 }
 
-function stop(child: ChildProcess): Promise<void> {
+/** Kills `child` and resolves once it exited. */
+export function stop(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
     child.once('exit', () => resolve());

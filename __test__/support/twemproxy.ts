@@ -2,11 +2,11 @@
  * twemproxy (Debian's `nutcracker`) in front of real memcached servers: a proxy that speaks the
  * text protocol only and hangs up on a command it does not know, such as `mn`.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { freePort, ready, stop as kill } from './memcached-process.js';
 
 export const NUTCRACKER = '/usr/sbin/nutcracker';
 
@@ -33,41 +33,9 @@ export async function startTwemproxy(servers: readonly string[]): Promise<Twempr
     await kill(child);
     rmSync(dir, { recursive: true, force: true });
   };
-  if (!(await listening(port, child))) {
+  if (!(await ready(port, child))) {
     await stop();
     throw new Error(`nutcracker did not start on port ${port}`);
   }
   return { spec: `127.0.0.1:${port}`, stop };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer().once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function listening(port: number, child: ChildProcess): Promise<boolean> {
-  const deadline = Date.now() + 3000;
-  while (Date.now() < deadline && child.exitCode === null) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const socket = net.connect(port, '127.0.0.1');
-      socket.once('connect', () => (socket.destroy(), resolve(true)));
-      socket.once('error', () => resolve(false));
-    });
-    if (ok) return true;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  return false;
-}
-
-function kill(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    child.once('exit', () => resolve());
-    child.kill('SIGKILL');
-  });
 }

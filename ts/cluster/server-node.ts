@@ -2,7 +2,7 @@
 import { ConnectionPool, type PoolConfig } from '../connection/connection-pool.js';
 import type { MemcacheError } from '../errors.js';
 import { ServerMetrics } from '../observability/metrics.js';
-import { metaDialect } from '../protocol/meta/dialect.js';
+import { metaBinaryDialect, metaDialect } from '../protocol/meta/dialect.js';
 import type { RequestFactory } from '../protocol/request-factory.js';
 import { textDialect } from '../protocol/text-dialect.js';
 import type { ServerAddress } from './server-spec.js';
@@ -34,7 +34,8 @@ export class ServerNode {
   retired = false;
   /**
    * Builds the requests this server is sent, in the dialect it speaks: meta with protocol 'meta';
-   * with 'auto', text until its first connection found out it speaks meta.
+   * with 'auto', text until its first connection found out it speaks meta. With binaryKeys the
+   * binary meta one, always (a server without meta fails its connections).
    */
   requests: RequestFactory;
   /** Its counters (see Client.metrics()); kept while it stays in the pool. */
@@ -43,14 +44,20 @@ export class ServerNode {
   /** `onFailure` hears of every failed connection of this server. */
   constructor(address: ServerAddress, settings: ConnectionSettings, poolSize: number, onFailure: (node: ServerNode, error: MemcacheError) => void) {
     this.address = address;
-    this.requests = settings.protocol === 'meta' ? metaDialect : textDialect;
+    this.requests = factoryFor(settings.protocol === 'meta', settings.binaryKeys);
     this.pool = new ConnectionPool({ ...settings, name: address.name, endpoint: address.endpoint, metrics: this.metrics }, poolSize, {
       onConnectionFailure: (_connection, error) => onFailure(this, error),
-      onDialect: (meta) => (this.requests = meta ? metaDialect : textDialect),
+      onDialect: (meta) => (this.requests = factoryFor(meta, settings.binaryKeys)),
     });
   }
 
   get name(): string {
     return this.address.name;
   }
+}
+
+/** The factory for a server that speaks meta (or not yet known to); binaryKeys needs meta whatever it says. */
+function factoryFor(meta: boolean, binaryKeys: boolean): RequestFactory {
+  if (binaryKeys) return metaBinaryDialect;
+  return meta ? metaDialect : textDialect;
 }

@@ -21,6 +21,8 @@ export interface PoolConfig extends ConnectionConfig {
   readonly maxReconnectDelay: number;
   /** 'text': never ask; 'meta': ask, and fail connections to a server that does not speak it; 'auto': ask, then use what it speaks. */
   readonly protocol: ProtocolSetting;
+  /** Keys of any bytes, which only meta carries: a server that does not speak it fails its connections, as with 'meta'. */
+  readonly binaryKeys: boolean;
 }
 
 export type ProtocolSetting = 'auto' | 'meta' | 'text';
@@ -55,6 +57,7 @@ export class ConnectionPool {
       wantsDialect: () => this.#meta === undefined,
       onDialect: (meta) => this.#learned(meta, observer),
       resend: (request) => this.send(request),
+      speaksMeta: () => this.#meta === true,
     };
   }
 
@@ -64,9 +67,10 @@ export class ConnectionPool {
   }
 
   #learned(meta: boolean, observer: PoolObserver | undefined): MemcacheError | undefined {
-    if (!meta && this.#config.protocol === 'meta') {
+    if (!meta && (this.#config.protocol === 'meta' || this.#config.binaryKeys)) {
       const server = this.#config.name;
-      return new UnsupportedError(`${server} does not speak the meta protocol (memcached 1.6 or later does), and protocol is 'meta'; use 'auto' or 'text'`, { server });
+      const why = this.#config.binaryKeys ? 'which binaryKeys needs' : "and protocol is 'meta'; use 'auto' or 'text'";
+      return new UnsupportedError(`${server} does not speak the meta protocol (memcached 1.6 or later does), ${why}`, { server });
     }
     if (this.#meta === meta) return undefined;
     this.#meta = meta;

@@ -92,6 +92,8 @@ export interface ConnectionObserver {
   onDialect?(meta: boolean): MemcacheError | undefined;
   /** A request never written, off a connection the server hung up on while asked about meta: to send elsewhere. */
   resend?(request: Request): void;
+  /** Whether the server is known to speak meta. */
+  speaksMeta?(): boolean;
 }
 
 /** Set on a connection opened after a backoff: how long it waits, and the failure that caused it. */
@@ -162,6 +164,11 @@ export class Connection implements ReplySink, AbortWatcher {
   /** Callers waiting on requests queued or awaiting replies. */
   get pending(): number {
     return this.#queue.size;
+  }
+
+  /** AbortWatcher: whether the server is known to speak meta (a request may then follow itself up with a meta command). */
+  get speaksMeta(): boolean {
+    return this.#observer?.speaksMeta?.() === true;
   }
 
   /** Whether a reply was ever read whole on this connection. */

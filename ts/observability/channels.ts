@@ -25,6 +25,8 @@ export const CHANNELS = {
   connectionConnect: 'memcache-native:connection:connect',
   /** A connection is closed: drained on purpose (`error` undefined) or destroyed by `error`. ConnectionMessage. */
   connectionClose: 'memcache-native:connection:close',
+  /** fetch's leases: one message per counted event (metrics' leaseWins, leaseWaits, staleServes, loaderErrors). FetchMessage. */
+  fetch: 'memcache-native:fetch',
 } as const;
 
 /**
@@ -63,6 +65,15 @@ export interface ServerUpMessage {
   readonly flushed: boolean;
 }
 
+/** What fetch counted: `'lease:win'`, `'lease:wait'`, `'stale'` (one per caller served a stale value), `'loader:error'`. */
+export type FetchEvent = 'lease:win' | 'lease:wait' | 'stale' | 'loader:error';
+
+/** A fetch event on a server; never the key, the value or the loader's error (its message may hold either). */
+export interface FetchMessage {
+  readonly event: FetchEvent;
+  readonly server: string;
+}
+
 export interface ConnectionMessage {
   readonly server: string;
   /** connection:close only: what destroyed it; undefined when the client closed it. */
@@ -76,6 +87,7 @@ const serverDown = channel(CHANNELS.serverDown);
 const serverUp = channel(CHANNELS.serverUp);
 const connectionConnect = channel(CHANNELS.connectionConnect);
 const connectionClose = channel(CHANNELS.connectionClose);
+const fetchEvents = channel(CHANNELS.fetch);
 
 class Command implements CommandMessage {
   readonly command: CommandName;
@@ -133,4 +145,8 @@ export function publishConnect(server: string): void {
 
 export function publishClose(server: string, error: MemcacheError | undefined): void {
   if (connectionClose.hasSubscribers) connectionClose.publish({ server, error } satisfies ConnectionMessage);
+}
+
+export function publishFetchEvent(event: FetchEvent, server: string): void {
+  if (fetchEvents.hasSubscribers) fetchEvents.publish({ event, server } satisfies FetchMessage);
 }

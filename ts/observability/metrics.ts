@@ -8,7 +8,8 @@
  *   merged with others into one multi-key `get` on the wire; getMulti / setMulti / deleteMulti
  *   count one op per server they reach (their keys show in hits + misses, for getMulti). Health
  *   probes count as `version` (or `flushAll`, with flushOnReconnect).
- * - hits / misses: keys looked up by get, gets, gat, gats, getMulti and getItem, found or not.
+ * - hits / misses: keys looked up by get, gets, gat, gats, getMulti, getItem and fetch (its first
+ *   ask only, not its polls), found or not.
  * - errors: requests that failed (error reply, timeout, broken connection, full queue...); not
  *   aborts, and not calls that failed before reaching a server (bad argument, server marked dead).
  * - timeouts: of those, the ones that failed with a TimeoutError (ConnectTimeoutError included).
@@ -16,6 +17,9 @@
  * - retries: requests sent again after their connection broke (see RetryPolicy), once per resend;
  *   a merged get is one request. Not in ops again, and a request that then fails is in errors.
  * - bytesIn / bytesOut: socket bytes read and written, authentication included.
+ * - leaseWins / leaseWaits / staleServes / loaderErrors: fetch's leases (see cache-aside/): loads
+ *   this client won the lease for, loads it waited on another process for, calls answered with
+ *   a stale value, loaders that threw.
  */
 
 /** Client methods counted in `ops` (the names of the calls that send them), in id order. */
@@ -41,6 +45,8 @@ export const COMMAND_NAMES = [
   'version',
   'flushAll',
   'getItem',
+  'fetch',
+  'invalidate',
 ] as const;
 
 export type CommandName = (typeof COMMAND_NAMES)[number];
@@ -71,6 +77,10 @@ export class ServerMetrics {
   retries = 0;
   bytesIn = 0;
   bytesOut = 0;
+  leaseWins = 0;
+  leaseWaits = 0;
+  staleServes = 0;
+  loaderErrors = 0;
 }
 
 /** Where requests count before they are handed to a server: read by nobody. */
@@ -103,6 +113,14 @@ export interface MetricsCounts {
   bytesIn: number;
   /** Socket bytes written. */
   bytesOut: number;
+  /** fetch: leases won, each followed by one loader call (a miss, a stale value, an early recache). */
+  leaseWins: number;
+  /** fetch: times another caller held the lease and this client waited for its value. */
+  leaseWaits: number;
+  /** fetch: calls resolved with a stale value (invalidated) while another caller reloaded it. */
+  staleServes: number;
+  /** fetch: loader calls that threw or rejected. */
+  loaderErrors: number;
   /** Requests queued or awaiting a reply now. */
   pending: number;
 }
@@ -123,14 +141,30 @@ export interface ClientMetrics {
 /** A copy of `metrics`, with what only the caller knows. */
 export function serverSnapshot(metrics: ServerMetrics, server: string, alive: boolean, pending: number): ServerMetricsSnapshot {
   const { hits, misses, errors, timeouts, reconnects, retries, bytesIn, bytesOut } = metrics;
+  const { leaseWins, leaseWaits, staleServes, loaderErrors } = metrics;
   const ops = zeroOps();
   for (let id = 0; id < COMMAND_NAMES.length; id++) ops[COMMAND_NAMES[id]] = metrics.ops[id];
-  return { server, alive, ops, hits, misses, errors, timeouts, reconnects, retries, bytesIn, bytesOut, pending };
+  return { server, alive, ops, hits, misses, errors, timeouts, reconnects, retries, bytesIn, bytesOut, leaseWins, leaseWaits, staleServes, loaderErrors, pending };
 }
 
 /** The servers' snapshots with their sums. */
 export function clientMetrics(servers: ServerMetricsSnapshot[]): ClientMetrics {
-  const totals: MetricsCounts = { ops: zeroOps(), hits: 0, misses: 0, errors: 0, timeouts: 0, reconnects: 0, retries: 0, bytesIn: 0, bytesOut: 0, pending: 0 };
+  const totals: MetricsCounts = {
+    ops: zeroOps(),
+    hits: 0,
+    misses: 0,
+    errors: 0,
+    timeouts: 0,
+    reconnects: 0,
+    retries: 0,
+    bytesIn: 0,
+    bytesOut: 0,
+    leaseWins: 0,
+    leaseWaits: 0,
+    staleServes: 0,
+    loaderErrors: 0,
+    pending: 0,
+  };
   for (const s of servers) {
     for (const name of COMMAND_NAMES) totals.ops[name] += s.ops[name];
     totals.hits += s.hits;
@@ -141,6 +175,10 @@ export function clientMetrics(servers: ServerMetricsSnapshot[]): ClientMetrics {
     totals.retries += s.retries;
     totals.bytesIn += s.bytesIn;
     totals.bytesOut += s.bytesOut;
+    totals.leaseWins += s.leaseWins;
+    totals.leaseWaits += s.leaseWaits;
+    totals.staleServes += s.staleServes;
+    totals.loaderErrors += s.loaderErrors;
     totals.pending += s.pending;
   }
   return { servers, totals };

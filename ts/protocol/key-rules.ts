@@ -15,22 +15,59 @@ export const MEMCACHED_MAX_KEY_LENGTH = 250;
  * and always past memcached's 250 bytes.
  */
 export function wireKey(key: unknown, prefix: string, maxKeyLength: number): string {
-  const body = wireForm(key);
-  if (body.length === 0) throw new KeyError('key is empty');
-  const wire = prefix.length === 0 ? body : prefix + body;
-  // memcached's limit holds whatever the caller allows: past it, the server refuses a storage
-  // command line without reading its data block, and runs the value's bytes as commands.
-  if (wire.length > maxKeyLength || wire.length > MEMCACHED_MAX_KEY_LENGTH) {
-    const limit = Math.min(maxKeyLength, MEMCACHED_MAX_KEY_LENGTH);
-    const name = limit === maxKeyLength ? 'maxKeyLength' : "memcached's key limit";
-    throw new KeyError(`key is ${wire.length} bytes with its prefix; ${name} is ${limit}: ${describe(key)}`);
-  }
-  return wire;
+  return withPrefix(wireForm(key), key, prefix, maxKeyLength, MEMCACHED_MAX_KEY_LENGTH, "memcached's key limit");
 }
 
 /** Wire form of a key prefix (may be empty); same byte rules as keys. */
 export function wirePrefix(prefix: unknown): string {
   return wireForm(prefix);
+}
+
+/**
+ * Longest binary key, prefix included: sent base64 (4 characters per 3 bytes, padded), and
+ * 4 * ceil(186 / 3) = 248 fits memcached's 250 where 187 bytes (252) would not.
+ */
+export const BINARY_MAX_KEY_LENGTH = 186;
+
+/**
+ * The binaryKeys rule: `prefix + key` may hold any bytes (the meta protocol sends it base64 with
+ * the `b` flag, so no byte can end or split the command line). Its wire form is still one
+ * character per byte, so it is hashed and routed as its bytes. Rejected: a key that is not a
+ * string or bytes, an empty key, a string that is not well-formed UTF-16, and more than
+ * `maxKeyLength` or BINARY_MAX_KEY_LENGTH bytes with the prefix.
+ */
+export function binaryWireKey(key: unknown, prefix: string, maxKeyLength: number): string {
+  return withPrefix(binaryWireForm(key), key, prefix, maxKeyLength, BINARY_MAX_KEY_LENGTH, "memcached's key limit for a binary key (250 in base64)");
+}
+
+/** Wire form of a key prefix under the binaryKeys rule (may be empty): any bytes. */
+export function binaryWirePrefix(prefix: unknown): string {
+  return binaryWireForm(prefix);
+}
+
+/** How keys are checked and put in wire form: the text rule, or binaryKeys' any bytes. */
+export interface KeyRules {
+  wireKey(key: unknown, prefix: string, maxKeyLength: number): string;
+  wirePrefix(prefix: unknown): string;
+  /** Longest wire key (prefix included) whatever maxKeyLength says. */
+  readonly maxLength: number;
+}
+
+export const TEXT_KEY_RULES: KeyRules = Object.freeze({ wireKey, wirePrefix, maxLength: MEMCACHED_MAX_KEY_LENGTH });
+export const BINARY_KEY_RULES: KeyRules = Object.freeze({ wireKey: binaryWireKey, wirePrefix: binaryWirePrefix, maxLength: BINARY_MAX_KEY_LENGTH });
+
+/** `prefix + body`, refused when empty or past `maxKeyLength` or the server's `serverLimit`. */
+function withPrefix(body: string, key: unknown, prefix: string, maxKeyLength: number, serverLimit: number, serverLimitName: string): string {
+  if (body.length === 0) throw new KeyError('key is empty');
+  const wire = prefix.length === 0 ? body : prefix + body;
+  // memcached's limit holds whatever the caller allows: past it, the server refuses a storage
+  // command line without reading its data block, and runs the value's bytes as commands.
+  if (wire.length > maxKeyLength || wire.length > serverLimit) {
+    const limit = Math.min(maxKeyLength, serverLimit);
+    const name = limit === maxKeyLength ? 'maxKeyLength' : serverLimitName;
+    throw new KeyError(`key is ${wire.length} bytes with its prefix; ${name} is ${limit}: ${describe(key)}`);
+  }
+  return wire;
 }
 
 /** Any character that is not a printable ASCII byte (0x21-0x7e): the slow path sorts it out. */
@@ -48,6 +85,16 @@ function wireForm(key: unknown): string {
     return key;
   }
   if (key instanceof Uint8Array) return bytesWireForm(key, key);
+  throw new KeyError(`key must be a string or bytes, not ${key === null ? 'null' : typeof key}`);
+}
+
+/** Any character past ASCII: such a string's wire form is its UTF-8 bytes, not its characters. */
+const NOT_ASCII = /[^\x00-\x7f]/;
+
+/** Wire form under the binaryKeys rule: a string's UTF-8 bytes, or the bytes given; any byte allowed. */
+function binaryWireForm(key: unknown): string {
+  if (typeof key === 'string') return NOT_ASCII.test(key) ? utf8Key(key).toString('latin1') : key;
+  if (key instanceof Uint8Array) return Buffer.from(key.buffer, key.byteOffset, key.length).toString('latin1');
   throw new KeyError(`key must be a string or bytes, not ${key === null ? 'null' : typeof key}`);
 }
 

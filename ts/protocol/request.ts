@@ -29,9 +29,17 @@ export enum ReplyMode {
   ON_FAILURE = 2,
 }
 
-/** Told when the caller of a queued request gives up (its signal aborted); see Request.watcher. */
+/**
+ * The connection holding a request (see Request.watcher): told when its caller gives up (its
+ * signal aborted), and able to take a follow-up that a reply calls for (a text get's 0-byte
+ * value that may be a lease placeholder is asked about again with `mg`, see meta/lease.ts).
+ */
 export interface AbortWatcher {
   onAbort(request: Request): void;
+  /** Queues `request` behind what is already queued on this connection. */
+  send(request: Request): void;
+  /** Whether the server speaks meta (known once the connection is ready, false with protocol 'text'). */
+  readonly speaksMeta: boolean;
 }
 
 export abstract class Request<T = unknown> {

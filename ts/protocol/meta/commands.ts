@@ -20,20 +20,35 @@ const STORE_MODE: Readonly<Record<StorageVerb, string>> = {
 const QUIET = ' q';
 
 /**
- * `ms <key> <datalen> F<flags> T<exptime> [C<cas>] [M<mode>] [q] O<n>\r\n<data>\r\n`.
+ * How a command carries its key: 'wire', as is (the text key rules made it safe on a command
+ * line); 'base64' (binaryKeys), its bytes in base64 with the `b` flag, so any byte can travel.
+ */
+export type KeyEncoding = 'wire' | 'base64';
+
+/** The key as written on the command line. */
+export function keyToken(key: string, encoding: KeyEncoding): string {
+  return encoding === 'wire' ? key : Buffer.from(key, 'latin1').toString('base64');
+}
+
+/** The flag telling the server how the key came: none, or `b` (base64). */
+export const KEY_FLAG: Readonly<Record<KeyEncoding, string>> = { wire: '', base64: ' b' };
+
+/**
+ * `ms <key> <datalen> [b] F<flags> T<exptime> [C<cas>] [M<mode>] [q] O<n>\r\n<data>\r\n`.
  * append / prepend ignore F and T server-side, as their text forms do.
  */
 export function encodeMetaStore(
   w: CommandWriter,
   verb: StorageVerb,
   key: string,
+  encoding: KeyEncoding,
   value: Payload,
   exptime: number,
   cas: string | undefined,
   quiet: boolean,
   opaque: number,
 ): void {
-  let line = `ms ${key} ${value.length} F${value.flags} T${exptime}${STORE_MODE[verb]}`;
+  let line = `ms ${keyToken(key, encoding)} ${value.length}${KEY_FLAG[encoding]} F${value.flags} T${exptime}${STORE_MODE[verb]}`;
   if (cas !== undefined) line += ` C${cas}`;
   w.latin1(`${line}${quiet ? QUIET : ''} O${opaque}\r\n`);
   if (typeof value.data === 'string') w.utf8(value.data, value.length);
@@ -41,9 +56,9 @@ export function encodeMetaStore(
   w.latin1('\r\n');
 }
 
-/** `md <key> [q] O<n>\r\n` */
-export function encodeMetaDelete(w: CommandWriter, key: string, quiet: boolean, opaque: number): void {
-  w.latin1(quiet ? `md ${key} q O${opaque}\r\n` : `md ${key} O${opaque}\r\n`);
+/** `md <key> [b] [q] O<n>\r\n` */
+export function encodeMetaDelete(w: CommandWriter, key: string, encoding: KeyEncoding, quiet: boolean, opaque: number): void {
+  w.latin1(`md ${keyToken(key, encoding)}${KEY_FLAG[encoding]}${quiet ? QUIET : ''} O${opaque}\r\n`);
 }
 
 /** Creating a missing counter: its initial value (decimal digits) and ttl. */
@@ -53,19 +68,20 @@ export interface CounterSeed {
 }
 
 /**
- * `ma <key> [N<ttl> J<initial>] D<delta> [MD] v O<n>\r\n`, or quiet without `v`. With a seed a
+ * `ma <key> [b] [N<ttl> J<initial>] D<delta> [MD] v O<n>\r\n`, or quiet without `v`. With a seed a
  * missing counter is created at `initial` (the delta is not applied), atomically.
  */
 export function encodeMetaArith(
   w: CommandWriter,
   decrement: boolean,
   key: string,
+  encoding: KeyEncoding,
   delta: string,
   seed: CounterSeed | undefined,
   quiet: boolean,
   opaque: number,
 ): void {
-  let line = `ma ${key}`;
+  let line = `ma ${keyToken(key, encoding)}${KEY_FLAG[encoding]}`;
   if (seed !== undefined) line += ` N${seed.exptime} J${seed.initial}`;
   line += ` D${delta}`;
   if (decrement) line += ' MD';
@@ -73,12 +89,36 @@ export function encodeMetaArith(
 }
 
 /**
- * `mg <key> v f c t s h l [T<ttl>] O<n>\r\n`: the value with everything memcached knows of the
+ * `mg <key> [b] v f c t s h l [T<ttl>] O<n>\r\n`: the value with everything memcached knows of the
  * item (client flags, cas, ttl left, size, hit before, seconds since the last access).
  */
-export function encodeMetaItem(w: CommandWriter, key: string, touch: number | undefined, opaque: number): void {
+export function encodeMetaItem(w: CommandWriter, key: string, encoding: KeyEncoding, touch: number | undefined, opaque: number): void {
   const ttl = touch === undefined ? '' : ` T${touch}`;
-  w.latin1(`mg ${key} v f c t s h l${ttl} O${opaque}\r\n`);
+  w.latin1(`mg ${keyToken(key, encoding)}${KEY_FLAG[encoding]} v f c t s h l${ttl} O${opaque}\r\n`);
+}
+
+/**
+ * `mg <key> [b] v f [c] [T<ttl>] [q] O<n>\r\n`: get, gets (`c`), gat / gats (`T`): `VA` with the
+ * value and its client flags, `EN` on a miss, which `q` leaves unanswered.
+ */
+export function encodeMetaGet(
+  w: CommandWriter,
+  key: string,
+  encoding: KeyEncoding,
+  cas: boolean,
+  touch: number | undefined,
+  quiet: boolean,
+  opaque: number,
+): void {
+  let line = `mg ${keyToken(key, encoding)}${KEY_FLAG[encoding]} v f`;
+  if (cas) line += ' c';
+  if (touch !== undefined) line += ` T${touch}`;
+  w.latin1(`${line}${quiet ? QUIET : ''} O${opaque}\r\n`);
+}
+
+/** `mg <key> [b] T<ttl> O<n>\r\n`: touch, answered `HD` when the key exists, `EN` when not. */
+export function encodeMetaTouch(w: CommandWriter, key: string, encoding: KeyEncoding, exptime: number, opaque: number): void {
+  w.latin1(`mg ${keyToken(key, encoding)}${KEY_FLAG[encoding]} T${exptime} O${opaque}\r\n`);
 }
 
 /** `mn\r\n`: answered `MN` once every command before it on the connection was. */

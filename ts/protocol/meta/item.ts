@@ -5,7 +5,7 @@ import { Command, type CommandId } from '../../observability/metrics.js';
 import type { CommandWriter } from '../command-writer.js';
 import { errorReply, ReplyKind, unexpectedReply } from '../replies.js';
 import { Request, type ValueDecoder } from '../request.js';
-import { encodeMetaItem } from './commands.js';
+import { encodeMetaItem, type KeyEncoding } from './commands.js';
 import { returnedFlags } from './replies.js';
 
 /** What getItem resolves with. */
@@ -27,13 +27,15 @@ export interface ItemInfo<T = unknown> {
 
 export class MetaItemRequest extends Request<ItemInfo | undefined> {
   readonly #key: string;
+  readonly #encoding: KeyEncoding;
   readonly #touch: number | undefined;
   readonly #decoder: ValueDecoder;
 
   /** `touch`: a new ttl set in the same request. */
-  constructor(key: string, touch: number | undefined, decoder: ValueDecoder, timeout: number, signal: AbortSignal | undefined) {
+  constructor(key: string, encoding: KeyEncoding, touch: number | undefined, decoder: ValueDecoder, timeout: number, signal: AbortSignal | undefined) {
     super(timeout, signal);
     this.#key = key;
+    this.#encoding = encoding;
     this.#touch = touch;
     this.#decoder = decoder;
   }
@@ -48,7 +50,7 @@ export class MetaItemRequest extends Request<ItemInfo | undefined> {
 
   encode(w: CommandWriter): void {
     this.opaque = w.opaques(1);
-    encodeMetaItem(w, this.#key, this.#touch, this.opaque);
+    encodeMetaItem(w, this.#key, this.#encoding, this.#touch, this.opaque);
   }
 
   onReply(kind: number, buf: Buffer, rec: Uint32Array, off: number): boolean {

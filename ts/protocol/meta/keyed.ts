@@ -4,17 +4,19 @@ import { Command, type CommandId } from '../../observability/metrics.js';
 import type { CommandWriter } from '../command-writer.js';
 import { errorReply, ReplyKind, unexpectedReply } from '../replies.js';
 import { ReplyMode, Request } from '../request.js';
-import { encodeMetaArith, encodeMetaDelete, type CounterSeed } from './commands.js';
+import { encodeMetaArith, encodeMetaDelete, type CounterSeed, type KeyEncoding } from './commands.js';
 import { QuietRequest } from './quiet.js';
 import { replyOpaque } from './replies.js';
 
 /** delete: resolves with whether the key existed (true once sent, with noreply). NF is answered even quiet. */
 export class MetaDeleteRequest extends QuietRequest<boolean> {
   readonly #key: string;
+  readonly #encoding: KeyEncoding;
 
-  constructor(key: string, noreply: boolean, timeout: number, signal: AbortSignal | undefined) {
+  constructor(key: string, encoding: KeyEncoding, noreply: boolean, timeout: number, signal: AbortSignal | undefined) {
     super(noreply, timeout, signal);
     this.#key = key;
+    this.#encoding = encoding;
   }
 
   get command(): CommandId {
@@ -35,7 +37,7 @@ export class MetaDeleteRequest extends QuietRequest<boolean> {
 
   encode(w: CommandWriter): void {
     this.opaque = w.opaques(1);
-    encodeMetaDelete(w, this.#key, true, this.opaque);
+    encodeMetaDelete(w, this.#key, this.#encoding, true, this.opaque);
   }
 
   onReply(kind: number, buf: Buffer, rec: Uint32Array, off: number): boolean {
@@ -48,12 +50,21 @@ export class MetaDeleteRequest extends QuietRequest<boolean> {
 /** Many deletes (deleteMulti, one per server); resolves with the result keys of those that were not there. */
 export class MetaDeleteManyRequest extends QuietRequest<unknown[]> {
   readonly #keys: readonly string[];
+  readonly #encoding: KeyEncoding;
   readonly #resultKeys: readonly unknown[];
   readonly #missed: unknown[] = [];
 
-  constructor(keys: readonly string[], resultKeys: readonly unknown[], noreply: boolean, timeout: number, signal: AbortSignal | undefined) {
+  constructor(
+    keys: readonly string[],
+    encoding: KeyEncoding,
+    resultKeys: readonly unknown[],
+    noreply: boolean,
+    timeout: number,
+    signal: AbortSignal | undefined,
+  ) {
     super(noreply, timeout, signal);
     this.#keys = keys;
+    this.#encoding = encoding;
     this.#resultKeys = resultKeys;
   }
 
@@ -81,7 +92,7 @@ export class MetaDeleteManyRequest extends QuietRequest<unknown[]> {
     const keys = this.#keys;
     this.opaqueCount = keys.length;
     this.opaque = w.opaques(keys.length);
-    for (let i = 0; i < keys.length; i++) encodeMetaDelete(w, keys[i], true, this.opaque + i);
+    for (let i = 0; i < keys.length; i++) encodeMetaDelete(w, keys[i], this.#encoding, true, this.opaque + i);
   }
 
   onReply(kind: number, buf: Buffer, rec: Uint32Array, off: number): boolean {
@@ -99,6 +110,7 @@ export class MetaDeleteManyRequest extends QuietRequest<unknown[]> {
 export class MetaArithRequest extends Request<number | bigint | undefined> {
   readonly #decrement: boolean;
   readonly #key: string;
+  readonly #encoding: KeyEncoding;
   readonly #delta: string;
   readonly #seed: CounterSeed | undefined;
   readonly #noreply: boolean;
@@ -106,6 +118,7 @@ export class MetaArithRequest extends Request<number | bigint | undefined> {
   constructor(
     decrement: boolean,
     key: string,
+    encoding: KeyEncoding,
     delta: string,
     seed: CounterSeed | undefined,
     noreply: boolean,
@@ -115,6 +128,7 @@ export class MetaArithRequest extends Request<number | bigint | undefined> {
     super(timeout, signal);
     this.#decrement = decrement;
     this.#key = key;
+    this.#encoding = encoding;
     this.#delta = delta;
     this.#seed = seed;
     this.#noreply = noreply;
@@ -138,7 +152,7 @@ export class MetaArithRequest extends Request<number | bigint | undefined> {
 
   encode(w: CommandWriter): void {
     this.opaque = w.opaques(1);
-    encodeMetaArith(w, this.#decrement, this.#key, this.#delta, this.#seed, this.#noreply, this.opaque);
+    encodeMetaArith(w, this.#decrement, this.#key, this.#encoding, this.#delta, this.#seed, this.#noreply, this.opaque);
   }
 
   onReply(kind: number, buf: Buffer, rec: Uint32Array, off: number): boolean {

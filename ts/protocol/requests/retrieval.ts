@@ -8,6 +8,7 @@ import { DeserializeError, MemcacheError } from '../../errors.js';
 import { Command, type CommandId } from '../../observability/metrics.js';
 import type { CommandWriter } from '../command-writer.js';
 import { casReply, errorReply, ReplyKind, unexpectedReply } from '../replies.js';
+import { askAboutEmptyValue } from '../meta/placeholder.js';
 import { Request, type ValueDecoder } from '../request.js';
 import { encodeRetrieval, type RetrievalVerb } from '../text-commands.js';
 
@@ -76,6 +77,16 @@ abstract class RetrievalRequest<T> extends Request<T> {
   protected abstract onHit(index: number, buf: Buffer, rec: Uint32Array, off: number): void;
   /** Every line answered: whoever got no VALUE missed. */
   protected abstract onEnd(): void;
+
+  /**
+   * For a VALUE of 0 bytes (callers check the length first: one read is all other values pay)
+   * with flags 0, which a lease placeholder looks like too: on a meta server, a promise of what
+   * `mg` says the key holds (see meta/placeholder.ts); else undefined, the value being what it looks like.
+   */
+  protected askedAgain(index: number, buf: Buffer, rec: Uint32Array, off: number): Promise<CasItem | undefined> | undefined {
+    if (rec[off + F_FLAGS] !== 0) return undefined;
+    return askAboutEmptyValue(this.keys[index], this.decoder, this);
+  }
 
   /** Decodes a VALUE record's data; a failure is that key's error, never the connection's. */
   protected decodeValue(buf: Buffer, rec: Uint32Array, off: number): unknown {
@@ -159,6 +170,12 @@ export class GetRequest extends RetrievalRequest<unknown> {
 
   protected onHit(index: number, buf: Buffer, rec: Uint32Array, off: number): void {
     const first = this.#waiters === undefined ? this : this.#waiters[index];
+    const again = rec[off + F_B_LEN] === 0 ? this.askedAgain(index, buf, rec, off) : undefined;
+    if (again !== undefined) {
+      // Each waiter follows the answer (a pending value resolves the caller when it settles).
+      for (let w: GetRequest | undefined = first; w !== undefined; w = w.#sameKey) if (!w.settled) w.resolve(again.then((item) => w.#found(item)));
+      return;
+    }
     for (let w: GetRequest | undefined = first; w !== undefined; w = w.#sameKey) {
       if (w.settled) continue;
       w.metrics.hits++;
@@ -174,6 +191,16 @@ export class GetRequest extends RetrievalRequest<unknown> {
   protected onEnd(): void {
     if (this.#waiters === undefined) this.#miss();
     else this.#each((w) => w.#miss());
+  }
+
+  /** What `mg` said the key holds, counted and shaped for this waiter. */
+  #found(item: CasItem | undefined): unknown {
+    if (item === undefined) {
+      this.metrics.misses++;
+      return undefined;
+    }
+    this.metrics.hits++;
+    return this.verb === 'gets' || this.verb === 'gats' ? item : item.value;
   }
 
   #miss(): void {
@@ -198,8 +225,10 @@ export class GetMultiRequest extends RetrievalRequest<void> {
   readonly #resultKeys: readonly unknown[];
   readonly #hits: Map<unknown, unknown>;
   readonly #errors: Map<unknown, MemcacheError>;
-  /** Keys answered with a VALUE (readable or not). */
+  /** Keys answered with a VALUE (readable or not), not counting those asked again. */
   #found = 0;
+  /** Keys of 0-byte values being asked about again (see askedAgain), each settling into hits / errors. */
+  #askedAgain: Promise<void>[] | undefined;
 
   /** `keys[i]` (distinct, wire form) is reported as `resultKeys[i]`. */
   constructor(
@@ -223,6 +252,11 @@ export class GetMultiRequest extends RetrievalRequest<void> {
 
   protected onHit(index: number, buf: Buffer, rec: Uint32Array, off: number): void {
     if (this.settled) return;
+    const again = rec[off + F_B_LEN] === 0 ? this.askedAgain(index, buf, rec, off) : undefined;
+    if (again !== undefined) {
+      (this.#askedAgain ??= []).push(this.#settleLater(this.#resultKeys[index], again));
+      return;
+    }
     this.#found++;
     try {
       this.#hits.set(this.#resultKeys[index], this.decodeValue(buf, rec, off));
@@ -232,10 +266,27 @@ export class GetMultiRequest extends RetrievalRequest<void> {
   }
 
   protected onEnd(): void {
+    const askedAgain = this.#askedAgain;
     if (!this.settled) {
       this.metrics.hits += this.#found;
-      this.metrics.misses += this.keys.length - this.#found;
+      this.metrics.misses += this.keys.length - this.#found - (askedAgain?.length ?? 0);
     }
-    this.resolve();
+    if (askedAgain === undefined) this.resolve();
+    else void Promise.all(askedAgain).then(() => this.resolve());
+  }
+
+  /** A key asked about again: a hit, a miss or an error once answered. */
+  #settleLater(resultKey: unknown, again: Promise<CasItem | undefined>): Promise<void> {
+    return again.then(
+      (item) => {
+        if (item === undefined) {
+          this.metrics.misses++;
+          return;
+        }
+        this.metrics.hits++;
+        this.#hits.set(resultKey, item.value);
+      },
+      (error: MemcacheError) => void this.#errors.set(resultKey, error),
+    );
   }
 }

@@ -1,0 +1,466 @@
+/**
+ * fetch and invalidate against real memcached: the in-process single flight, the server's leases
+ * between clients (each client stands for a process: its own single flight), serve-stale after
+ * invalidate, early recache, loader errors and undefined, placeholders never read as values, the
+ * text protocol's fallback, metrics and diagnostics. Processes of their own: fetch-processes.test.ts.
+ */
+import diagnostics from 'node:diagnostics_channel';
+import net from 'node:net';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { ArgumentError, CHANNELS, Client, LeaseTimeoutError, LoaderError, type ClientOptions, type FetchMessage } from '../ts/index.js';
+import { inspect, plant, raw } from './support/raw.js';
+import { useServerAndClient } from './support/server-and-client.js';
+
+const ctx = useServerAndClient({ client: { protocol: 'meta' } });
+/** A second client: another process, as far as leases go (its own single flight). */
+let other: Client;
+
+beforeAll(() => {
+  other = new Client(ctx.server.spec, { protocol: 'meta' });
+});
+afterAll(async () => {
+  await other.close();
+});
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+let keys = 0;
+const freshKey = (name: string): string => `fetch:${name}:${++keys}:${process.pid}`;
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+interface Gate<T> {
+  readonly promise: Promise<T>;
+  open(value: T): void;
+  fail(error: unknown): void;
+}
+
+/** A promise the test settles: a loader that takes as long as the test wants. */
+function gate<T>(): Gate<T> {
+  let open!: (value: T) => void;
+  let fail!: (error: unknown) => void;
+  const promise = new Promise<T>((resolve, reject) => {
+    open = resolve;
+    fail = reject;
+  });
+  return { promise, open, fail };
+}
+
+/** Resolves once memcached holds a lease placeholder for `key` (someone won it and is loading). */
+async function leaseTaken(key: string): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if (/^VA 0 .*Z\r\n/.test((await raw(ctx.server, `mg ${key} v\r\n`)).toString('latin1'))) return;
+    await sleep(5);
+  }
+  throw new Error(`no lease on ${key}`);
+}
+
+/** Every byte `body` makes any client write, as latin1 text. */
+async function written(body: () => Promise<unknown>): Promise<string> {
+  const write = vi.spyOn(net.Socket.prototype, 'write');
+  try {
+    await body();
+    return write.mock.calls.map(([chunk]) => Buffer.from(chunk as Uint8Array).toString('latin1')).join('');
+  } finally {
+    write.mockRestore();
+  }
+}
+
+const totals = (mc: Client) => mc.metrics().totals;
+
+describe('single flight in one process', () => {
+  it('500 concurrent fetches of a missing key run the loader once, on one lease request, and all get its value', async () => {
+    const key = freshKey('herd');
+    let loads = 0;
+    const before = totals(ctx.client).ops.fetch;
+    const results = await Promise.all(
+      Array.from({ length: 500 }, () =>
+        ctx.client.fetch(key, async () => {
+          loads++;
+          await sleep(20);
+          return { id: 7 };
+        }, { ttl: 60 }),
+      ),
+    );
+    expect(loads).toBe(1);
+    expect(results.every((r) => r.id === 7)).toBe(true);
+    expect(totals(ctx.client).ops.fetch - before).toBe(2); // the lease get and the store, nothing else
+    expect(await ctx.client.get(key)).toEqual({ id: 7 });
+  });
+
+  it('a caller that aborts stops waiting alone: the load goes on for the others and is stored', async () => {
+    const key = freshKey('abort');
+    const loading = gate<string>();
+    const controller = new AbortController();
+    const leaving = ctx.client.fetch(key, () => loading.promise, { ttl: 60, signal: controller.signal });
+    const staying = ctx.client.fetch(key, () => 'never', { ttl: 60 });
+    controller.abort();
+    await expect(leaving).rejects.toMatchObject({ code: 'MEMCACHE_ABORTED' });
+    loading.open('loaded');
+    expect(await staying).toBe('loaded');
+    expect(await other.get(key)).toBe('loaded');
+  });
+
+  it('a value stored by set is returned without the loader, and get / getMulti read what fetch stored', async () => {
+    const key = freshKey('set');
+    await ctx.client.set(key, 'from set', { ttl: 60 });
+    expect(await ctx.client.fetch(key, () => expect.unreachable('loader'), { ttl: 60 })).toBe('from set');
+    const loaded = freshKey('loaded');
+    await ctx.client.fetch(loaded, () => [1, 'two', { three: 3n }], { ttl: 60 });
+    expect(await other.get(loaded)).toEqual([1, 'two', { three: 3n }]);
+    expect([...(await other.getMulti([loaded, key]))]).toEqual([[loaded, [1, 'two', { three: 3n }]], [key, 'from set']]);
+  });
+});
+
+describe('leases between clients', () => {
+  it('a client that finds the lease taken waits for the winner\'s value; its loader never runs', async () => {
+    const key = freshKey('wait');
+    const loading = gate<string>();
+    const winner = ctx.client.fetch(key, () => loading.promise, { ttl: 60 });
+    await leaseTaken(key);
+    const waiters = Array.from({ length: 20 }, () => other.fetch(key, () => expect.unreachable('loader'), { ttl: 60 }));
+    await sleep(30);
+    loading.open('won');
+    expect(await winner).toBe('won');
+    expect(await Promise.all(waiters)).toEqual(Array(20).fill('won'));
+  });
+
+  it('a loader error rejects the winner and its joiners with a LoaderError (cause: the error) and releases the lease at once', async () => {
+    const key = freshKey('error');
+    const loading = gate<string>();
+    const boom = new Error('database down');
+    const winner = ctx.client.fetch(key, () => loading.promise, { ttl: 60 });
+    const joiner = ctx.client.fetch(key, () => 'never', { ttl: 60 });
+    await leaseTaken(key);
+    // Another process waiting: it takes the lease once released, and loads.
+    const waiting = other.fetch(key, () => 'loaded by the waiter', { ttl: 60 });
+    await sleep(20);
+    const failedAt = performance.now();
+    loading.fail(boom);
+    const error = await winner.catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(LoaderError);
+    expect(error).toMatchObject({ code: 'MEMCACHE_LOADER', cause: boom });
+    await expect(joiner).rejects.toBe(error);
+    expect(await waiting).toBe('loaded by the waiter');
+    expect(performance.now() - failedAt).toBeLessThan(1000); // not lockTtl (30 s)
+    // And a next fetch in this client loads again at once instead of waiting out the lease.
+    const next = freshKey('error-next');
+    await expect(ctx.client.fetch(next, () => Promise.reject(boom), { ttl: 60 })).rejects.toBeInstanceOf(LoaderError);
+    const started = performance.now();
+    expect(await ctx.client.fetch(next, () => 'second try', { ttl: 60 })).toBe('second try');
+    expect(performance.now() - started).toBeLessThan(500);
+  });
+
+  it('a loader that resolves undefined stores nothing: waiters get undefined, the key stays a miss, the next fetch loads again', async () => {
+    const key = freshKey('undefined');
+    const loading = gate<undefined>();
+    let loads = 0;
+    const calls = Array.from({ length: 10 }, () =>
+      ctx.client.fetch(key, () => {
+        loads++;
+        return loading.promise;
+      }, { ttl: 60 }),
+    );
+    await leaseTaken(key);
+    const waiting = other.fetch(key, () => undefined, { ttl: 60 });
+    loading.open(undefined);
+    expect(await Promise.all(calls)).toEqual(Array(10).fill(undefined));
+    expect(await waiting).toBeUndefined();
+    expect(loads).toBe(1);
+    expect(await ctx.client.get(key)).toBeUndefined();
+    expect((await raw(ctx.server, `mg ${key} v\r\n`)).toString()).toBe('EN\r\n');
+    // Negative caching: a value that stands for "none", such as null, is stored like any other.
+    expect(await ctx.client.fetch(key, () => null, { ttl: 60 })).toBeNull();
+    expect(await ctx.client.fetch(key, () => expect.unreachable('loader'), { ttl: 60 })).toBeNull();
+  });
+
+  it('a caller waits at most waitTimeout for another\'s value, then rejects with a LeaseTimeoutError', async () => {
+    const key = freshKey('timeout');
+    const loading = gate<string>();
+    const winner = ctx.client.fetch(key, () => loading.promise, { ttl: 60 });
+    await leaseTaken(key);
+    const started = performance.now();
+    const error = await other.fetch(key, () => 'never', { ttl: 60, waitTimeout: 150 }).catch((e: unknown) => e);
+    const waited = performance.now() - started;
+    expect(error).toBeInstanceOf(LeaseTimeoutError);
+    expect(error).toMatchObject({ code: 'MEMCACHE_LEASE_TIMEOUT', server: other.serverFor(key) });
+    expect(waited).toBeGreaterThanOrEqual(145);
+    expect(waited).toBeLessThan(400);
+    loading.open('late');
+    expect(await winner).toBe('late');
+  });
+});
+
+describe('invalidate: serve stale while one caller reloads', () => {
+  it('keeps the value, stale: every other fetch gets it at once, exactly one reload, then everyone gets the new value', async () => {
+    const key = freshKey('stale');
+    await ctx.client.fetch(key, () => 'v1', { ttl: 60 });
+    expect(await ctx.client.invalidate(key)).toBe(true);
+    const reloading = gate<string>();
+    let reloads = 0;
+    const reload = () => {
+      reloads++;
+      return reloading.promise;
+    };
+    const reloader = ctx.client.fetch(key, reload, { ttl: 60 });
+    const sameProcess = Array.from({ length: 20 }, () => ctx.client.fetch(key, reload, { ttl: 60 }));
+    await until(() => reloads === 1); // it won the stale value's lease
+    const otherProcess = Array.from({ length: 20 }, () => other.fetch(key, reload, { ttl: 60 }));
+    // All of them while the reload is still running: nobody waits for the loader.
+    expect(await Promise.all([...sameProcess, ...otherProcess])).toEqual(Array(40).fill('v1'));
+    reloading.open('v2');
+    expect(await reloader).toBe('v2');
+    expect(reloads).toBe(1);
+    expect(await other.fetch(key, reload, { ttl: 60 })).toBe('v2');
+    expect(await ctx.client.get(key)).toBe('v2');
+    expect((await raw(ctx.server, `mg ${key} v t\r\n`)).toString('latin1')).toMatch(/^VA 2 t(59|60)\r\nv2\r\n$/); // fresh again, ttl as fetched
+  });
+
+  it('a reload that lost the race (it won with an older cas) never overwrites a newer value', async () => {
+    const key = freshKey('race');
+    await ctx.client.set(key, 'v1', { ttl: 60 });
+    await ctx.client.invalidate(key);
+    const slow = gate<string>();
+    let loading = false;
+    const older = ctx.client.fetch(key, () => ((loading = true), slow.promise), { ttl: 60 });
+    await until(() => loading);
+    await other.invalidate(key); // a newer change: the cas moves on, the lease is free again
+    expect(await other.fetch(key, () => 'newer', { ttl: 60 })).toBe('newer');
+    slow.open('older');
+    expect(await older).toBe('older'); // its caller still gets what it loaded
+    expect(await ctx.client.get(key)).toBe('newer');
+    expect(await other.get(key)).toBe('newer');
+  });
+
+  it('resolves false for a missing key, and a reload whose loader fails leaves the value stale for the next caller to retry', async () => {
+    expect(await ctx.client.invalidate(freshKey('missing'))).toBe(false);
+    const key = freshKey('stale-error');
+    await ctx.client.set(key, 'v1', { ttl: 60 });
+    await ctx.client.invalidate(key, { staleTtl: 20 });
+    await expect(ctx.client.fetch(key, () => Promise.reject(new Error('down')), { ttl: 60, staleTtl: 20 })).rejects.toBeInstanceOf(LoaderError);
+    expect(await other.get(key)).toBe('v1');
+    expect(await other.fetch(key, () => 'v2', { ttl: 60 })).toBe('v2'); // it won the lease handed back
+  });
+});
+
+/**
+ * Resolves once `condition` holds. A stale item's lease is awaited so (its loader ran), never by
+ * asking memcached: any `mg` of a stale item whose lease is free takes that lease.
+ */
+async function until(condition: () => boolean): Promise<void> {
+  for (let i = 0; i < 400 && !condition(); i++) await sleep(5);
+  if (!condition()) throw new Error('condition not met in time');
+}
+
+describe('recacheBefore', () => {
+  it('once the ttl left is below it, exactly one caller reloads while the others keep the current value without waiting', async () => {
+    const key = freshKey('recache');
+    await ctx.client.fetch(key, () => 'v1', { ttl: 60 });
+    expect(await ctx.client.fetch(key, () => expect.unreachable('loader'), { ttl: 60, recacheBefore: 10 })).toBe('v1');
+    await ctx.client.touch(key, 5); // 5 s left: under recacheBefore
+    const reloading = gate<string>();
+    let reloads = 0;
+    const reload = () => {
+      reloads++;
+      return reloading.promise;
+    };
+    const options = { ttl: 60, recacheBefore: 10 };
+    const reloader = ctx.client.fetch(key, reload, options);
+    const sameProcess = Array.from({ length: 10 }, () => ctx.client.fetch(key, reload, options));
+    await sleep(20);
+    const otherProcess = Array.from({ length: 10 }, () => other.fetch(key, reload, options));
+    expect(await Promise.all([...sameProcess, ...otherProcess])).toEqual(Array(20).fill('v1'));
+    reloading.open('v2');
+    expect(await reloader).toBe('v2');
+    expect(reloads).toBe(1);
+    expect(await other.fetch(key, reload, options)).toBe('v2');
+    expect((await ctx.client.getItem(key))?.ttl).toBeGreaterThan(50);
+  });
+});
+
+describe('a lease placeholder is never a value', () => {
+  it('get, gets, getMulti and getItem resolve as misses while a fetch loads the key', async () => {
+    const key = freshKey('placeholder');
+    const loading = gate<string>();
+    const winner = other.fetch(key, () => loading.promise, { ttl: 60 });
+    await leaseTaken(key);
+    expect(await ctx.client.get(key)).toBeUndefined();
+    expect(await ctx.client.gets(key)).toBeUndefined();
+    expect(await ctx.client.gat(key, 60)).toBeUndefined();
+    const present = freshKey('present');
+    await ctx.client.set(present, 'here');
+    const multi = await ctx.client.getMulti([key, present]);
+    expect([...multi]).toEqual([[present, 'here']]);
+    expect(multi.errors.size).toBe(0);
+    expect(await ctx.client.getItem(key)).toBeUndefined();
+    // A new client, its dialect not known yet when the get is queued ('auto'): still a miss.
+    const fresh = new Client(ctx.server.spec, { protocol: 'auto' });
+    try {
+      expect(await fresh.get(key)).toBeUndefined();
+    } finally {
+      await fresh.close();
+    }
+    loading.open('value');
+    expect(await winner).toBe('value');
+    expect(await ctx.client.get(key)).toBe('value');
+  });
+
+  it('with binaryKeys (reads as mg), get, gets and getMulti resolve as misses too', async () => {
+    const key = freshKey('placeholder-binary');
+    const loading = gate<string>();
+    const winner = other.fetch(key, () => loading.promise, { ttl: 60 });
+    await leaseTaken(key);
+    const binary = new Client(ctx.server.spec, { protocol: 'auto', binaryKeys: true });
+    try {
+      expect(await binary.get(key)).toBeUndefined();
+      expect(await binary.gets(key)).toBeUndefined();
+      expect((await binary.getMulti([key])).size).toBe(0);
+    } finally {
+      await binary.close();
+    }
+    loading.open('value');
+    expect(await winner).toBe('value');
+  });
+
+  it('an empty Buffer stored by set, or by python-memcached (flags 0, 0 bytes), still round-trips everywhere', async () => {
+    const key = freshKey('empty');
+    await ctx.client.set(key, Buffer.alloc(0));
+    expect(await inspect(ctx.server, key)).toEqual({ flags: 0, data: Buffer.alloc(0) });
+    expect(await ctx.client.get(key)).toEqual(Buffer.alloc(0));
+    expect((await ctx.client.gets(key))?.value).toEqual(Buffer.alloc(0));
+    expect((await ctx.client.getMulti([key])).get(key)).toEqual(Buffer.alloc(0));
+    expect(await ctx.client.fetch(key, () => expect.unreachable('loader'), { ttl: 60 })).toEqual(Buffer.alloc(0));
+    const planted = freshKey('planted');
+    await plant(ctx.server, planted, 0, '');
+    expect(await ctx.client.get(planted)).toEqual(Buffer.alloc(0));
+    const text = new Client(ctx.server.spec, { protocol: 'text' });
+    try {
+      expect(await text.get(planted)).toEqual(Buffer.alloc(0));
+    } finally {
+      await text.close();
+    }
+  });
+
+  it('only a value of 0 bytes with flags 0 is asked about again (mg); any other value costs its get alone', async () => {
+    const full = freshKey('full');
+    const empty = freshKey('empty-wire');
+    await ctx.client.set(full, 'x');
+    await ctx.client.set(empty, Buffer.alloc(0));
+    await ctx.client.set(`${empty}:text`, '');
+    expect(await written(() => ctx.client.get(full))).toBe(`get ${full}\r\n`);
+    expect(await written(() => ctx.client.get(`${empty}:text`))).toBe(`get ${empty}:text\r\n`);
+    expect(await written(() => ctx.client.get(empty))).toMatch(new RegExp(`^get ${empty}\\r\\nmg ${empty} v f c t O\\d+\\r\\n$`));
+  });
+
+  it('a get that meets a stale placeholder hands its lease back, so the next fetch loads at once', async () => {
+    const key = freshKey('stale-placeholder');
+    const loading = gate<string>();
+    const winner = other.fetch(key, () => loading.promise, { ttl: 60 });
+    await leaseTaken(key);
+    await ctx.client.invalidate(key); // the placeholder itself, stale: its lease is free again
+    expect(await ctx.client.get(key)).toBeUndefined(); // the mg behind it won that lease, and gave it back
+    const third = new Client(ctx.server.spec, { protocol: 'meta' });
+    try {
+      expect(await third.fetch(key, () => 'reloaded', { ttl: 60, waitTimeout: 0 })).toBe('reloaded');
+    } finally {
+      await third.close();
+    }
+    loading.open('first');
+    expect(await winner).toBe('first');
+    expect(await ctx.client.get(key)).toBe('reloaded'); // the first winner's lease was gone: its store failed
+  });
+});
+
+describe("protocol 'text'", () => {
+  it('fetch still loads once per process (single flight: get, then set), and invalidate deletes', async () => {
+    const mc = new Client(ctx.server.spec, { protocol: 'text' });
+    try {
+      const key = freshKey('text');
+      let loads = 0;
+      const wire = await written(async () => {
+        const results = await Promise.all(Array.from({ length: 100 }, () => mc.fetch(key, async () => (loads++, await sleep(10), 'loaded'), { ttl: 60 })));
+        expect(results).toEqual(Array(100).fill('loaded'));
+      });
+      expect(loads).toBe(1);
+      expect(wire).toMatch(new RegExp(`^get ${key}\\r\\nset ${key} 16 60 6\\r\\nloaded\\r\\n$`));
+      expect(await mc.fetch(key, () => 'again', { ttl: 60 })).toBe('loaded');
+      expect(await mc.invalidate(key)).toBe(true);
+      expect(await mc.get(key)).toBeUndefined();
+      expect(await mc.invalidate(key)).toBe(false);
+    } finally {
+      await mc.close();
+    }
+  });
+});
+
+describe('metrics and diagnostics', () => {
+  it('count lease wins, waits, stale serves and loader errors, and publish each without a key', async () => {
+    const messages: FetchMessage[] = [];
+    const listen = (message: unknown): void => void messages.push(message as FetchMessage);
+    diagnostics.subscribe(CHANNELS.fetch, listen);
+    const mc = new Client(ctx.server.spec, { protocol: 'meta' });
+    try {
+      const key = freshKey('metrics');
+      await mc.fetch(key, () => 'v1', { ttl: 60 }); // a win
+      await mc.invalidate(key);
+      const reloading = gate<string>();
+      let reloadStarted = false;
+      const reload = other.fetch(key, () => ((reloadStarted = true), reloading.promise), { ttl: 60 });
+      await until(() => reloadStarted);
+      await Promise.all([mc.fetch(key, () => 'x', { ttl: 60 }), mc.fetch(key, () => 'x', { ttl: 60 })]); // two stale serves
+      reloading.open('v2');
+      await reload;
+      const waitKey = freshKey('metrics-wait');
+      const loading = gate<string>();
+      const winner = other.fetch(waitKey, () => loading.promise, { ttl: 60 });
+      await leaseTaken(waitKey);
+      const waiting = mc.fetch(waitKey, () => 'never', { ttl: 60 }); // a wait
+      await sleep(20);
+      loading.open('w');
+      await Promise.all([winner, waiting]);
+      await mc.fetch(freshKey('metrics-error'), () => Promise.reject(new Error('no')), { ttl: 60 }).catch(() => {}); // a win and a loader error
+      const { leaseWins, leaseWaits, staleServes, loaderErrors, ops } = mc.metrics().totals;
+      expect({ leaseWins, leaseWaits, staleServes, loaderErrors }).toEqual({ leaseWins: 2, leaseWaits: 1, staleServes: 2, loaderErrors: 1 });
+      expect(ops.invalidate).toBe(1);
+      const server = mc.serverFor(key);
+      // This client's six, and the other client's two wins (the reload, and the lease it held for waitKey).
+      const expected = ['lease:win', 'stale', 'stale', 'lease:wait', 'lease:win', 'loader:error', 'lease:win', 'lease:win'];
+      expect(messages.filter((m) => m.server === server).map((m) => m.event).sort()).toEqual(expected.sort());
+      for (const message of messages) {
+        expect(Object.keys(message).sort()).toEqual(['event', 'server']);
+        expect(JSON.stringify(message)).not.toContain('metrics');
+      }
+    } finally {
+      diagnostics.unsubscribe(CHANNELS.fetch, listen);
+      await mc.close();
+    }
+  });
+});
+
+describe('options', () => {
+  it('are checked before anything is sent: ttl is required, the rest in range, the loader a function', async () => {
+    const mc = new Client(ctx.server.spec, { protocol: 'meta' } satisfies ClientOptions);
+    try {
+      const wire = await written(async () => {
+        const key = freshKey('options');
+        const bad = [
+          mc.fetch(key, () => 1, undefined as never),
+          mc.fetch(key, () => 1, {} as never),
+          mc.fetch(key, () => 1, { ttl: -1 }),
+          mc.fetch(key, () => 1, { ttl: 60, lockTtl: 0 }),
+          mc.fetch(key, () => 1, { ttl: 60, staleTtl: 1.5 }),
+          mc.fetch(key, () => 1, { ttl: 60, recacheBefore: 0 }),
+          mc.fetch(key, () => 1, { ttl: 60, waitTimeout: -1 }),
+          mc.fetch(key, 'loader' as never, { ttl: 60 }),
+          mc.invalidate(key, { staleTtl: 0 }),
+          mc.fetch('bad key', () => 1, { ttl: 60 }),
+        ];
+        for (const call of bad) await expect(call).rejects.toMatchObject({ code: expect.stringMatching(/^MEMCACHE_BAD_(ARGUMENT|KEY)$/) });
+        await expect(bad[0]).rejects.toBeInstanceOf(ArgumentError);
+      });
+      expect(wire).toBe('');
+    } finally {
+      await mc.close();
+    }
+  });
+});

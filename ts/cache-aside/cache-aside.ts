@@ -1,0 +1,99 @@
+/**
+ * Cache-aside without stampedes: `fetch(key, loader)` returns the cached value, or loads it once
+ * however many callers want it at the same moment: once per client through the in-process
+ * single flight (flight.ts), once across processes through memcached's leases (lease-flow.ts)
+ * on servers that speak meta, and with no cross-process guard on those that do not
+ * (plain-flow.ts). `invalidate` marks a value stale, to be reloaded by one caller while the
+ * others keep getting it.
+ */
+import type { Key } from '../call-options.js';
+import type { ServerNode } from '../cluster/cluster.js';
+import type { ValueCodec } from '../codec/value-codec.js';
+import type { ProtocolSetting } from '../connection/connection-pool.js';
+import type { MemcacheError } from '../errors.js';
+import type { MetaRequestFactory } from '../protocol/meta/dialect.js';
+import { Flight, untilAborted } from './flight.js';
+import { send, type FetchJob } from './job.js';
+import { fetchWithLease } from './lease-flow.js';
+import { fetchSettings, invalidateStaleTtl, type FetchOptions, type InvalidateOptions, type Loader } from './options.js';
+import { fetchWithoutLease } from './plain-flow.js';
+
+/** What the client lends: routing, its codec, its protocol setting. */
+export interface CacheAsideHost {
+  /** The server a key (wire form) goes to now; throws as routing does (no server, server dead). */
+  nodeFor(wire: string): ServerNode;
+  readonly codec: ValueCodec;
+  readonly protocol: ProtocolSetting;
+}
+
+export class CacheAside {
+  readonly #host: CacheAsideHost;
+  /** Fetches under way, by wire key. */
+  readonly #flights = new Map<string, Flight>();
+
+  constructor(host: CacheAsideHost) {
+    this.#host = host;
+  }
+
+  /** `timeout`: the call's, checked. Throws an ArgumentError (or a routing error) before anything is sent. */
+  fetch(wire: string, key: Key, loader: Loader<unknown>, options: FetchOptions | undefined, timeout: number): Promise<unknown> {
+    const settings = fetchSettings(loader, options, timeout);
+    const running = this.#flights.get(wire);
+    if (running !== undefined) return running.join(options?.signal);
+    const node = this.#host.nodeFor(wire);
+    const flight = new Flight(node.metrics, node.name);
+    this.#flights.set(wire, flight);
+    const job: FetchJob = { node, wire, key, loader, settings, codec: this.#host.codec, flight };
+    const outcome = this.#run(job).then(
+      (value) => {
+        this.#land(job);
+        flight.finish(value);
+        return value;
+      },
+      (error: MemcacheError) => {
+        this.#land(job);
+        flight.fail(error);
+        throw error;
+      },
+    );
+    return untilAborted(outcome, options?.signal);
+  }
+
+  /** Marks the value stale for staleTtl seconds (meta; elsewhere it is deleted); whether the key existed. */
+  async invalidate(wire: string, options: InvalidateOptions | undefined, timeout: number): Promise<boolean> {
+    const staleTtl = invalidateStaleTtl(options);
+    const node = this.#host.nodeFor(wire);
+    const requests = await this.#leaseRequests(node, timeout);
+    if (requests === undefined) return send(node, node.requests.delete(wire, false, timeout, options?.signal));
+    return send(node, requests.invalidate(wire, staleTtl, timeout, options?.signal));
+  }
+
+  #run(job: FetchJob): Promise<unknown> {
+    const requests = job.node.requests;
+    if (requests.dialect === 'meta') return fetchWithLease(job, requests as MetaRequestFactory); // no await: the common case
+    return this.#leaseRequests(job.node, job.settings.timeout).then((meta) => (meta === undefined ? fetchWithoutLease(job) : fetchWithLease(job, meta)));
+  }
+
+  /** The flight is over: callers from now on start a new one. */
+  #land(job: FetchJob): void {
+    if (this.#flights.get(job.wire) === job.flight) this.#flights.delete(job.wire);
+  }
+
+  /**
+   * The node's meta requests, or undefined when it has no leases to offer (protocol 'text', or a
+   * server without meta). With 'auto', a server not asked yet is asked first (`version` goes
+   * after the `mn` its first connection sends).
+   */
+  async #leaseRequests(node: ServerNode, timeout: number): Promise<MetaRequestFactory | undefined> {
+    if (this.#host.protocol !== 'text' && node.requests.dialect !== 'meta' && node.pool.meta === undefined) {
+      await send(node, node.requests.version(timeout, undefined));
+    }
+    return metaRequests(node);
+  }
+}
+
+/** The node's requests when it speaks meta (with protocol 'text' it never does). */
+function metaRequests(node: ServerNode): MetaRequestFactory | undefined {
+  const requests = node.requests;
+  return requests.dialect === 'meta' ? (requests as MetaRequestFactory) : undefined;
+}

@@ -1,0 +1,96 @@
+/**
+ * In-process single flight: one fetch of a key at a time per client, whatever the number of
+ * callers. The caller that started it waits for its outcome (the value found, or the one it
+ * loaded); every caller that joins gets, as soon as one is known, the value being reloaded (a
+ * stale one, or one recached early) without waiting for the loader, else the outcome too.
+ * A flight nobody joins builds no promise for joiners (the common hit).
+ */
+import { AbortError, type MemcacheError } from '../errors.js';
+import { publishFetchEvent } from '../observability/channels.js';
+import type { ServerMetrics } from '../observability/metrics.js';
+
+interface Deferred {
+  readonly promise: Promise<unknown>;
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+export class Flight {
+  readonly #metrics: ServerMetrics;
+  readonly #server: string;
+  /** What joiners wait for; made by the first joiner. */
+  #shared: Deferred | undefined;
+  /** Callers so far, the first included. */
+  #callers = 1;
+  /** Whether joiners are served a value while it is reloaded, and whether that value is stale. */
+  #serving: 'no' | 'fresh' | 'stale' = 'no';
+  #served: unknown;
+  /** Set by the flow when the outcome is a stale value found while another caller (elsewhere) reloads it. */
+  staleOutcome = false;
+
+  constructor(metrics: ServerMetrics, server: string) {
+    this.#metrics = metrics;
+    this.#server = server;
+  }
+
+  /** Another caller of the same key: it shares this flight. */
+  join(signal: AbortSignal | undefined): Promise<unknown> {
+    this.#callers++;
+    if (this.#serving !== 'no') {
+      if (this.#serving === 'stale') this.#countStale(1);
+      return Promise.resolve(this.#served);
+    }
+    return untilAborted((this.#shared ??= deferred()).promise, signal);
+  }
+
+  /** This caller reloads `value`, which joiners get meanwhile, now and from now on. */
+  serve(value: unknown, stale: boolean): void {
+    this.#serving = stale ? 'stale' : 'fresh';
+    this.#served = value;
+    if (stale) this.#countStale(this.#callers - 1);
+    this.#shared?.resolve(value);
+  }
+
+  finish(value: unknown): void {
+    if (this.staleOutcome) this.#countStale(this.#callers); // every caller gets it (a reload would have served it first)
+    this.#shared?.resolve(value);
+  }
+
+  fail(error: MemcacheError): void {
+    this.#shared?.reject(error);
+  }
+
+  #countStale(callers: number): void {
+    this.#metrics.staleServes += callers;
+    for (let i = 0; i < callers; i++) publishFetchEvent('stale', this.#server);
+  }
+}
+
+function deferred(): Deferred {
+  let resolve!: (value: unknown) => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<unknown>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+/** `promise`, or an AbortError as soon as `signal` aborts: a caller giving up leaves the flight running for the others. */
+export function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return promise;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(new AbortError());
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}

@@ -1,0 +1,63 @@
+/** One fetch under way (what both flows need), and the steps they share: sending, loading, storing. */
+import type { Key } from '../call-options.js';
+import type { ServerNode } from '../cluster/cluster.js';
+import type { ValueCodec } from '../codec/value-codec.js';
+import { LoaderError, TimeoutError } from '../errors.js';
+import { publishFetchEvent } from '../observability/channels.js';
+import type { Request } from '../protocol/request-factory.js';
+import type { Flight } from './flight.js';
+import type { FetchSettings, Loader } from './options.js';
+
+export interface FetchJob {
+  /** The key's server, for the whole fetch (its polls and its store too). */
+  readonly node: ServerNode;
+  /** The key in wire form (keyPrefix included). */
+  readonly wire: string;
+  /** The key as the caller gave it: what the loader is handed. */
+  readonly key: Key;
+  readonly loader: Loader<unknown>;
+  readonly settings: FetchSettings;
+  readonly codec: ValueCodec;
+  readonly flight: Flight;
+}
+
+/** Queues `request` on `node`; its promise. */
+export function send<T>(node: ServerNode, request: Request<T>): Promise<T> {
+  node.pool.send(request);
+  return request.promise;
+}
+
+/**
+ * Runs the loader, its signal aborted when the lease runs out. A throw or a rejection is a
+ * LoaderError whose `cause` is what the loader threw (counted, published without it).
+ */
+export async function callLoader(job: FetchJob): Promise<unknown> {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(leaseRanOut(job)), job.settings.lockTtl * 1000);
+  timer.unref(); // the loader's own work holds the process, not this
+  try {
+    return await job.loader(job.key, { signal: controller.signal });
+  } catch (cause) {
+    job.node.metrics.loaderErrors++;
+    publishFetchEvent('loader:error', job.node.name);
+    throw new LoaderError(`the loader failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function leaseRanOut(job: FetchJob): TimeoutError {
+  return new TimeoutError(`the lease ran out (lockTtl ${job.settings.lockTtl} s) before the loader finished`, { server: job.node.name });
+}
+
+/** Counts and publishes a lease this client won (a loader call follows). */
+export function countWin(job: FetchJob): void {
+  job.node.metrics.leaseWins++;
+  publishFetchEvent('lease:win', job.node.name);
+}
+
+/** Counts and publishes a wait for another caller's value. */
+export function countWait(job: FetchJob): void {
+  job.node.metrics.leaseWaits++;
+  publishFetchEvent('lease:wait', job.node.name);
+}

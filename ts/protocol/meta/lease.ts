@@ -1,0 +1,253 @@
+/**
+ * Leases (memcached's W / X / Z flags; doc/protocol.txt "Meta Commands"), what `fetch` and
+ * `invalidate` are made of:
+ * - the lease get `mg <key> v f c N<lockTtl> [R<recacheBefore>] O<n>`: on a miss memcached creates
+ *   an empty placeholder (0 bytes, client flags 0, ttl lockTtl) and answers the first caller W
+ *   ("you won: load it") and every later one Z ("someone is loading"); a stale item (see
+ *   invalidate) comes with X, and W for the first reader; R hands one reader a W when the ttl
+ *   left drops below it;
+ * - invalidate `md <key> I T<staleTtl> O<n>`: the item stays, stale, for staleTtl seconds;
+ * - release `md <key> C<cas> [I T<ttl>] O<n>`: a winner that will store nothing deletes its
+ *   placeholder, or hands a stale value's win back by marking it stale again (either only while
+ *   the item is the one it won: the cas guards against deleting a newer value).
+ * - the store `ms <key> <n> F<flags> T<ttl> C<cas>` with the cas won, so a winner whose item
+ *   changed since (invalidated again, stored by another) stores nothing. Never with `I`:
+ *   memcached 1.6.18 stores a lower cas with `I` as a stale value over a newer one and bumps the
+ *   cas, which then makes the newer writer's store fail.
+ */
+import { F_A_LEN, F_A_START, F_B_LEN, F_B_START, F_FLAGS } from '../../core/index.js';
+import { DeserializeError, MemcacheError } from '../../errors.js';
+import { Command, type CommandId } from '../../observability/metrics.js';
+import type { CommandWriter } from '../command-writer.js';
+import { ReplyKind } from '../replies.js';
+import { Request, type ValueDecoder } from '../request.js';
+import type { Payload } from '../text-commands.js';
+import { KEY_FLAG, keyToken, type KeyEncoding } from './commands.js';
+import { MetaStoreRequest } from './storage.js';
+
+/** What a lease get found. */
+export interface LeaseReply {
+  /** W: this caller won the lease: it loads the value and stores it with `cas`. */
+  readonly won: boolean;
+  /** Z: another caller holds the lease (it is loading the value, or reloading the one served). */
+  readonly busy: boolean;
+  /** X: the value is stale (invalidated), served while one caller reloads it. */
+  readonly stale: boolean;
+  /** Whether `value` is the item's value: false on a miss, for a placeholder, and when unreadable (`error`). */
+  readonly found: boolean;
+  readonly value: unknown;
+  /** The item's cas unique in decimal, what the winner stores or releases with; '' on a miss. */
+  readonly cas: string;
+  /** Why a value that was there could not be read. */
+  readonly error: MemcacheError | undefined;
+}
+
+const WON = 1;
+const BUSY = 2;
+const STALE = 4;
+const SPACE = 0x20;
+
+/** The flags memcached added to a reply (W, Z, X) as bits, and its `c` and `t` tokens. */
+export interface LeaseFlags {
+  readonly bits: number;
+  readonly cas: string;
+  /** Seconds left (`t`); -1 never expires, or not asked. */
+  readonly ttl: number;
+}
+
+/** Reads the returned flags of a meta record (field A: `f0 c42 t30 O7 W`), token by token. */
+export function leaseFlags(buf: Buffer, rec: Uint32Array, off: number): LeaseFlags {
+  const end = rec[off + F_A_START] + rec[off + F_A_LEN];
+  let bits = 0;
+  let cas = '';
+  let ttl = -1;
+  for (let i = rec[off + F_A_START]; i < end; ) {
+    let j = i + 1;
+    while (j < end && buf[j] !== SPACE) j++;
+    const letter = buf[i];
+    if (j === i + 1) bits |= letter === 0x57 ? WON : letter === 0x5a ? BUSY : letter === 0x58 ? STALE : 0;
+    else if (letter === 0x63) cas = buf.toString('latin1', i + 1, j);
+    else if (letter === 0x74) ttl = Number(buf.toString('latin1', i + 1, j));
+    i = j + 1;
+  }
+  return { bits, cas, ttl };
+}
+
+/**
+ * Whether a VA record is a lease placeholder: no bytes, client flags 0, and a lease on it (W or
+ * Z). An empty Buffer stored by `set` has no lease flag unless a lease was handed out on it (R,
+ * invalidate); then it is being reloaded and taking it for no value only makes a caller wait.
+ */
+export function isLeasePlaceholder(buf: Buffer, rec: Uint32Array, off: number, flags: LeaseFlags): boolean {
+  return rec[off + F_B_LEN] === 0 && rec[off + F_FLAGS] === 0 && (flags.bits & (WON | BUSY)) !== 0;
+}
+
+/** Whether the reply handed this caller a lease (W). */
+export function wonLease(flags: LeaseFlags): boolean {
+  return (flags.bits & WON) !== 0;
+}
+
+/** A VA record's value, read as a VALUE's is; a failure is this key's error, never the connection's. */
+export function decodeVa(decoder: ValueDecoder, buf: Buffer, rec: Uint32Array, off: number, server: string): unknown {
+  const start = rec[off + F_B_START];
+  try {
+    return decoder.decode(buf, start, start + rec[off + F_B_LEN], rec[off + F_FLAGS]);
+  } catch (cause) {
+    throw cause instanceof MemcacheError ? cause : new DeserializeError(`the value could not be deserialized: ${String(cause)}`, { cause, server });
+  }
+}
+
+const MISS: LeaseReply = Object.freeze({ won: false, busy: false, stale: false, found: false, value: undefined, cas: '', error: undefined });
+
+/**
+ * fetch's lease get. `counted`: the first ask of a fetch counts a hit or a miss; its polls do not.
+ * Never resent after a broken connection: a first attempt may have won the lease.
+ */
+export class MetaLeaseGetRequest extends Request<LeaseReply> {
+  readonly #key: string;
+  readonly #encoding: KeyEncoding;
+  readonly #lockTtl: number;
+  readonly #recacheBefore: number | undefined;
+  readonly #counted: boolean;
+  readonly #decoder: ValueDecoder;
+
+  constructor(
+    key: string,
+    encoding: KeyEncoding,
+    lockTtl: number,
+    recacheBefore: number | undefined,
+    counted: boolean,
+    decoder: ValueDecoder,
+    timeout: number,
+  ) {
+    super(timeout, undefined);
+    this.#key = key;
+    this.#encoding = encoding;
+    this.#lockTtl = lockTtl;
+    this.#recacheBefore = recacheBefore;
+    this.#counted = counted;
+    this.#decoder = decoder;
+  }
+
+  get command(): CommandId {
+    return Command.fetch;
+  }
+
+  encode(w: CommandWriter): void {
+    this.opaque = w.opaques(1);
+    const recache = this.#recacheBefore === undefined ? '' : ` R${this.#recacheBefore}`;
+    w.latin1(`mg ${keyToken(this.#key, this.#encoding)}${KEY_FLAG[this.#encoding]} v f c N${this.#lockTtl}${recache} O${this.opaque}\r\n`);
+  }
+
+  onReply(kind: number, buf: Buffer, rec: Uint32Array, off: number): boolean {
+    if (kind === ReplyKind.META_EN) return this.#settle(MISS);
+    if (kind !== ReplyKind.META_VA) return this.rejectWithErrorReply('fetch', kind, buf, rec, off);
+    const flags = leaseFlags(buf, rec, off);
+    let found = false;
+    let value: unknown;
+    let error: MemcacheError | undefined;
+    if (!isLeasePlaceholder(buf, rec, off, flags)) {
+      try {
+        value = decodeVa(this.#decoder, buf, rec, off, this.server);
+        found = true;
+      } catch (unreadable) {
+        error = unreadable as MemcacheError;
+      }
+    }
+    const { bits, cas } = flags;
+    return this.#settle({ won: (bits & WON) !== 0, busy: (bits & BUSY) !== 0, stale: (bits & STALE) !== 0, found, value, cas, error });
+  }
+
+  #settle(reply: LeaseReply): true {
+    if (this.#counted && !this.settled) {
+      if (reply.found) this.metrics.hits++;
+      else this.metrics.misses++;
+    }
+    this.resolve(reply);
+    return true;
+  }
+}
+
+/** The winner's store, counted as fetch's: whether it was stored (false: the item changed since the lease was won). */
+export class LeaseStoreRequest extends MetaStoreRequest {
+  constructor(key: string, encoding: KeyEncoding, value: Payload, exptime: number, cas: string, timeout: number) {
+    super('cas', key, encoding, value, exptime, cas, false, timeout, undefined);
+  }
+
+  override get command(): CommandId {
+    return Command.fetch;
+  }
+}
+
+/** invalidate: `md <key> I T<staleTtl>`; whether the key existed (it stays, stale). */
+export class MetaInvalidateRequest extends Request<boolean> {
+  readonly #key: string;
+  readonly #encoding: KeyEncoding;
+  readonly #staleTtl: number;
+
+  constructor(key: string, encoding: KeyEncoding, staleTtl: number, timeout: number, signal: AbortSignal | undefined) {
+    super(timeout, signal);
+    this.#key = key;
+    this.#encoding = encoding;
+    this.#staleTtl = staleTtl;
+  }
+
+  get command(): CommandId {
+    return Command.invalidate;
+  }
+
+  /** Twice is as once: the item is stale either way (its cas moves on again, which any holder of the older one must lose to). */
+  override get idempotent(): boolean {
+    return true;
+  }
+
+  encode(w: CommandWriter): void {
+    this.opaque = w.opaques(1);
+    w.latin1(`md ${keyToken(this.#key, this.#encoding)}${KEY_FLAG[this.#encoding]} I T${this.#staleTtl} O${this.opaque}\r\n`);
+  }
+
+  onReply(kind: number, buf: Buffer, rec: Uint32Array, off: number): boolean {
+    if (kind !== ReplyKind.META_HD && kind !== ReplyKind.META_NF) return this.rejectWithErrorReply('invalidate', kind, buf, rec, off);
+    this.resolve(kind === ReplyKind.META_HD);
+    return true;
+  }
+}
+
+/**
+ * Gives a lease back: `md <key> C<cas>` deletes the item (a placeholder, or a value the loader
+ * says is gone); with `restale`, `md <key> C<cas> I T<restale>` keeps a value but marks it stale
+ * again, which clears the lease so the next reader wins it. Resolves whether the item was still
+ * the one won (else it changed: nothing was done).
+ */
+export class MetaReleaseRequest extends Request<boolean> {
+  readonly #key: string;
+  readonly #encoding: KeyEncoding;
+  readonly #cas: string;
+  readonly #restale: number | undefined;
+
+  constructor(key: string, encoding: KeyEncoding, cas: string, restale: number | undefined, timeout: number) {
+    super(timeout, undefined);
+    this.#key = key;
+    this.#encoding = encoding;
+    this.#cas = cas;
+    this.#restale = restale;
+  }
+
+  get command(): CommandId {
+    return Command.fetch;
+  }
+
+  encode(w: CommandWriter): void {
+    this.opaque = w.opaques(1);
+    const stale = this.#restale === undefined ? '' : ` I T${this.#restale}`;
+    w.latin1(`md ${keyToken(this.#key, this.#encoding)}${KEY_FLAG[this.#encoding]} C${this.#cas}${stale} O${this.opaque}\r\n`);
+  }
+
+  onReply(kind: number, buf: Buffer, rec: Uint32Array, off: number): boolean {
+    if (kind === ReplyKind.META_HD || kind === ReplyKind.META_NF || kind === ReplyKind.META_EX) {
+      this.resolve(kind === ReplyKind.META_HD);
+      return true;
+    }
+    return this.rejectWithErrorReply('fetch (releasing a lease)', kind, buf, rec, off);
+  }
+}

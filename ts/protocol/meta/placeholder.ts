@@ -1,0 +1,90 @@
+/**
+ * A lease placeholder (see lease.ts) is an item of 0 bytes with client flags 0, which is also
+ * what an empty Buffer stored by `set` is (python-memcached's bytes flags), so a text `get`
+ * cannot tell them apart. Only such a value, from a server that speaks meta, is asked about
+ * again, with `mg <key> v f c t`, whose W / Z flags tell: every other value is taken as it is,
+ * at no cost. What the `mg` finds is the answer (the item may have changed since the `get`):
+ * - a miss, or 0 bytes with a lease on it: no value;
+ * - anything else: that value (an empty Buffer with no lease is one).
+ * A plain `mg` on a stale item whose lease is free takes the lease (W): nobody would reload it,
+ * so it is handed back at once (`md … C<cas>`, or marked stale again when it holds a value).
+ */
+import type { MemcacheError } from '../../errors.js';
+import { Command, type CommandId } from '../../observability/metrics.js';
+import type { CommandWriter } from '../command-writer.js';
+import { ReplyKind } from '../replies.js';
+import { Request, type ValueDecoder } from '../request.js';
+import type { CasItem } from '../requests/retrieval.js';
+import { decodeVa, isLeasePlaceholder, leaseFlags, MetaReleaseRequest, wonLease } from './lease.js';
+
+/**
+ * What `key` (wire form) holds, asked after `after`'s text get found it 0 bytes with flags 0:
+ * `{ value, cas }`, or undefined for no value. Undefined (nothing asked) when the server does
+ * not speak meta: the value is then taken as the empty Buffer it looks like.
+ */
+export function askAboutEmptyValue(key: string, decoder: ValueDecoder, after: Request): Promise<CasItem | undefined> | undefined {
+  const connection = after.watcher;
+  if (connection === undefined || !connection.speaksMeta) return undefined;
+  const probe = new PlaceholderProbeRequest(key, decoder, after.timeout);
+  probe.metrics = after.metrics; // part of the get: no op of its own, its failure counted there
+  connection.send(probe);
+  return probe.promise;
+}
+
+class PlaceholderProbeRequest extends Request<CasItem | undefined> {
+  readonly #key: string;
+  readonly #decoder: ValueDecoder;
+
+  constructor(key: string, decoder: ValueDecoder, timeout: number) {
+    super(timeout, undefined);
+    this.#key = key;
+    this.#decoder = decoder;
+  }
+
+  get command(): CommandId {
+    return Command.get;
+  }
+
+  override get idempotent(): boolean {
+    return true;
+  }
+
+  encode(w: CommandWriter): void {
+    this.opaque = w.opaques(1);
+    w.latin1(`mg ${this.#key} v f c t O${this.opaque}\r\n`);
+  }
+
+  onReply(kind: number, buf: Buffer, rec: Uint32Array, off: number): boolean {
+    if (kind === ReplyKind.META_EN) {
+      this.resolve(undefined);
+      return true;
+    }
+    if (kind !== ReplyKind.META_VA) return this.rejectWithErrorReply('get', kind, buf, rec, off);
+    const flags = leaseFlags(buf, rec, off);
+    const placeholder = isLeasePlaceholder(buf, rec, off, flags);
+    if (wonLease(flags)) this.#handBack(flags.cas, placeholder ? undefined : restaleTtl(flags.ttl));
+    if (placeholder) {
+      this.resolve(undefined);
+      return true;
+    }
+    try {
+      this.resolve({ value: decodeVa(this.#decoder, buf, rec, off, this.server), cas: BigInt(flags.cas) });
+    } catch (error) {
+      this.reject(error as MemcacheError);
+    }
+    return true;
+  }
+
+  /** A lease this read took by accident (a stale item's): deleted when empty, else stale again with the ttl it had. */
+  #handBack(cas: string, restale: number | undefined): void {
+    const release = new MetaReleaseRequest(this.#key, 'wire', cas, restale, this.timeout);
+    release.metrics = this.metrics;
+    release.promise.catch(() => {}); // nobody waits: the lease would expire by itself
+    this.watcher?.send(release);
+  }
+}
+
+/** The ttl to mark a value stale again with: what it had left (-1, never expiring, stays so: T0; never 0 s, which would also mean never). */
+function restaleTtl(ttl: number): number {
+  return ttl < 0 ? 0 : Math.max(ttl, 1);
+}
