@@ -1,6 +1,6 @@
 /**
  * The demo (examples/demo.js, `npm run demo`) runs to the end: it starts three memcached servers,
- * tours the client, kills and restarts one, prints its table and exits 0, well within 15 s. It runs
+ * tours the client, kills and restarts one, shows a stampede with and without fetch, prints its table and exits 0, well within 15 s. It runs
  * here against a bundle of the current sources laid out as the package is (dist/index.js beside
  * examples/), so the test needs no prior build.
  */
@@ -21,7 +21,7 @@ beforeAll(async () => {
   mkdirSync(path.join(dir, 'examples'));
   linkRuntimeModules(dir);
   writeFileSync(path.join(dir, 'dist', 'index.js'), await bundleForNode({ entryPoints: [path.join(repo, 'ts', 'index.ts')] }));
-  for (const file of ['demo.js', 'demo-support.js']) copyFileSync(path.join(repo, 'examples', file), path.join(dir, 'examples', file));
+  for (const file of ['demo.js', 'demo-support.js', 'stampede-worker.js']) copyFileSync(path.join(repo, 'examples', file), path.join(dir, 'examples', file));
 });
 afterAll(() => {
   if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
@@ -54,6 +54,9 @@ it('runs the whole tour, prints its table and exits 0 within 15 s', async () => 
   expect(row('failover')).toMatch(/0 errors; after refill 30 hits\s+A:\d+ C:\d+$/);
   expect(stdout).toMatch(/'server:up'\s+B answered its probe/);
   expect(row('B is back')).toMatch(/after refill 30 hits\s+A:\d+ B:\d+ C:\d+$/);
+  const stampedes = rows.filter((r) => /^\d+\s+stampede\s/.test(r));
+  expect(stampedes[0]).toMatch(/get, on a miss load \+ set\s+loader ran \d+ times for 200 callers/);
+  expect(stampedes[1]).toMatch(/fetch\(key, loader\)\s+loader ran once for 200 callers; 1 lease won, \d+ waits? on it/);
   expect(stdout).toMatch(/per-server stats\nserver\s+address\s+items/);
   expect(rows.filter((r) => /^[ABC]\s+127\.0\.0\.1:\d+ \(1\)\s+\d+/.test(r))).toHaveLength(3);
 });

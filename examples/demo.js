@@ -2,8 +2,12 @@
 // your keys when a server dies and comes back. Run it with `npm run demo` (it uses the built
 // package in dist/ and the memcached binary in PATH), or `node examples/demo.js` after a build.
 import { Client, coreKind } from '../dist/index.js';
+import { Worker } from 'node:worker_threads';
 import { rawItem, sleep, startServers, table } from './demo-support.js';
 
+/** The stampede step: threads, and concurrent callers in each. */
+const STAMPEDE_WORKERS = 4;
+const STAMPEDE_READERS = 50;
 /** How long a dead server is left alone before the client tries it again (30 s by default; short here). */
 const DEAD_RETRY = 1000;
 
@@ -94,6 +98,13 @@ try {
   const home = await mc.getMulti(users);
   step('B is back', 'getMulti; refill what missed', `${back.size} hits, ${users.length - back.size} misses (B's keys, home on an empty B); after refill ${home.size} hits`, spread(users));
 
+  for (const useFetch of [false, true]) {
+    const run = await stampede(a.spec, `stampede:${useFetch ? 'fetch' : 'get-then-set'}`, useFetch);
+    const how = useFetch ? "fetch(key, loader)" : 'get, on a miss load + set';
+    const leases = useFetch ? `; ${run.leaseWins} lease won, ${run.leaseWaits} waits on it` : '';
+    step('stampede', `${STAMPEDE_WORKERS} workers x ${STAMPEDE_READERS} callers: ${how}`, `loader ran ${run.loads === 1 ? "once" : `${run.loads} times`} for ${run.resolved} callers${leases}`, 'A');
+  }
+
   const stats = await mc.stats();
   console.log(table(['#', 'step', 'call', 'what happened', 'where'], steps));
   console.log('\nper-server stats');
@@ -110,6 +121,27 @@ try {
 } finally {
   await mc.close();
   await Promise.all(servers.map((s) => s.kill()));
+}
+
+/**
+ * A hot key missing from the cache, read at once by STAMPEDE_READERS callers in each of
+ * STAMPEDE_WORKERS threads (each its own client, as processes of a service would be): how many
+ * times the 200 ms loader runs.
+ */
+async function stampede(spec, key, useFetch) {
+  const counters = new SharedArrayBuffer(8);
+  const workerData = { spec, key, useFetch, counters, readers: STAMPEDE_READERS, workers: STAMPEDE_WORKERS };
+  const results = await Promise.all(
+    Array.from({ length: STAMPEDE_WORKERS }, () => {
+      const worker = new Worker(new URL('./stampede-worker.js', import.meta.url), { workerData });
+      return new Promise((resolve, reject) => {
+        worker.once('message', resolve);
+        worker.once('error', reject);
+      });
+    }),
+  );
+  const sum = (field) => results.reduce((total, r) => total + r[field], 0);
+  return { loads: new Int32Array(counters)[0], resolved: sum('resolved'), leaseWins: sum('leaseWins'), leaseWaits: sum('leaseWaits') };
 }
 
 /** Keeps calling (as an application would) until the event has been seen, at most 3 s. */
