@@ -2,15 +2,20 @@
 // every case, each in a child process of its own, then writes bench/RESULTS.md and
 // bench/results.svg and prints the report.
 //
-//   npm run bench                          all clients (our two need `npm run build` first)
-//   npm run bench -- --only-peers          the peers and the raw floor only
-//   npm run bench -- --clients=memjs,floor --cases=concurrent-get,multi-get
+//   npm run bench                          all clients (ours, on both cores and both protocols,
+//                                          need `npm run build` first)
+//   npm run bench -- --only-peers          the peers and the raw floors only
+//   npm run bench -- --clients=native-meta,native-text,floor-meta --cases=concurrent-set
 //   BENCH_SECONDS=2 BENCH_WARMUP=0.5       seconds measured / warmed up per case and round
 //   BENCH_ROUNDS=3                         rounds per client and case (the median is reported)
+//
+// A round during which other processes took over a tenth of the machine's CPU time is taken again
+// (twice at most; the least disturbed take counts), and the report says how many were.
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { renderChart } from './chart.js';
 import { CLIENTS, oursBuilt } from './clients/index.js';
+import { runsCase } from './compare.js';
 import { startLoadMonitor } from './load-monitor.js';
 import { describeMachine } from './machine.js';
 import { renderReport } from './report.js';
@@ -23,6 +28,7 @@ import { CASES } from './workloads.js';
 const RESULTS_MD = new URL('./RESULTS.md', import.meta.url);
 const RESULTS_SVG = new URL('./results.svg', import.meta.url);
 const NOISY_SHARE = 0.1; // of all cores' time: a fifth of a core on this 2-core machine
+const RETAKES = 2; // a measurement other processes disturbed is taken again, at most this many times
 
 function settingsFromEnv() {
   const seconds = Number(process.env.BENCH_SECONDS ?? 2);
@@ -46,7 +52,7 @@ function chooseClients(options) {
   const chosen = pick(CLIENTS, options.clients, 'client');
   if (options['only-peers']) return { run: chosen.filter((c) => c.role !== 'ours'), notes: ['Run with --only-peers: memcache-native not measured.'] };
   if (oursBuilt() || !chosen.some((c) => c.role === 'ours')) return { run: chosen, notes: [] };
-  const note = 'dist/ is missing (run `npm run build`): memcache-native not measured, peers and floor only.';
+  const note = 'dist/ is missing (run `npm run build`): memcache-native not measured, peers and floors only.';
   console.error(`\n*** ${note}\n`);
   return { run: chosen.filter((c) => c.role !== 'ours'), notes: [note] };
 }
@@ -54,7 +60,7 @@ function chooseClients(options) {
 function logProgress(client, msg) {
   const r = msg.result;
   const text = r ? `${Math.round(r.opsPerSec).toLocaleString('en-US')} ops/s, ${r.cpuUsPerOp.toFixed(2)} µs CPU/op` : `error: ${msg.error}`;
-  console.error(`  ${client.label.padEnd(32)} ${text}`);
+  console.error(`  ${client.label.padEnd(36)} ${text}`);
 }
 
 /** A note on other processes' CPU use per client, loud when it may have moved the numbers. */
@@ -70,6 +76,24 @@ function loadNote(loadByClient) {
 }
 
 /**
+ * One (client, case, round) in a fresh child process, taken again (up to RETAKES times) while other
+ * processes were busy during it; `{ outcome, load }` of the least disturbed take.
+ */
+async function measureRound(client, spec, settings, { monitor, onSpawn, counts }) {
+  let kept = null;
+  for (let take = 0; take <= RETAKES; take++) {
+    monitor.take();
+    const outcome = (await measureClient(client, [spec.id], settings, { log: logProgress, onSpawn }))[spec.id];
+    const load = monitor.take();
+    if (kept === null || load < kept.load) kept = { outcome, load };
+    if (load === null || load <= NOISY_SHARE || take === RETAKES) break;
+    counts.retakes++;
+    console.error(`  ${client.label}: other processes took ${Math.round(load * 100)}% of the machine's CPU time, measuring again`);
+  }
+  return kept;
+}
+
+/**
  * Every chosen client on every case, case by case and round by round, so that all clients meet a
  * case close together in time (background load then hits them alike); each (client, case, round)
  * in a fresh child process, which also gets a fresh placement on the cores.
@@ -77,29 +101,26 @@ function loadNote(loadByClient) {
 async function measureAll(run, cases, settings, servers) {
   const addresses = { 1: [servers[0].address], 3: servers.map((s) => s.address) };
   const ours = new Set([process.pid, ...servers.map((s) => s.pid)]);
-  const monitor = startLoadMonitor(() => ours);
+  const context = { monitor: startLoadMonitor(() => ours), onSpawn: (pid) => ours.add(pid), counts: { retakes: 0 } };
   const rounds = Object.fromEntries(run.map((c) => [c.id, {}]));
   const loads = Object.fromEntries(run.map((c) => [c.label, []]));
   for (const spec of cases) {
     for (let round = 1; round <= settings.rounds; round++) {
       console.error(`${spec.title}${settings.rounds > 1 ? ` (round ${round} of ${settings.rounds})` : ''}:`);
-      for (const client of run.filter((c) => c.role !== 'floor' || spec.prepareFloor)) {
-        monitor.take();
-        const measuredCase = await measureClient(client, [spec.id], { ...settings, servers: addresses }, {
-          log: logProgress,
-          onSpawn: (pid) => ours.add(pid),
-        });
-        (rounds[client.id][spec.id] ??= []).push(measuredCase[spec.id]);
-        loads[client.label].push(monitor.take());
+      for (const client of run.filter((c) => runsCase(c, spec))) {
+        const { outcome, load } = await measureRound(client, spec, { ...settings, servers: addresses }, context);
+        (rounds[client.id][spec.id] ??= []).push(outcome);
+        loads[client.label].push(load);
       }
     }
   }
-  monitor.stop();
+  context.monitor.stop();
   const outcomes = Object.fromEntries(
     Object.entries(rounds).map(([id, byCase]) => [id, Object.fromEntries(Object.entries(byCase).map(([caseId, list]) => [caseId, medianOfRounds(list)]))]),
   );
   const mean = (xs) => (xs.length && xs[0] !== null ? xs.reduce((a, b) => a + b, 0) / xs.length : null);
-  return { outcomes, loadByClient: Object.fromEntries(Object.entries(loads).map(([label, xs]) => [label, mean(xs)])) };
+  const loadByClient = Object.fromEntries(Object.entries(loads).map(([label, xs]) => [label, mean(xs)]));
+  return { outcomes, loadByClient, retakes: context.counts.retakes };
 }
 
 async function main() {
@@ -116,9 +137,10 @@ async function main() {
   } finally {
     await stopAll();
   }
-  const { outcomes, loadByClient } = measuredAll;
+  const { outcomes, loadByClient, retakes } = measuredAll;
   const shown = CLIENTS.filter((c) => run.includes(c) || (c.role === 'ours' && !options['only-peers'] && !options.clients));
-  const meta = { ...describeMachine(), ...settings, notes: [...notes, ...loadNote(loadByClient)] };
+  const retaken = retakes > 0 ? [`${retakes} measurement${retakes === 1 ? ' was' : 's were'} taken again because other processes took over ${NOISY_SHARE * 100}% of the machine's CPU time during ${retakes === 1 ? 'it' : 'them'} (the least disturbed take is kept).`] : [];
+  const meta = { ...describeMachine(), ...settings, notes: [...notes, ...retaken, ...loadNote(loadByClient)] };
   const report = renderReport({ meta, clients: shown, cases, outcomes, targets: evaluateTargets(CLIENTS, outcomes) });
   writeFileSync(RESULTS_MD, report);
   writeFileSync(RESULTS_SVG, renderChart({ clients: shown, cases, outcomes, title: `memcache-native vs peers: ops/s relative to the best peer (Node ${process.version})` }));

@@ -1,12 +1,17 @@
 // The results as a hand-drawn SVG bar chart: per case, each client's ops/s divided by the best
 // peer's, on a log-2 axis with bars growing up or down from the 1x line, so cases whose ops/s
 // differ by orders of magnitude share one picture.
-import { bestPeer, fmtRatio, measured } from './compare.js';
+import { bestPeer, fmtRatio, measured, runsCase } from './compare.js';
 
-const COLORS = { native: '#d9480f', ts: '#f59f00', memjs: '#1c7ed6', memcached: '#5c7cfa', 'memcache-client': '#15aabf', floor: '#868e96' };
+const COLORS = {
+  'native-meta': '#d9480f', 'native-text': '#ff8787', 'ts-meta': '#f59f00', 'ts-text': '#ffd43b',
+  memjs: '#1c7ed6', memcached: '#5c7cfa', 'memcache-client': '#15aabf', floor: '#868e96', 'floor-meta': '#495057',
+};
 const BAR = 16;
 const GROUP_GAP = 28;
-const PLOT_TOP = 70;
+const LEGEND_TOP = 30;
+const LEGEND_ROW = 16;
+const LEGEND_COLUMNS = 3;
 const PLOT_HEIGHT = 300;
 const LEFT = 60;
 
@@ -19,18 +24,18 @@ function collect(clients, cases, outcomes) {
     const bars = clients.map((client) => {
       const r = measured(outcomes, client.id, spec.id);
       return { client, ratio: r && best ? r.opsPerSec / best.value : null };
-    }).filter((bar) => bar.client.role !== 'floor' || spec.prepareFloor);
+    }).filter((bar) => runsCase(bar.client, spec));
     return { spec, bars };
   });
 }
 
-/** Log-2 axis bounds covering every ratio and at least 1/2x .. 2x. */
-function axis(groups) {
+/** Log-2 axis bounds covering every ratio and at least 1/2x .. 2x, its top below the legend. */
+function axis(groups, top) {
   const ratios = groups.flatMap((g) => g.bars.map((b) => b.ratio)).filter((r) => r > 0);
   const lo = Math.min(-1, Math.floor(Math.log2(Math.min(...ratios, 1))));
   const hi = Math.max(1, Math.ceil(Math.log2(Math.max(...ratios, 1))));
-  const y = (ratio) => PLOT_TOP + ((hi - Math.log2(ratio)) / (hi - lo)) * PLOT_HEIGHT;
-  return { lo, hi, y };
+  const y = (ratio) => top + ((hi - Math.log2(ratio)) / (hi - lo)) * PLOT_HEIGHT;
+  return { lo, hi, y, top };
 }
 
 function gridLines(ax, width) {
@@ -60,14 +65,14 @@ function groupShapes(group, x0, ax) {
     shapes.push(`<text x="${x + BAR / 2}" y="${labelY.toFixed(1)}" text-anchor="middle" font-size="7">${ratio.toFixed(ratio < 10 ? 1 : 0)}</text>`);
   });
   const center = x0 + (group.bars.length * BAR) / 2;
-  shapes.push(`<text x="${center}" y="${PLOT_TOP + PLOT_HEIGHT + 22}" text-anchor="middle">${esc(group.spec.short)}</text>`);
+  shapes.push(`<text x="${center}" y="${ax.top + PLOT_HEIGHT + 22}" text-anchor="middle">${esc(group.spec.short)}</text>`);
   return shapes;
 }
 
 function legend(clients) {
   return clients.map((client, i) => {
-    const x = LEFT + (i % 3) * 230;
-    const y = 30 + Math.floor(i / 3) * 16;
+    const x = LEFT + (i % LEGEND_COLUMNS) * 230;
+    const y = LEGEND_TOP + Math.floor(i / LEGEND_COLUMNS) * LEGEND_ROW;
     return `<rect x="${x}" y="${y - 9}" width="10" height="10" fill="${COLORS[client.id]}"/><text x="${x + 14}" y="${y}">${esc(client.label)}</text>`;
   });
 }
@@ -75,9 +80,10 @@ function legend(clients) {
 /** The SVG document. `title` goes on top; ✕ marks a client that errored or did not run. */
 export function renderChart({ clients, cases, outcomes, title }) {
   const groups = collect(clients, cases, outcomes);
-  const ax = axis(groups);
-  const width = LEFT + groups.reduce((w, g) => w + g.bars.length * BAR + GROUP_GAP, 0) + 10;
-  const height = PLOT_TOP + PLOT_HEIGHT + 50;
+  const top = LEGEND_TOP + Math.ceil(clients.length / LEGEND_COLUMNS) * LEGEND_ROW + 12;
+  const ax = axis(groups, top);
+  const width = Math.max(LEFT + LEGEND_COLUMNS * 230, LEFT + groups.reduce((w, g) => w + g.bars.length * BAR + GROUP_GAP, 0) + 10);
+  const height = top + PLOT_HEIGHT + 50;
   let x = LEFT + GROUP_GAP / 2;
   const shapes = groups.flatMap((group) => {
     const drawn = groupShapes(group, x, ax);

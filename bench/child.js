@@ -1,7 +1,7 @@
 // Measures one client in a process of its own, so no client runs in another's GC or JIT state.
 // Started by benchmark.js with a JSON job as argv[2]; reports each case over IPC as it ends.
 // A case that hangs makes this process exit; the parent then starts a fresh one for the rest.
-import { createAdapter } from './clients/index.js';
+import { CLIENTS, createAdapter } from './clients/index.js';
 import { runFor, withDeadline } from './measure.js';
 import { CASES } from './workloads.js';
 
@@ -15,7 +15,7 @@ async function measureCase(spec) {
   const adapter = await createAdapter(job.client);
   try {
     await withDeadline(adapter.connect(job.servers[spec.servers]), SETUP_MS, 'connect');
-    const prepare = job.client === 'floor' ? spec.prepareFloor : spec.prepare;
+    const prepare = CLIENTS.find((c) => c.id === job.client).role === 'floor' ? spec.prepareFloor : spec.prepare;
     const step = await withDeadline(prepare.call(spec, adapter), SETUP_MS, 'populate and verify');
     const limit = (job.warmup + job.seconds) * 1000 + SETUP_MS;
     const result = await withDeadline(warmThenMeasure(step), limit, 'measurement');

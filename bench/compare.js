@@ -1,6 +1,12 @@
 // The comparisons the report, the targets and the chart share: which peer is best on a case, and
 // a client's ratio to it. Best ops/s and best (lowest) CPU per op may come from different peers.
 
+/** Whether `client` takes part in case `spec`: a floor only where the case has floor steps. */
+export function runsCase(client, spec) {
+  if (client.cases && !client.cases.includes(spec.id)) return false;
+  return client.role !== 'floor' || Boolean(spec.prepareFloor);
+}
+
 /** A client's measurement on a case, or undefined when it failed or did not run. */
 export function measured(outcomes, clientId, caseId) {
   return outcomes[clientId]?.[caseId]?.result;

@@ -1,7 +1,7 @@
-// Counts occurrences of a reply terminator (`END\r\n`, `STORED\r\n`) in a byte stream that
+// Counts occurrences of a reply terminator (`END\r\n`, `STORED\r\n`, `MN\r\n`) in a byte stream that
 // arrives in arbitrary chunks, without copying: `indexOf` inside each chunk, plus a carried
 // partial match for a terminator split across two chunks. Valid for terminators that no proper
-// prefix of overlaps with (true of both), and for streams whose values never contain them.
+// prefix of overlaps with (true of all three), and for streams whose values never contain them.
 export class ReplyCounter {
   constructor(terminator) {
     this.pattern = Buffer.from(terminator);

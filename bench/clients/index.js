@@ -1,31 +1,39 @@
 // The clients the benchmark compares, each measured in its own child process. `env` is set on
-// that child; `role` says how the report treats it (ours, a peer, or the raw floor).
+// that child; `role` says how the report treats it (ours, a peer, or a raw floor). Ours run on
+// each core and each protocol; `cases`, where given, limits a client to those cases.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
+const NATIVE = { MEMCACHE_NATIVE: '1' };
+const PURE_TS = { MEMCACHE_NATIVE: '0' };
+
 export const CLIENTS = [
-  { id: 'native', label: 'memcache-native (native core)', role: 'ours', env: { MEMCACHE_NATIVE: '1' } },
-  { id: 'ts', label: 'memcache-native (pure-TS core)', role: 'ours', env: { MEMCACHE_NATIVE: '0' } },
+  { id: 'native-meta', label: 'memcache-native (native core, meta)', role: 'ours', core: 'native', protocol: 'meta', env: NATIVE },
+  { id: 'native-text', label: 'memcache-native (native core, text)', role: 'ours', core: 'native', protocol: 'text', env: NATIVE },
+  { id: 'ts-meta', label: 'memcache-native (pure-TS core, meta)', role: 'ours', core: 'ts', protocol: 'meta', env: PURE_TS },
+  { id: 'ts-text', label: 'memcache-native (pure-TS core, text)', role: 'ours', core: 'ts', protocol: 'text', env: PURE_TS },
   { id: 'memjs', label: 'memjs', role: 'peer' },
   { id: 'memcached', label: 'memcached', role: 'peer' },
   { id: 'memcache-client', label: 'memcache-client', role: 'peer' },
-  { id: 'floor', label: 'raw socket floor', role: 'floor' },
+  { id: 'floor', label: 'raw socket floor (text)', short: 'text floor', role: 'floor', dialect: 'text' },
+  { id: 'floor-meta', label: 'raw socket floor (quiet meta)', short: 'quiet-meta floor', role: 'floor', dialect: 'meta', cases: ['concurrent-set'] },
 ];
 
-/** Whether our package has been built (`npm run build`); without it only peers and floor run. */
+/** Whether our package has been built (`npm run build`); without it only peers and floors run. */
 export function oursBuilt() {
   return existsSync(fileURLToPath(new URL('../../dist/index.js', import.meta.url)));
 }
 
 /** A fresh adapter for client `id`, loaded only in the child that measures it. */
 export async function createAdapter(id) {
+  const spec = CLIENTS.find((c) => c.id === id);
+  if (!spec) throw new Error(`unknown client ${id}`);
+  if (spec.role === 'ours') return (await import('./memcache-native.js')).createAdapter(spec.core, spec.protocol);
+  if (spec.role === 'floor') return (await import('../raw-floor.js')).createFloor(spec.dialect);
   switch (id) {
-    case 'native':
-    case 'ts': return (await import('./memcache-native.js')).createAdapter(id);
     case 'memjs': return (await import('./memjs.js')).createAdapter();
     case 'memcached': return (await import('./memcached.js')).createAdapter();
     case 'memcache-client': return (await import('./memcache-client.js')).createAdapter();
-    case 'floor': return (await import('../raw-floor.js')).createFloor();
-    default: throw new Error(`unknown client ${id}`);
+    default: throw new Error(`no adapter for client ${id}`);
   }
 }

@@ -1,15 +1,17 @@
 // Our client, from the built package (dist/). The core is chosen at import by MEMCACHE_NATIVE,
 // which the parent sets per child process; this adapter checks the child got the one it asked for.
+// The protocol is set explicitly ('meta' fails to connect to a server without the meta protocol,
+// so a meta row is never text in disguise).
 const COMPRESSION_THRESHOLD = 1024;
 
-export function createAdapter(wantedCore) {
+export function createAdapter(wantedCore, protocol) {
   let client;
   return {
-    name: `memcache-native (${wantedCore})`,
+    name: `memcache-native (${wantedCore}, ${protocol})`,
     async connect(servers) {
       const { Client, coreKind } = await import('../../dist/index.js');
       if (coreKind !== wantedCore) throw new Error(`asked for the ${wantedCore} core, got ${coreKind}`);
-      client = new Client(servers, { compressionThreshold: COMPRESSION_THRESHOLD });
+      client = new Client(servers, { compressionThreshold: COMPRESSION_THRESHOLD, protocol });
     },
     get: (key) => client.get(key),
     set: (key, value) => client.set(key, value),
