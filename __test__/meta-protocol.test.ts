@@ -61,6 +61,19 @@ describe('protocol setting', () => {
     });
   });
 
+  it("'meta' sends an answered incr as text, a noreply one as quiet ma, and one with initial as ma", async () => {
+    await withClient(ctx.server.spec, { protocol: 'meta' }, async (mc) => {
+      await mc.version();
+      await mc.set('wire:n', 1);
+      const wire = await written(async () => {
+        expect(await mc.incr('wire:n', 2)).toBe(3);
+        await mc.incr('wire:n', 1, { noreply: true });
+        expect(await mc.decr('wire:n', 1, { initial: 0 })).toBe(3);
+      });
+      expect(wire).toMatch(/^incr wire:n 2\r\nma wire:n D1 q O\d+\r\nmn\r\nma wire:n N0 J0 D1 MD v O\d+\r\n$/);
+    });
+  });
+
   it("'text' never writes a meta command", async () => {
     await withClient(ctx.server.spec, { protocol: 'text' }, async (mc) => {
       const wire = await written(async () => {
@@ -274,7 +287,7 @@ describe('matching replies by opaque', () => {
   it('a reply with another request’s opaque is a ProtocolError for everything in flight, never a value', async () => {
     fake = await counterServer((opaque) => `VA 2 O${opaque + 1}\r\n42\r\n`);
     await withClient(fake.spec, { protocol: 'meta', retries: 0 }, async (mc) => {
-      const outcomes = await Promise.allSettled([mc.incr('a'), mc.incr('b')]);
+      const outcomes = await Promise.allSettled([mc.incr('a', 1, { initial: 0 }), mc.incr('b', 1, { initial: 0 })]);
       for (const outcome of outcomes) expect((outcome as PromiseRejectedResult).reason).toMatchObject({ code: 'MEMCACHE_PROTOCOL' });
     });
   });
@@ -282,14 +295,14 @@ describe('matching replies by opaque', () => {
   it('a meta reply without an opaque is a ProtocolError', async () => {
     fake = await counterServer(() => 'VA 2\r\n42\r\n');
     await withClient(fake.spec, { protocol: 'meta' }, async (mc) => {
-      await expect(mc.incr('a')).rejects.toMatchObject({ code: 'MEMCACHE_PROTOCOL' });
+      await expect(mc.incr('a', 1, { initial: 0 })).rejects.toMatchObject({ code: 'MEMCACHE_PROTOCOL' });
     });
   });
 
   it('each reply goes to the request whose opaque it carries', async () => {
     fake = await counterServer((opaque) => `VA ${String(opaque).length} O${opaque}\r\n${opaque}\r\n`);
     await withClient(fake.spec, { protocol: 'meta' }, async (mc) => {
-      const values = await Promise.all([mc.incr('a'), mc.incr('b'), mc.incr('c')]);
+      const values = await Promise.all([mc.incr('a', 1, { initial: 0 }), mc.incr('b', 1, { initial: 0 }), mc.incr('c', 1, { initial: 0 })]);
       expect(values).toEqual([1, 2, 3]);
     });
   });

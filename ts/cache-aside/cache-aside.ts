@@ -41,22 +41,10 @@ export class CacheAside {
     const running = this.#flights.get(wire);
     if (running !== undefined) return running.join(options?.signal);
     const node = this.#host.nodeFor(wire);
-    const flight = new Flight(node.metrics, node.name);
+    const flight = new Flight(node.metrics, node.name, this.#flights, wire);
     this.#flights.set(wire, flight);
     const job: FetchJob = { node, wire, key, loader, settings, codec: this.#host.codec, flight };
-    const outcome = this.#run(job).then(
-      (value) => {
-        this.#land(job);
-        flight.finish(value);
-        return value;
-      },
-      (error: MemcacheError) => {
-        this.#land(job);
-        flight.fail(error);
-        throw error;
-      },
-    );
-    return untilAborted(outcome, options?.signal);
+    return untilAborted(this.#run(job), options?.signal);
   }
 
   /** Marks the value stale for staleTtl seconds (meta; elsewhere it is deleted); whether the key existed. */
@@ -68,15 +56,14 @@ export class CacheAside {
     return send(node, requests.invalidate(wire, staleTtl, timeout, options?.signal));
   }
 
+  /** The value, once the flight has ended with it (or its error). */
   #run(job: FetchJob): Promise<unknown> {
     const requests = job.node.requests;
     if (requests.dialect === 'meta') return fetchWithLease(job, requests as MetaRequestFactory); // no await: the common case
-    return this.#leaseRequests(job.node, job.settings.timeout).then((meta) => (meta === undefined ? fetchWithoutLease(job) : fetchWithLease(job, meta)));
-  }
-
-  /** The flight is over: callers from now on start a new one. */
-  #land(job: FetchJob): void {
-    if (this.#flights.get(job.wire) === job.flight) this.#flights.delete(job.wire);
+    return this.#leaseRequests(job.node, job.settings.timeout).then(
+      (meta) => (meta === undefined ? job.flight.endWith(fetchWithoutLease(job)) : fetchWithLease(job, meta)),
+      (error: MemcacheError) => job.flight.fail(error),
+    );
   }
 
   /**

@@ -18,6 +18,9 @@ interface Deferred {
 export class Flight {
   readonly #metrics: ServerMetrics;
   readonly #server: string;
+  /** The client's flights under way, by wire key: this one leaves it as it ends. */
+  readonly #flights: Map<string, Flight>;
+  readonly #wire: string;
   /** What joiners wait for; made by the first joiner. */
   #shared: Deferred | undefined;
   /** Callers so far, the first included. */
@@ -28,9 +31,11 @@ export class Flight {
   /** Set by the flow when the outcome is a stale value found while another caller (elsewhere) reloads it. */
   staleOutcome = false;
 
-  constructor(metrics: ServerMetrics, server: string) {
+  constructor(metrics: ServerMetrics, server: string, flights: Map<string, Flight>, wire: string) {
     this.#metrics = metrics;
     this.#server = server;
+    this.#flights = flights;
+    this.#wire = wire;
   }
 
   /** Another caller of the same key: it shares this flight. */
@@ -51,13 +56,31 @@ export class Flight {
     this.#shared?.resolve(value);
   }
 
-  finish(value: unknown): void {
+  /** Ends the flight with its value (callers from now on start a new one); the value. */
+  finish(value: unknown): unknown {
+    this.#leave();
     if (this.staleOutcome) this.#countStale(this.#callers); // every caller gets it (a reload would have served it first)
     this.#shared?.resolve(value);
+    return value;
   }
 
-  fail(error: MemcacheError): void {
+  /** Ends the flight with an error, which it throws on. */
+  fail(error: MemcacheError): never {
+    this.#leave();
     this.#shared?.reject(error);
+    throw error;
+  }
+
+  /** Ends the flight with what `value` settles with; that. */
+  endWith(value: Promise<unknown>): Promise<unknown> {
+    return value.then(
+      (v) => this.finish(v),
+      (error: MemcacheError) => this.fail(error),
+    );
+  }
+
+  #leave(): void {
+    if (this.#flights.get(this.#wire) === this) this.#flights.delete(this.#wire);
   }
 
   #countStale(callers: number): void {

@@ -13,7 +13,7 @@
  * of waiting out lockTtl: a placeholder (or a value the loader says is gone: undefined) is
  * deleted, a stale or recaching value whose reload failed is marked stale again (staleTtl).
  */
-import { LeaseTimeoutError } from '../errors.js';
+import { LeaseTimeoutError, type MemcacheError } from '../errors.js';
 import type { LeaseReply, MetaRequestFactory } from '../protocol/meta/dialect.js';
 import { callLoader, countWait, countWin, send, type FetchJob } from './job.js';
 
@@ -21,11 +21,15 @@ import { callLoader, countWait, countWin, send, type FetchJob } from './job.js';
 const FIRST_POLL_MS = 5;
 const MAX_POLL_MS = 100;
 
+/** The value, once the job's flight has ended with it (or its error). */
 export function fetchWithLease(job: FetchJob, requests: MetaRequestFactory): Promise<unknown> {
-  const { node, wire, codec, settings } = job;
+  const { node, wire, codec, settings, flight } = job;
   const asked = send(node, requests.leaseGet(wire, settings.lockTtl, settings.recacheBefore, true, codec, settings.timeout));
-  // A hit (the common case) settles in this one step, with no async function around it.
-  return asked.then((reply) => (reply.found && !reply.won ? found(job, reply) : decide(job, requests, reply)));
+  // A hit (the common case) ends the flight in this one step, with no async function around it.
+  return asked.then(
+    (reply) => (reply.found && !reply.won ? flight.finish(found(job, reply)) : flight.endWith(decide(job, requests, reply))),
+    (error: MemcacheError) => flight.fail(error),
+  );
 }
 
 function found(job: FetchJob, reply: LeaseReply): unknown {

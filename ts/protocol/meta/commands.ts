@@ -5,6 +5,7 @@
  */
 import type { CommandWriter } from '../command-writer.js';
 import type { Payload, StorageVerb } from '../text-commands.js';
+import { opaqueDigits } from './opaque-digits.js';
 
 /** `ms` mode flags (`M<mode>`) per storage verb; set is the default and cas is set with `C<cas>`. */
 const STORE_MODE: Readonly<Record<StorageVerb, string>> = {
@@ -50,7 +51,7 @@ export function encodeMetaStore(
 ): void {
   let line = `ms ${keyToken(key, encoding)} ${value.length}${KEY_FLAG[encoding]} F${value.flags} T${exptime}${STORE_MODE[verb]}`;
   if (cas !== undefined) line += ` C${cas}`;
-  w.latin1(`${line}${quiet ? QUIET : ''} O${opaque}\r\n`);
+  w.latin1(`${line}${quiet ? QUIET : ''} O${opaqueDigits(opaque)}\r\n`);
   if (typeof value.data === 'string') w.utf8(value.data, value.length);
   else w.bytes(value.data);
   w.latin1('\r\n');
@@ -58,7 +59,7 @@ export function encodeMetaStore(
 
 /** `md <key> [b] [q] O<n>\r\n` */
 export function encodeMetaDelete(w: CommandWriter, key: string, encoding: KeyEncoding, quiet: boolean, opaque: number): void {
-  w.latin1(`md ${keyToken(key, encoding)}${KEY_FLAG[encoding]}${quiet ? QUIET : ''} O${opaque}\r\n`);
+  w.latin1(`md ${keyToken(key, encoding)}${KEY_FLAG[encoding]}${quiet ? QUIET : ''} O${opaqueDigits(opaque)}\r\n`);
 }
 
 /** Creating a missing counter: its initial value (decimal digits) and ttl. */
@@ -85,7 +86,7 @@ export function encodeMetaArith(
   if (seed !== undefined) line += ` N${seed.exptime} J${seed.initial}`;
   line += ` D${delta}`;
   if (decrement) line += ' MD';
-  w.latin1(`${line}${quiet ? QUIET : ' v'} O${opaque}\r\n`);
+  w.latin1(`${line}${quiet ? QUIET : ' v'} O${opaqueDigits(opaque)}\r\n`);
 }
 
 /**
@@ -94,7 +95,7 @@ export function encodeMetaArith(
  */
 export function encodeMetaItem(w: CommandWriter, key: string, encoding: KeyEncoding, touch: number | undefined, opaque: number): void {
   const ttl = touch === undefined ? '' : ` T${touch}`;
-  w.latin1(`mg ${keyToken(key, encoding)}${KEY_FLAG[encoding]} v f c t s h l${ttl} O${opaque}\r\n`);
+  w.latin1(`mg ${keyToken(key, encoding)}${KEY_FLAG[encoding]} v f c t s h l${ttl} O${opaqueDigits(opaque)}\r\n`);
 }
 
 /**
@@ -113,12 +114,12 @@ export function encodeMetaGet(
   let line = `mg ${keyToken(key, encoding)}${KEY_FLAG[encoding]} v f`;
   if (cas) line += ' c';
   if (touch !== undefined) line += ` T${touch}`;
-  w.latin1(`${line}${quiet ? QUIET : ''} O${opaque}\r\n`);
+  w.latin1(`${line}${quiet ? QUIET : ''} O${opaqueDigits(opaque)}\r\n`);
 }
 
 /** `mg <key> [b] T<ttl> O<n>\r\n`: touch, answered `HD` when the key exists, `EN` when not. */
 export function encodeMetaTouch(w: CommandWriter, key: string, encoding: KeyEncoding, exptime: number, opaque: number): void {
-  w.latin1(`mg ${keyToken(key, encoding)}${KEY_FLAG[encoding]} T${exptime} O${opaque}\r\n`);
+  w.latin1(`mg ${keyToken(key, encoding)}${KEY_FLAG[encoding]} T${exptime} O${opaqueDigits(opaque)}\r\n`);
 }
 
 /** `mn\r\n`: answered `MN` once every command before it on the connection was. */

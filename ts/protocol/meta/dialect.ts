@@ -1,7 +1,8 @@
 /**
  * The meta dialect: quiet meta commands where they measure faster (storage, deletes: a burst
- * costs one reply line), merged text `get` where that does (one reply stream for many keys; see
- * bench/PROFILE.md), and what only meta can do (counters that create themselves, getItem).
+ * costs one reply line), text where that does (merged `get`, one reply stream for many keys;
+ * touch; answered incr/decr; see bench/PROFILE.md), and what only meta can do (counters that
+ * create themselves, getItem).
  * With binaryKeys, the binary one: every keyed command meta, its key base64 with `b`.
  */
 import type { Payload, RequestFactory } from '../request-factory.js';
@@ -56,7 +57,12 @@ export const metaDialect: MetaRequestFactory = Object.freeze<MetaRequestFactory>
       : new MetaStoreManyRequest(verb, items, 'wire', resultKeys, noreply, timeout, signal),
   delete: (key, noreply, timeout, signal) => new MetaDeleteRequest(key, 'wire', noreply, timeout, signal),
   deleteMany: (keys, resultKeys, noreply, timeout, signal) => new MetaDeleteManyRequest(keys, 'wire', resultKeys, noreply, timeout, signal),
-  arith: (verb, key, delta, noreply, timeout, signal) => new MetaArithRequest(verb === 'decr', key, 'wire', delta, undefined, noreply, timeout, signal),
+  // An answered incr/decr measured no faster as `ma` (bench/PROFILE.md): text, unless quiet `ma q`
+  // can report a noreply call's failure, or a counter is to be created (`counter`).
+  arith: (verb, key, delta, noreply, timeout, signal) =>
+    noreply
+      ? new MetaArithRequest(verb === 'decr', key, 'wire', delta, undefined, noreply, timeout, signal)
+      : textDialect.arith(verb, key, delta, noreply, timeout, signal),
   counter: (verb, key, delta, seed, noreply, timeout, signal) => new MetaArithRequest(verb === 'decr', key, 'wire', delta, seed, noreply, timeout, signal),
   item: (key, touch, decoder, timeout, signal) => new MetaItemRequest(key, 'wire', touch, decoder, timeout, signal),
   leaseGet: (key, lockTtl, recacheBefore, counted, decoder, timeout) => new MetaLeaseGetRequest(key, 'wire', lockTtl, recacheBefore, counted, decoder, timeout),

@@ -24,6 +24,7 @@ import { Request, type ValueDecoder } from '../request.js';
 import type { Payload } from '../text-commands.js';
 import { KEY_FLAG, keyToken, type KeyEncoding } from './commands.js';
 import { MetaStoreRequest } from './storage.js';
+import { opaqueDigits } from './opaque-digits.js';
 
 /** What a lease get found. */
 export interface LeaseReply {
@@ -36,7 +37,7 @@ export interface LeaseReply {
   /** Whether `value` is the item's value: false on a miss, for a placeholder, and when unreadable (`error`). */
   readonly found: boolean;
   readonly value: unknown;
-  /** The item's cas unique in decimal, what the winner stores or releases with; '' on a miss. */
+  /** The item's cas unique in decimal, what the winner stores or releases with; '' unless won. */
   readonly cas: string;
   /** Why a value that was there could not be read. */
   readonly error: MemcacheError | undefined;
@@ -47,10 +48,15 @@ const BUSY = 2;
 const STALE = 4;
 const SPACE = 0x20;
 
-/** The flags memcached added to a reply (W, Z, X) as bits, and its `c` and `t` tokens. */
+/**
+ * The flags memcached added to a reply (W, Z, X) as bits, where its `c` token's digits lie (read
+ * by leaseCas only when needed: most replies are plain hits, and a string per hit costs), and
+ * its `t` token.
+ */
 export interface LeaseFlags {
   readonly bits: number;
-  readonly cas: string;
+  readonly casStart: number;
+  readonly casEnd: number;
   /** Seconds left (`t`); -1 never expires, or not asked. */
   readonly ttl: number;
 }
@@ -59,18 +65,27 @@ export interface LeaseFlags {
 export function leaseFlags(buf: Buffer, rec: Uint32Array, off: number): LeaseFlags {
   const end = rec[off + F_A_START] + rec[off + F_A_LEN];
   let bits = 0;
-  let cas = '';
+  let casStart = 0;
+  let casEnd = 0;
   let ttl = -1;
   for (let i = rec[off + F_A_START]; i < end; ) {
     let j = i + 1;
     while (j < end && buf[j] !== SPACE) j++;
     const letter = buf[i];
     if (j === i + 1) bits |= letter === 0x57 ? WON : letter === 0x5a ? BUSY : letter === 0x58 ? STALE : 0;
-    else if (letter === 0x63) cas = buf.toString('latin1', i + 1, j);
+    else if (letter === 0x63) {
+      casStart = i + 1;
+      casEnd = j;
+    }
     else if (letter === 0x74) ttl = Number(buf.toString('latin1', i + 1, j));
     i = j + 1;
   }
-  return { bits, cas, ttl };
+  return { bits, casStart, casEnd, ttl };
+}
+
+/** The item's cas unique in decimal ('' when the reply had none). */
+export function leaseCas(buf: Buffer, flags: LeaseFlags): string {
+  return buf.toString('latin1', flags.casStart, flags.casEnd);
 }
 
 /**
@@ -136,7 +151,7 @@ export class MetaLeaseGetRequest extends Request<LeaseReply> {
   encode(w: CommandWriter): void {
     this.opaque = w.opaques(1);
     const recache = this.#recacheBefore === undefined ? '' : ` R${this.#recacheBefore}`;
-    w.latin1(`mg ${keyToken(this.#key, this.#encoding)}${KEY_FLAG[this.#encoding]} v f c N${this.#lockTtl}${recache} O${this.opaque}\r\n`);
+    w.latin1(`mg ${keyToken(this.#key, this.#encoding)}${KEY_FLAG[this.#encoding]} v f c N${this.#lockTtl}${recache} O${opaqueDigits(this.opaque)}\r\n`);
   }
 
   onReply(kind: number, buf: Buffer, rec: Uint32Array, off: number): boolean {
@@ -154,8 +169,11 @@ export class MetaLeaseGetRequest extends Request<LeaseReply> {
         error = unreadable as MemcacheError;
       }
     }
-    const { bits, cas } = flags;
-    return this.#settle({ won: (bits & WON) !== 0, busy: (bits & BUSY) !== 0, stale: (bits & STALE) !== 0, found, value, cas, error });
+    const bits = flags.bits;
+    const won = (bits & WON) !== 0;
+    // Only a winner stores or releases with the cas.
+    const cas = won ? leaseCas(buf, flags) : '';
+    return this.#settle({ won, busy: (bits & BUSY) !== 0, stale: (bits & STALE) !== 0, found, value, cas, error });
   }
 
   #settle(reply: LeaseReply): true {
@@ -203,7 +221,7 @@ export class MetaInvalidateRequest extends Request<boolean> {
 
   encode(w: CommandWriter): void {
     this.opaque = w.opaques(1);
-    w.latin1(`md ${keyToken(this.#key, this.#encoding)}${KEY_FLAG[this.#encoding]} I T${this.#staleTtl} O${this.opaque}\r\n`);
+    w.latin1(`md ${keyToken(this.#key, this.#encoding)}${KEY_FLAG[this.#encoding]} I T${this.#staleTtl} O${opaqueDigits(this.opaque)}\r\n`);
   }
 
   onReply(kind: number, buf: Buffer, rec: Uint32Array, off: number): boolean {
@@ -240,7 +258,7 @@ export class MetaReleaseRequest extends Request<boolean> {
   encode(w: CommandWriter): void {
     this.opaque = w.opaques(1);
     const stale = this.#restale === undefined ? '' : ` I T${this.#restale}`;
-    w.latin1(`md ${keyToken(this.#key, this.#encoding)}${KEY_FLAG[this.#encoding]} C${this.#cas}${stale} O${this.opaque}\r\n`);
+    w.latin1(`md ${keyToken(this.#key, this.#encoding)}${KEY_FLAG[this.#encoding]} C${this.#cas}${stale} O${opaqueDigits(this.opaque)}\r\n`);
   }
 
   onReply(kind: number, buf: Buffer, rec: Uint32Array, off: number): boolean {

@@ -15,7 +15,8 @@ import type { CommandWriter } from '../command-writer.js';
 import { ReplyKind } from '../replies.js';
 import { Request, type ValueDecoder } from '../request.js';
 import type { CasItem } from '../requests/retrieval.js';
-import { decodeVa, isLeasePlaceholder, leaseFlags, MetaReleaseRequest, wonLease } from './lease.js';
+import { decodeVa, isLeasePlaceholder, leaseCas, leaseFlags, MetaReleaseRequest, wonLease } from './lease.js';
+import { opaqueDigits } from './opaque-digits.js';
 
 /**
  * What `key` (wire form) holds, asked after `after`'s text get found it 0 bytes with flags 0:
@@ -51,7 +52,7 @@ class PlaceholderProbeRequest extends Request<CasItem | undefined> {
 
   encode(w: CommandWriter): void {
     this.opaque = w.opaques(1);
-    w.latin1(`mg ${this.#key} v f c t O${this.opaque}\r\n`);
+    w.latin1(`mg ${this.#key} v f c t O${opaqueDigits(this.opaque)}\r\n`);
   }
 
   onReply(kind: number, buf: Buffer, rec: Uint32Array, off: number): boolean {
@@ -62,13 +63,13 @@ class PlaceholderProbeRequest extends Request<CasItem | undefined> {
     if (kind !== ReplyKind.META_VA) return this.rejectWithErrorReply('get', kind, buf, rec, off);
     const flags = leaseFlags(buf, rec, off);
     const placeholder = isLeasePlaceholder(buf, rec, off, flags);
-    if (wonLease(flags)) this.#handBack(flags.cas, placeholder ? undefined : restaleTtl(flags.ttl));
+    if (wonLease(flags)) this.#handBack(leaseCas(buf, flags), placeholder ? undefined : restaleTtl(flags.ttl));
     if (placeholder) {
       this.resolve(undefined);
       return true;
     }
     try {
-      this.resolve({ value: decodeVa(this.#decoder, buf, rec, off, this.server), cas: BigInt(flags.cas) });
+      this.resolve({ value: decodeVa(this.#decoder, buf, rec, off, this.server), cas: BigInt(leaseCas(buf, flags)) });
     } catch (error) {
       this.reject(error as MemcacheError);
     }
