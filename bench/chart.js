@@ -1,11 +1,11 @@
 // The results as a hand-drawn SVG bar chart: per case, each client's ops/s divided by the best
 // peer's, on a log-2 axis with bars growing up or down from the 1x line, so cases whose ops/s
 // differ by orders of magnitude share one picture.
-import { bestPeer, fmtRatio, measured, runsCase } from './compare.js';
+import { bestPeer, fmtRatio, measured, peerCaseOf, runsCase } from './compare.js';
 
 const COLORS = {
   'native-meta': '#d9480f', 'native-text': '#ff8787', 'ts-meta': '#f59f00', 'ts-text': '#ffd43b',
-  memjs: '#1c7ed6', memcached: '#5c7cfa', 'memcache-client': '#15aabf', floor: '#868e96', 'floor-meta': '#495057',
+  memjs: '#1c7ed6', memcached: '#5c7cfa', 'memcache-client': '#15aabf', floor: '#868e96', 'floor-meta': '#495057', 'floor-mg': '#343a40',
 };
 const BAR = 16;
 const GROUP_GAP = 28;
@@ -20,7 +20,7 @@ const esc = (text) => String(text).replace(/&/g, '&amp;').replace(/</g, '&lt;').
 /** Ratios to the best peer, per case, for the clients that measured it. */
 function collect(clients, cases, outcomes) {
   return cases.map((spec) => {
-    const best = bestPeer(clients, outcomes, spec.id).ops;
+    const best = bestPeer(clients, outcomes, peerCaseOf(spec)).ops;
     const bars = clients.map((client) => {
       const r = measured(outcomes, client.id, spec.id);
       return { client, ratio: r && best ? r.opsPerSec / best.value : null };

@@ -4,6 +4,7 @@
 /** Whether `client` takes part in case `spec`: a floor only where the case has floor steps. */
 export function runsCase(client, spec) {
   if (client.cases && !client.cases.includes(spec.id)) return false;
+  if (spec.runs && !spec.runs(client)) return false;
   return client.role !== 'floor' || Boolean(spec.prepareFloor);
 }
 
@@ -11,6 +12,9 @@ export function runsCase(client, spec) {
 export function measured(outcomes, clientId, caseId) {
   return outcomes[clientId]?.[caseId]?.result;
 }
+
+/** The case whose peer rows `spec` compares against: its own, or `peersFrom` where peers cannot run it. */
+export const peerCaseOf = (spec) => spec.peersFrom ?? spec.id;
 
 /** `{ ops: { id, value }, cpu: { id, value } }` over the peers that measured `caseId`. */
 export function bestPeer(clients, outcomes, caseId) {

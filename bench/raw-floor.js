@@ -6,6 +6,7 @@
 // `set` per item (each answered STORED). The quiet-meta floor sends a batch of sets as quiet
 // `ms <key> <len> T0 q O<n>` commands (a stored item is answered by nothing) and one `mn`, and
 // waits for its `MN`; it has no gets (meta clients read with text `get`, as the text floor does).
+// The mg floor bounds fetch, which reads with `mg`: 256 `mg <key> v f O<n>` and one `mn` per batch.
 import net from 'node:net';
 import { ReplyCounter } from './reply-counter.js';
 
@@ -59,7 +60,13 @@ export function makeExchange(socket, tally) {
 const textSets = (keys, values) => keys.map((k, i) => `set ${k} 0 0 ${Buffer.byteLength(values[i])}\r\n${values[i]}\r\n`).join('');
 const quietMetaSets = (keys, values) => `${keys.map((k, i) => `ms ${k} ${Buffer.byteLength(values[i])} T0 q O${i}\r\n${values[i]}\r\n`).join('')}mn\r\n`;
 
-/** `dialect`: 'text' (gets, multi-gets and sets) or 'meta' (sets only, quiet, one `mn` per batch). */
+// Every key is a hit (the values never hold `MN\r\n`), so the batch's `mn` is answered last.
+const pipelinedMetaGets = (keys) => `${keys.map((k, i) => `mg ${k} v f O${i}\r\n`).join('')}mn\r\n`;
+
+/**
+ * `dialect`: 'text' (gets, multi-gets and sets), 'meta' (sets only, quiet, one `mn` per batch) or
+ * 'mg' (gets as pipelined `mg … v f`, one `mn` per batch; the fetch case's floor).
+ */
 export function createFloor(dialect = 'text') {
   let socket;
   let exchange;
@@ -75,6 +82,11 @@ export function createFloor(dialect = 'text') {
     /** Socket reads per batch: how finely memcached's replies arrived, which moves the floor's CPU. */
     stats: () => ({ readsPerBatch: tally.reads / tally.batches }),
   };
+  if (dialect === 'mg') {
+    floor.setBatch = (keys, values) => exchange(quietMetaSets(keys, values), 'MN\r\n', 1, 'MN\r\n'.length);
+    floor.getBatch = (keys) => exchange(pipelinedMetaGets(keys), 'MN\r\n', 1);
+    return floor;
+  }
   if (dialect === 'meta') {
     floor.setBatch = (keys, values) => exchange(quietMetaSets(keys, values), 'MN\r\n', 1, 'MN\r\n'.length);
     return floor;

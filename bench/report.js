@@ -1,9 +1,9 @@
 // The markdown report: the run's setting, then one table per case with each client's ops/s, CPU
 // per op and ratios to the best peer (and to each raw floor that ran it), then the targets.
-import { bestPeer, fmtCpu, fmtOps, fmtRatio, measured, ratioTo, runsCase } from './compare.js';
+import { bestPeer, fmtCpu, fmtOps, fmtRatio, measured, peerCaseOf, ratioTo, runsCase } from './compare.js';
 import { targetsSection } from './targets.js';
 
-const UNIT_RATE = { get: 'gets/s', set: 'sets/s', key: 'keys/s', 'set+get': 'pairs/s' };
+const UNIT_RATE = { get: 'gets/s', set: 'sets/s', key: 'keys/s', 'set+get': 'pairs/s', fetch: 'fetches/s' };
 
 function header(meta) {
   return [
@@ -17,7 +17,7 @@ function header(meta) {
     '- Ratios: ops/s ÷ the best peer\'s ops/s (higher is better); CPU/op ÷ the best peer\'s CPU/op (lower is better).',
     '- Multi-get (4, 6b): 8 calls kept in flight, the next started as each one completes, so the window never drains; the raw floor writes 8 at a time and waits for all 8.',
     '- memcache-native runs on each core (native, pure TS) and each protocol: `text`, and `meta`, which is what the default `auto` speaks to memcached 1.6 (sets as quiet `ms` with one `mn` per written batch, gets as text `get`).',
-    '- Raw floors: one write per batch, replies only counted. The text floor sends text commands (`get`, merged `get`, `set`); the quiet-meta floor sends each batch of 256 sets as quiet `ms <key> <len> T0 q O<n>` and one `mn`, and waits for the `MN`. Reads per batch show how finely memcached\'s replies arrived: for 256 single gets, ~25 reads costs ~1.4 µs/op and ~150 reads ~4 µs/op, depending on how the scheduler places client and server on the cores.',
+    '- Raw floors: one write per batch, replies only counted. The text floor sends text commands (`get`, merged `get`, `set`); the quiet-meta floor sends each batch of 256 sets as quiet `ms <key> <len> T0 q O<n>` and one `mn`, and waits for the `MN`; the mg floor sends each batch of 256 gets as `mg <key> v f O<n>` (memcached answers each on its own) and one `mn`. Reads per batch show how finely memcached\'s replies arrived: for 256 single gets, ~25 reads costs ~1.4 µs/op and ~150 reads ~4 µs/op, depending on how the scheduler places client and server on the cores.',
     ...(meta.notes ?? []).map((note) => `- ${note}`),
   ].join('\n');
 }
@@ -38,12 +38,13 @@ function row(client, spec, ctx) {
 }
 
 function caseTable(spec, clients, outcomes) {
-  const best = bestPeer(clients, outcomes, spec.id);
+  const best = bestPeer(clients, outcomes, peerCaseOf(spec));
   const shown = clients.filter((c) => runsCase(c, spec));
   const floors = shown.filter((c) => c.role === 'floor');
   const ctx = { outcomes, best, floors };
+  const from = spec.peersFrom ? ` (its ${spec.peersFrom} row)` : '';
   const bestNote = best.ops
-    ? `Best peer: ${best.ops.id} on ops/s, ${best.cpu.id} on CPU per ${spec.unit}.`
+    ? `Best peer${from}: ${best.ops.id} on ops/s, ${best.cpu.id} on CPU per ${spec.unit}.`
     : 'No peer completed this case.';
   return [
     `### ${spec.title}`,

@@ -2,7 +2,8 @@
 // default 'auto' speaks to memcached 1.6) against the best peer, a raw floor or another of our
 // rows. Issue 6 set the first ones; issue 12 added the meta protocol's (against the best peer,
 // against our text rows, against the quiet-meta floor).
-import { bestPeer, fmtRatio, measured } from './compare.js';
+import { bestPeer, fmtRatio, measured, peerCaseOf } from './compare.js';
+import { CASES } from './workloads.js';
 
 const OURS = 'native-meta';
 
@@ -27,12 +28,15 @@ export const TARGETS = [
   { issue: 12, label: 'serial get: meta ≥ 0.95x text (gets/s)', caseId: 'serial-get', against: 'native-text', metric: 'ops', limit: 0.95 },
   { issue: 12, label: 'concurrent get: meta ≥ 0.95x text (gets/s)', caseId: 'concurrent-get', against: 'native-text', metric: 'ops', limit: 0.95 },
   { issue: 12, label: 'multi-get: meta ≥ 0.95x text (keys/s)', caseId: 'multi-get', against: 'native-text', metric: 'ops', limit: 0.95 },
+  { issue: 13, label: 'concurrent fetch hits: ≥ 2.5x the best peer\'s concurrent get ops/s', caseId: 'concurrent-fetch', against: 'peer', metric: 'ops', limit: 2.5 },
+  { issue: 13, label: 'concurrent fetch hits: CPU per hit ≤ 2x the mg floor', caseId: 'concurrent-fetch', against: 'floor-mg', metric: 'cpu', limit: 2 },
 ];
 
 function baseline(target, clients, outcomes) {
   if (target.against !== 'peer') return measured(outcomes, target.against, target.caseId);
-  const best = bestPeer(clients, outcomes, target.caseId)[target.metric];
-  return best && measured(outcomes, best.id, target.caseId);
+  const peerCase = peerCaseOf(CASES.find((spec) => spec.id === target.caseId));
+  const best = bestPeer(clients, outcomes, peerCase)[target.metric];
+  return best && measured(outcomes, best.id, peerCase);
 }
 
 /** `{ target, ratio, pass }`; ratio is null (and pass false) when either side was not measured. */

@@ -117,6 +117,10 @@ async function populateFloor(floor) {
   for (let b = 0; b < BATCHES.length; b++) await floor.setBatch(BATCHES[b], BATCH_VALUES[b]);
 }
 
+function verifyFetch(adapter) {
+  return Promise.all([0, 513, MASK].map(async (i) => expectEqual(adapter.value(await adapter.fetch(KEYS[i])), VALUES[i], `fetch ${KEYS[i]}`)));
+}
+
 const getCase = {
   async prepare(adapter) { await populate(adapter); await verifyGet(adapter); return concurrent((key) => adapter.get(key)); },
   async prepareFloor(floor) { await populateFloor(floor); return floorGets(floor); },
@@ -138,6 +142,11 @@ export const CASES = [
   { id: 'concurrent-set', short: '3 concurrent set', title: '3. 256 concurrent sets, 100 B values', unit: 'set', servers: 1,
     async prepare(adapter) { await populate(adapter); await verifyGet(adapter); return concurrent((key, value) => adapter.set(key, value)); },
     async prepareFloor(floor) { await populateFloor(floor); return floorSets(floor); } },
+  // Only clients with a `fetch` (ours on meta) and the pipelined-mg floor run it; its peers' row is their concurrent get (case 2).
+  { id: 'concurrent-fetch', short: '3b concurrent fetch', title: '3b. 256 concurrent fetch hits, 100 B values (peers: their concurrent gets, case 2)', unit: 'fetch', servers: 1,
+    peersFrom: 'concurrent-get', runs: (client) => client.fetch === true,
+    async prepare(adapter) { await populate(adapter); await verifyFetch(adapter); return concurrent((key) => adapter.fetch(key)); },
+    async prepareFloor(floor) { await populateFloor(floor); return floorGets(floor); } },
   { id: 'multi-get', short: '4 multi-get', title: '4. Multi-get of 100 keys, 8 in flight (per key)', unit: 'key', servers: 1, ...multiCase },
   { id: 'json-16k', short: '5a JSON 16 KB', title: '5a. Set+get of 16 KB compressible JSON (per pair)', unit: 'set+get', servers: 1, ...largeSetGet(16 * 1024) },
   { id: 'json-256k', short: '5b JSON 256 KB', title: '5b. Set+get of 256 KB compressible JSON (per pair)', unit: 'set+get', servers: 1, ...largeSetGet(256 * 1024) },
