@@ -166,6 +166,17 @@ export const F_C_LEN = 9;
  */
 export const MAX_LINE_LENGTH = 8192;
 
+/** The compressions a core offers: zlib (RFC 1950, python-memcached's) and zstd (RFC 8878, one frame). */
+export type CompressionAlgorithm = 'zlib' | 'zstd';
+
+/** Thrown where a core lacks zstd (the pure-TS core on a Node whose node:zlib has none). */
+export class CoreUnsupportedError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'CoreUnsupportedError';
+  }
+}
+
 /** Why a decompression failed. */
 export type DecompressErrorReason = 'too_large' | 'corrupt';
 
@@ -216,4 +227,25 @@ export interface Core {
    * ASCII text to V8 without copying it onto the heap. Errors as for `decompress`.
    */
   decompressText(data: Uint8Array, maxOutputLength: number): string;
+
+  /** Whether zstd works here (native: always; pure TS: where node:zlib has it, Node >= 22.15). */
+  readonly hasZstd: boolean;
+  /** One zstd frame at `level` (1-22). Throws CoreUnsupportedError where `hasZstd` is false. */
+  zstdCompress(data: Uint8Array | string, level: number): Buffer;
+  /**
+   * One zstd frame. Errors as for `decompress`: 'too_large' as soon as the output would pass
+   * `maxOutputLength` (whatever the frame header claims), 'corrupt' on bad, truncated or trailing
+   * input; CoreUnsupportedError where `hasZstd` is false.
+   */
+  zstdDecompress(data: Uint8Array, maxOutputLength: number): Buffer;
+
+  /**
+   * `compress` / `zstdCompress` off the main thread: the native core on the libuv thread pool,
+   * the pure-TS core through node:zlib's asynchronous API. A string is taken as its UTF-8 bytes
+   * (made on the calling thread). `data` must not change until the promise settles. The output
+   * decompresses to the input; it need not be the synchronous form's bytes.
+   */
+  compressAsync(algorithm: CompressionAlgorithm, data: Uint8Array | string, level: number): Promise<Buffer>;
+  /** `decompress` / `zstdDecompress` off the main thread, with the same errors (as rejections). */
+  decompressAsync(algorithm: CompressionAlgorithm, data: Uint8Array, maxOutputLength: number): Promise<Buffer>;
 }

@@ -77,5 +77,10 @@ export function fastestCore(native: Core, ts: Core): Core {
     compressText: native.compressText,
     decompress: native.decompress,
     decompressText: native.decompressText,
+    hasZstd: native.hasZstd,
+    zstdCompress: native.zstdCompress,
+    zstdDecompress: native.zstdDecompress,
+    compressAsync: native.compressAsync,
+    decompressAsync: native.decompressAsync,
   };
 }

@@ -5,7 +5,7 @@
 import { createRequire } from 'node:module';
 import type * as Binding from 'memcache-native/binding';
 import { CoreDecompressError, HASH_ALGORITHMS, hashAlgorithmId } from './contract.js';
-import type { Core, DecompressErrorReason, HashAlgorithm, Ring, RingFormat, RingServer } from './contract.js';
+import type { CompressionAlgorithm, Core, DecompressErrorReason, HashAlgorithm, Ring, RingFormat, RingServer } from './contract.js';
 
 type NativeBinding = typeof Binding;
 type NativeRing = InstanceType<NativeBinding['KetamaRing']>;
@@ -17,6 +17,15 @@ const ALGORITHM_IDS = new Map<string, number>(HASH_ALGORITHMS.map((name) => [nam
 
 /** Point-format ids of the binding's KetamaRing constructor. */
 const RING_FORMAT_IDS: Readonly<Record<RingFormat, number>> = { libmemcached: 0, spymemcached: 1 };
+
+/** Algorithm ids of the binding's compressAsync / decompressAsync. */
+const COMPRESSION_IDS: Readonly<Record<CompressionAlgorithm, number>> = { zlib: 0, zstd: 1 };
+
+function compressionId(algorithm: CompressionAlgorithm): number {
+  const id = COMPRESSION_IDS[algorithm];
+  if (id === undefined) throw new TypeError(`unknown compression algorithm: ${String(algorithm)}`);
+  return id;
+}
 
 function algorithmId(algorithm: HashAlgorithm): number {
   const id = ALGORITHM_IDS.get(algorithm);
@@ -63,6 +72,36 @@ function toDecompressError(err: unknown): unknown {
   if (!(err instanceof Error)) return err;
   const reason = DECOMPRESS_REASONS.get((err as { code?: unknown }).code);
   return reason === undefined ? err : new CoreDecompressError(reason, err.message, { cause: err });
+}
+
+function rethrowAsRangeError(err: unknown): never {
+  throw toRangeError(err);
+}
+
+function rethrowAsDecompressError(err: unknown): never {
+  throw toDecompressError(err);
+}
+
+/** Queues a compression on the binding's thread pool; a bad argument rejects rather than throws. */
+function compressAsync(binding: NativeBinding, algorithm: CompressionAlgorithm, data: Uint8Array | string, level: number): Promise<Buffer> {
+  let pending: Promise<Buffer>;
+  try {
+    const id = compressionId(algorithm);
+    pending = typeof data === 'string' ? binding.compressTextAsync(id, data, level) : binding.compressAsync(id, data, level);
+  } catch (err) {
+    return Promise.reject(err instanceof TypeError ? err : toRangeError(err));
+  }
+  return pending.then(undefined, rethrowAsRangeError);
+}
+
+function decompressAsync(binding: NativeBinding, algorithm: CompressionAlgorithm, data: Uint8Array, maxOutputLength: number): Promise<Buffer> {
+  let pending: Promise<Buffer>;
+  try {
+    pending = binding.decompressAsync(compressionId(algorithm), data, saturateU32(maxOutputLength));
+  } catch (err) {
+    return Promise.reject(err);
+  }
+  return pending.then(undefined, rethrowAsDecompressError);
 }
 
 class NativeKetamaRing implements Ring {
@@ -142,6 +181,23 @@ function wrap(binding: NativeBinding): Core {
         throw toDecompressError(err);
       }
     },
+    hasZstd: true,
+    zstdCompress: (data, level) => {
+      try {
+        return typeof data === 'string' ? binding.zstdCompressText(data, level) : binding.zstdCompress(data, level);
+      } catch (err) {
+        throw toRangeError(err);
+      }
+    },
+    zstdDecompress: (data, maxOutputLength) => {
+      try {
+        return binding.zstdDecompress(data, saturateU32(maxOutputLength));
+      } catch (err) {
+        throw toDecompressError(err);
+      }
+    },
+    compressAsync: (algorithm, data, level) => compressAsync(binding, algorithm, data, level),
+    decompressAsync: (algorithm, data, maxOutputLength) => decompressAsync(binding, algorithm, data, maxOutputLength),
   };
 }
 

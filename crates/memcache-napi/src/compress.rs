@@ -43,7 +43,7 @@ thread_local! {
 const UTF8_RETAIN: usize = 2 << 20;
 
 /// Runs `f` on the UTF-8 bytes of `text` (lone surrogates become U+FFFD, as in Buffer.from).
-fn with_utf8<R>(env: &Env, text: &JsString, f: impl FnOnce(&[u8]) -> R) -> Result<R> {
+pub(crate) fn with_utf8<R>(env: &Env, text: &JsString, f: impl FnOnce(&[u8]) -> R) -> Result<R> {
     let mut units = 0;
     // SAFETY: a null buffer asks for the length only (in UTF-16 code units).
     check_status!(unsafe {
@@ -104,13 +104,13 @@ pub fn decompress_text<'env>(
         .map_err(napi_failure)
 }
 
-/// The `code` of an error thrown by `decompress` or `decompressText` (napi-rs makes the status of
-/// an `Error` the JS error's `code`). `ts/core/native-core.ts` reads the reason from it, never
+/// The `code` of an error thrown by `decompress`, `decompressText` or `zstdDecompress`, or of a
+/// rejection of `decompressAsync` (napi-rs makes the status of an `Error` the JS error's `code`). `ts/core/native-core.ts` reads the reason from it, never
 /// from the message, which is for people.
 pub enum DecompressCode {
     /// The output would pass the cap.
     TooLarge,
-    /// Not one complete, valid zlib stream.
+    /// Not one complete, valid zlib stream or zstd frame.
     Corrupt,
     /// Anything else (never expected): napi's own status name, as the binding's other errors carry.
     Napi(napi::Status),
@@ -126,17 +126,22 @@ impl AsRef<str> for DecompressCode {
     }
 }
 
-fn decompress_error(error: CompressError) -> napi::Error<DecompressCode> {
+/// A core failure with its `code`: the decompression reasons, `InvalidArg` for a bad level (as
+/// `js_error` gives the compressions), `GenericFailure` for the never-expected rest.
+pub(crate) fn decompress_error(error: CompressError) -> napi::Error<DecompressCode> {
     let code = match error {
         CompressError::TooLarge { .. } => DecompressCode::TooLarge,
         CompressError::Corrupt(_) => DecompressCode::Corrupt,
-        _ => DecompressCode::Napi(napi::Status::GenericFailure),
+        CompressError::InvalidLevel(_) | CompressError::InvalidZstdLevel(_) => {
+            DecompressCode::Napi(napi::Status::InvalidArg)
+        }
+        CompressError::Internal(_) => DecompressCode::Napi(napi::Status::GenericFailure),
     };
     napi::Error::new(code, error)
 }
 
 /// A failure of napi itself (making the output value), with its status kept as the code.
-fn napi_failure(error: napi::Error) -> napi::Error<DecompressCode> {
+pub(crate) fn napi_failure(error: napi::Error) -> napi::Error<DecompressCode> {
     napi::Error::new(DecompressCode::Napi(error.status), &error.reason)
 }
 

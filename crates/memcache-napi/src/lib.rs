@@ -3,9 +3,11 @@
 //! Typed-array and Buffer arguments are borrowed in place, never copied.
 
 pub mod compress;
+pub mod compress_async;
 pub mod hash;
 pub mod ring;
 pub mod scan;
+pub mod zstd;
 
 /// A JavaScript Error with `message`.
 fn js_error(message: impl std::fmt::Display) -> napi::Error {

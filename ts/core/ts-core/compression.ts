@@ -7,7 +7,7 @@ import { deflateSync, inflateSync } from 'node:zlib';
 import { CoreDecompressError } from '../contract.js';
 
 /** zlib's own Node object carrying how much input it consumed (`info: true` exposes it). */
-interface InflateInfo {
+export interface InflateInfo {
   readonly buffer: Buffer;
   readonly engine: { readonly bytesWritten: number };
 }
@@ -46,7 +46,8 @@ export function decompressText(data: Uint8Array, maxOutputLength: number): strin
   return slicers.utf8Slice(0, bytes.length);
 }
 
-function clampCap(maxOutputLength: number): number {
+/** The cap as node:zlib takes it: a whole number from 0 to the largest Buffer. */
+export function clampCap(maxOutputLength: number): number {
   return maxOutputLength > 0 ? Math.min(Math.floor(maxOutputLength), bufferConstants.MAX_LENGTH) : 0;
 }
 
@@ -54,18 +55,37 @@ function inflateWithCap(data: Uint8Array, cap: number): Buffer {
   let info: InflateInfo;
   try {
     // Node checks the cap per output chunk and stops there, so a bomb never costs more memory.
-    info = inflateSync(data, { maxOutputLength: cap, info: true }) as unknown as InflateInfo;
+    info = inflateSync(data, inflateOptions(cap)) as unknown as InflateInfo;
   } catch (err) {
-    if ((err as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE') throw tooLarge(cap);
-    throw new CoreDecompressError('corrupt', `corrupt zlib data: ${(err as Error).message}`);
+    throw inflateFailure(err, cap);
   }
-  // inflateSync stops at the end of the stream and ignores what follows; that is corruption here.
+  return wholeStream(info, data);
+}
+
+/** node:zlib's inflate options for `cap` (at least 1), returning how much input it read. */
+export function inflateOptions(cap: number): { maxOutputLength: number; info: true } {
+  return { maxOutputLength: cap, info: true };
+}
+
+/** node:zlib's inflate failure as the contract's: a cap overrun is 'too_large', anything else 'corrupt'. */
+export function inflateFailure(err: unknown, cap: number): CoreDecompressError {
+  if ((err as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE') return tooLarge(cap);
+  return corruptError('zlib', err);
+}
+
+/** The output of an inflate that read all of `data`. node:zlib stops at the end of the stream and ignores what follows; that is corruption here. */
+export function wholeStream(info: InflateInfo, data: Uint8Array): Buffer {
   if (info.engine.bytesWritten !== data.length) {
     throw new CoreDecompressError('corrupt', `corrupt zlib data: ${data.length - info.engine.bytesWritten} bytes after the stream end`);
   }
   return info.buffer;
 }
 
-function tooLarge(cap: number): CoreDecompressError {
+export function tooLarge(cap: number): CoreDecompressError {
   return new CoreDecompressError('too_large', `decompressed data is larger than ${cap} bytes`);
+}
+
+export function corruptError(algorithm: 'zlib' | 'zstd', err: unknown): CoreDecompressError {
+  const why = err instanceof Error ? err.message : String(err);
+  return new CoreDecompressError('corrupt', `corrupt ${algorithm} data: ${why}`, { cause: err });
 }

@@ -94,11 +94,13 @@ fn one_shot(data: &[u8], size: usize, out: &mut Vec<u8>) -> Result<OneShot, Comp
                 Ok(OneShot::Done(produced))
             }
             ld::libdeflate_result_LIBDEFLATE_SUCCESS => Err(CompressError::Corrupt(format!(
-                "{} bytes after the end of the stream",
+                "zlib: {} bytes after the end of the stream",
                 data.len() - consumed
             ))),
             ld::libdeflate_result_LIBDEFLATE_INSUFFICIENT_SPACE => Ok(OneShot::TooSmall),
-            _ => Err(CompressError::Corrupt("bad or truncated stream".into())),
+            _ => Err(CompressError::Corrupt(
+                "zlib: bad or truncated stream".into(),
+            )),
         }
     })
 }
@@ -146,7 +148,7 @@ fn inflate(
                 &mut out[written..window],
                 FlushDecompress::None,
             )
-            .map_err(|e| CompressError::Corrupt(e.to_string()))?;
+            .map_err(|e| CompressError::Corrupt(format!("zlib: {e}")))?;
         written += (decoder.total_out() - out_before) as usize;
         if written > cap {
             return Err(CompressError::TooLarge { cap });
@@ -157,7 +159,7 @@ fn inflate(
         let stalled = (decoder.total_in(), decoder.total_out()) == (in_before, out_before);
         if stalled && written < window {
             // Room left and input used up, yet no stream end.
-            return Err(CompressError::Corrupt("truncated stream".into()));
+            return Err(CompressError::Corrupt("zlib: truncated stream".into()));
         }
     }
 }
@@ -168,7 +170,7 @@ fn finish(consumed: usize, available: usize, written: usize) -> Result<usize, Co
     } else {
         let extra = available - consumed;
         Err(CompressError::Corrupt(format!(
-            "{extra} bytes after the end of the stream"
+            "zlib: {extra} bytes after the end of the stream"
         )))
     }
 }

@@ -1,4 +1,5 @@
-//! zlib (RFC 1950) compression, and decompression that never grows past a cap.
+//! zlib (RFC 1950) and zstd (RFC 8878, `zstd`) compression, and decompression that never grows
+//! past a cap.
 //!
 //! Measured on the 16 KB / 256 KB JSON of the benchmark (`bench/PROFILE.md`):
 //! - deflate: zlib-rs. libdeflate is no faster at level 6 from 32 KB on (1.4 ms vs 1.0 ms at
@@ -10,6 +11,11 @@
 mod deflate;
 mod inflate;
 mod parallel;
+mod zstd;
+
+pub use self::zstd::{
+    zstd_compress, zstd_compress_with, zstd_decompress, zstd_decompress_with, ZSTD_LEVELS,
+};
 
 use std::cell::RefCell;
 use std::fmt;
@@ -29,11 +35,13 @@ const DEFAULT_LEVEL: u32 = 6;
 /// Why `compress` or `decompress` failed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum CompressError {
-    /// The level is not -1 or 0..=9.
+    /// The zlib level is not -1 or 0..=9.
     InvalidLevel(i32),
+    /// The zstd level is not 1..=22.
+    InvalidZstdLevel(i32),
     /// The output would pass the cap.
     TooLarge { cap: usize },
-    /// Not one complete, valid zlib stream (bad data, truncated, or trailing bytes).
+    /// Not one complete, valid zlib stream or zstd frame (bad data, truncated, or trailing bytes).
     Corrupt(String),
     /// The compressor itself failed (never expected; reported rather than panicking).
     Internal(String),
@@ -45,8 +53,11 @@ impl fmt::Display for CompressError {
             CompressError::InvalidLevel(level) => {
                 write!(f, "compression level {level} is not -1 or 0..9")
             }
+            CompressError::InvalidZstdLevel(level) => {
+                write!(f, "zstd compression level {level} is not 1..22")
+            }
             CompressError::TooLarge { cap } => write!(f, "decompressed data exceeds {cap} bytes"),
-            CompressError::Corrupt(why) => write!(f, "invalid zlib data: {why}"),
+            CompressError::Corrupt(why) => write!(f, "invalid compressed data: {why}"),
             CompressError::Internal(why) => write!(f, "compression failed: {why}"),
         }
     }
