@@ -11,11 +11,12 @@
 //
 // A round during which other processes took over a tenth of the machine's CPU time is taken again
 // (twice at most; the least disturbed take counts), and the report says how many were.
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { renderChart } from './chart.js';
 import { CLIENTS, oursBuilt } from './clients/index.js';
 import { runsCase } from './compare.js';
+import { keepLatencySection } from './latency-report.js';
 import { startLoadMonitor } from './load-monitor.js';
 import { describeMachine } from './machine.js';
 import { renderReport } from './report.js';
@@ -142,7 +143,8 @@ async function main() {
   const retaken = retakes > 0 ? [`${retakes} measurement${retakes === 1 ? ' was' : 's were'} taken again because other processes took over ${NOISY_SHARE * 100}% of the machine's CPU time during ${retakes === 1 ? 'it' : 'them'} (the least disturbed take is kept).`] : [];
   const meta = { ...describeMachine(), ...settings, notes: [...notes, ...retaken, ...loadNote(loadByClient)] };
   const report = renderReport({ meta, clients: shown, cases, outcomes, targets: evaluateTargets(CLIENTS, outcomes) });
-  writeFileSync(RESULTS_MD, report);
+  // The latency section (bench/latency.js) stays as it was.
+  writeFileSync(RESULTS_MD, keepLatencySection(report, existsSync(RESULTS_MD) ? readFileSync(RESULTS_MD, 'utf8') : ''));
   writeFileSync(RESULTS_SVG, renderChart({ clients: shown, cases, outcomes, title: `memcache-native vs peers: ops/s relative to the best peer (Node ${process.version})` }));
   console.log(`\n${report}`);
   console.error('wrote bench/RESULTS.md and bench/results.svg');

@@ -1,21 +1,22 @@
 // Our client, from the built package (dist/). The core is chosen at import by MEMCACHE_NATIVE,
 // which the parent sets per child process; this adapter checks the child got the one it asked for.
 // The protocol is set explicitly ('meta' fails to connect to a server without the meta protocol,
-// so a meta row is never text in disguise).
+// so a meta row is never text in disguise). `options`, where given, are passed to the Client over
+// these defaults (the latency benchmark turns compression off, or moves the codec off the thread).
 const COMPRESSION_THRESHOLD = 1024;
 
 function missInBenchmark() {
   throw new Error('fetch missed: every key was loaded before measuring');
 }
 
-export function createAdapter(wantedCore, protocol) {
+export function createAdapter(wantedCore, protocol, options = {}) {
   let client;
   return {
     name: `memcache-native (${wantedCore}, ${protocol})`,
     async connect(servers) {
       const { Client, coreKind } = await import('../../dist/index.js');
       if (coreKind !== wantedCore) throw new Error(`asked for the ${wantedCore} core, got ${coreKind}`);
-      client = new Client(servers, { compressionThreshold: COMPRESSION_THRESHOLD, protocol });
+      client = new Client(servers, { compressionThreshold: COMPRESSION_THRESHOLD, protocol, ...options });
     },
     get: (key) => client.get(key),
     set: (key, value) => client.set(key, value),
