@@ -2,7 +2,9 @@
  * The public API. Turns keys into their wire form (prefix, rules) and values into bytes (codec),
  * builds requests, hands each to the server the cluster picks, and returns its promise. Every
  * argument is checked before anything is queued, so an invalid call never writes a byte.
- * Servers going down and coming back are events ('server:down', 'server:up').
+ * Servers going down and coming back are events ('server:down', 'server:up'), and so are the
+ * pools auto-discovery finds ('discovery:config', 'discovery:error'). Routing (replicas, the wait
+ * for a discovered pool) is the cluster floor's: see cluster/key-routes.ts.
  */
 import { EventEmitter } from 'node:events';
 import {
@@ -29,21 +31,23 @@ import {
 } from './call-options.js';
 import { CacheAside } from './cache-aside/cache-aside.js';
 import type { FetchOptions, InvalidateOptions, Loader } from './cache-aside/options.js';
-import { Cluster, type ServerNode } from './cluster/cluster.js';
+import { Cluster, type ClusterEvent, type ServerNode } from './cluster/cluster.js';
+import type { DiscoveryConfigEvent, DiscoveryErrorEvent } from './cluster/discovery/discovery.js';
 import { DEFAULT_HASH } from './cluster/distribution.js';
-import { sendPerServer, sendToEveryServer } from './cluster/fan-out.js';
-import type { HealthEvent, ServerDownEvent, ServerUpEvent } from './cluster/health.js';
-import { serverList, type ServerSpec } from './cluster/server-spec.js';
+import { sendToEveryServer } from './cluster/fan-out.js';
+import type { ServerDownEvent, ServerUpEvent } from './cluster/health.js';
+import { KeyRoutes, pick } from './cluster/key-routes.js';
+import { parseServerSpec, serverList, type ServerSpec } from './cluster/server-spec.js';
 import { zlibCompressor } from './codec/compression.js';
 import { PythonCompatibleSerializer } from './codec/serializer.js';
 import { ValueCodec } from './codec/value-codec.js';
 import { ArgumentError, ClientClosedError, KeyError, OptionError, UnsupportedError, type MemcacheError } from './errors.js';
-import { serverDown, serverUp } from './observability/lifecycle.js';
+import { discoveryApplied, discoveryFailed, serverDown, serverUp } from './observability/lifecycle.js';
 import { clientMetrics, serverSnapshot, type ClientMetrics } from './observability/metrics.js';
-import { validateOptions, type ClientOptions, type ResolvedOptions } from './options.js';
+import { checkNoServersWithDiscovery, validateOptions, type ClientOptions, type ResolvedOptions } from './options.js';
 import { BINARY_KEY_RULES, MEMCACHED_MAX_KEY_LENGTH, TEXT_KEY_RULES, type KeyRules } from './protocol/key-rules.js';
 import type { CounterSeed, ItemInfo, MetaRequestFactory } from './protocol/meta/dialect.js';
-import type { Request, RetrievalVerb, StorageVerb, StoreItem } from './protocol/request-factory.js';
+import type { Request, RequestFactory, RetrievalVerb, StorageVerb, StoreItem } from './protocol/request-factory.js';
 import { GetMultiResult, type CasResult, type ServerStats, type ServerVersion } from './results.js';
 
 /** The events a Client emits, always on the next tick after what caused them. */
@@ -52,11 +56,17 @@ export interface ClientEvents {
   'server:down': [ServerDownEvent];
   /** A dead server answered its probe (and was flushed, with flushOnReconnect): it takes its keys back. */
   'server:up': [ServerUpEvent];
+  /** Auto-discovery: a newer configuration replaced the pool (the first one too). */
+  'discovery:config': [DiscoveryConfigEvent];
+  /** Auto-discovery: a poll changed nothing (endpoint unreachable, a garbled reply, an older version); the pool stays. */
+  'discovery:error': [DiscoveryErrorEvent];
 }
 
 export class Client extends EventEmitter<ClientEvents> {
   readonly #options: ResolvedOptions;
   readonly #cluster: Cluster;
+  /** Where keyed requests go: the key's server, or its replicas. */
+  readonly #routes: KeyRoutes;
   readonly #codec: ValueCodec;
   /** The key rules in force: the text ones, or binaryKeys' any bytes. */
   readonly #keys: KeyRules;
@@ -111,8 +121,12 @@ export class Client extends EventEmitter<ClientEvents> {
       deadRetry: o.deadRetry,
       flushOnReconnect: o.flushOnReconnect,
       probeTimeout: o.timeout,
+      replicas: o.replicas,
+      discovery: o.discovery && { ...connection, name: o.discovery.endpoint, endpoint: parseServerSpec(o.discovery.endpoint).endpoint, timeout: o.timeout, interval: o.discovery.interval },
     };
-    this.#cluster = new Cluster(serverList(servers), cluster, (health) => this.#onHealth(health));
+    if (o.discovery !== undefined) checkNoServersWithDiscovery(servers);
+    this.#cluster = new Cluster(o.discovery ? [] : serverList(servers), cluster, (event) => this.#onClusterEvent(event));
+    this.#routes = new KeyRoutes(this.#cluster, this.#codec, o.readRepairTtl);
   }
 
   // ---- storage ----
@@ -194,13 +208,8 @@ export class Client extends EventEmitter<ClientEvents> {
     if (wires.length === 0) return result;
     const hits = result as Map<unknown, unknown>;
     const errors = result.errors as Map<unknown, MemcacheError>;
-    await sendPerServer(
-      this.#cluster,
-      wires,
-      (indices, requests) => requests.getMulti(pick(wires, indices), pick(resultKeys, indices), hits, errors, this.#codec, timeout, options?.signal),
-      (indices, error) => {
-        for (const i of indices) errors.set(resultKeys[i], error);
-      },
+    await this.#routes.readMany(wires, resultKeys, hits, errors, timeout, options?.signal, (requests, ids, keys, into, failed, left) =>
+      requests.getMulti(pick(wires, ids), keys, into, failed, this.#codec, left, options?.signal),
     );
     return result;
   }
@@ -221,16 +230,10 @@ export class Client extends EventEmitter<ClientEvents> {
       resultKeys.push(key);
     }
     if (items.length === 0) return [];
-    const failed: K[] = [];
-    const results = await sendPerServer(
-      this.#cluster,
-      items.map((item) => item.key),
-      (indices, requests) => requests.storeMany('set', pick(items, indices), pick(resultKeys, indices), noreply, timeout, options?.signal),
-      (indices) => {
-        for (const i of indices) failed.push(resultKeys[i]);
-      },
+    const wires = items.map((item) => item.key);
+    return this.#routes.writeMany(wires, resultKeys, timeout, options?.signal, (requests, ids, keys, left) =>
+      requests.storeMany('set', pick(items, ids), keys, noreply, left, options?.signal),
     );
-    return failed.concat(...(results as K[][]));
   }
 
   /** Deletes an item; resolves with whether it existed. */
@@ -239,8 +242,7 @@ export class Client extends EventEmitter<ClientEvents> {
       const timeout = this.#begin(options);
       const wire = this.#wireKey(key, this.#prefix);
       const noreply = checkFlag(options?.noreply, 'noreply');
-      const node = this.#cluster.nodeFor(wire);
-      return send(node, node.requests.delete(wire, noreply, timeout, options?.signal));
+      return this.#routes.write(wire, timeout, options?.signal, (requests, left) => requests.delete(wire, noreply, left, options?.signal));
     } catch (error) {
       return Promise.reject(error);
     }
@@ -254,16 +256,9 @@ export class Client extends EventEmitter<ClientEvents> {
     const resultKeys = [...checkIterable(keys, 'keys')];
     const wires = resultKeys.map((key) => this.#wireKey(key, prefix));
     if (wires.length === 0) return [];
-    const missed: K[] = [];
-    const results = await sendPerServer(
-      this.#cluster,
-      wires,
-      (indices, requests) => requests.deleteMany(pick(wires, indices), pick(resultKeys, indices), noreply, timeout, options?.signal),
-      (indices) => {
-        for (const i of indices) missed.push(resultKeys[i]);
-      },
+    return this.#routes.writeMany(wires, resultKeys, timeout, options?.signal, (requests, ids, keys, left) =>
+      requests.deleteMany(pick(wires, ids), keys, noreply, left, options?.signal),
     );
-    return missed.concat(...(results as K[][]));
   }
 
   // ---- counters and ttl ----
@@ -291,9 +286,11 @@ export class Client extends EventEmitter<ClientEvents> {
     const timeout = this.#begin(options);
     const wire = this.#wireKey(key, this.#prefix);
     const touch = options?.touch === undefined ? undefined : checkTtl(options.touch, 'touch');
-    const node = this.#cluster.nodeFor(wire);
-    const requests = await this.#metaRequests(node, 'getItem', timeout, options?.signal);
-    return (await send(node, requests.item(wire, touch, this.#codec, timeout, options?.signal))) as ItemInfo<T> | undefined;
+    return this.#routes.whenConfigured(timeout, options?.signal, async (left) => {
+      const node = this.#cluster.nodeFor(wire);
+      const requests = await this.#metaRequests(node, 'getItem', left, options?.signal);
+      return (await send(node, requests.item(wire, touch, this.#codec, left, options?.signal))) as ItemInfo<T> | undefined;
+    });
   }
 
   /** Sets an item's ttl; resolves with whether it existed. */
@@ -302,8 +299,7 @@ export class Client extends EventEmitter<ClientEvents> {
       const timeout = this.#begin(options);
       const wire = this.#wireKey(key, this.#prefix);
       const exptime = checkTtl(ttl);
-      const node = this.#cluster.nodeFor(wire);
-      return send(node, node.requests.touch(wire, exptime, timeout, options?.signal));
+      return this.#routes.write(wire, timeout, options?.signal, (requests, left) => requests.touch(wire, exptime, left, options?.signal));
     } catch (error) {
       return Promise.reject(error);
     }
@@ -325,7 +321,7 @@ export class Client extends EventEmitter<ClientEvents> {
     try {
       const timeout = this.#begin(options);
       const wire = this.#wireKey(key, this.#prefix);
-      return this.#leases().fetch(wire, key, loader, options, timeout) as Promise<T>;
+      return this.#routes.whenConfigured(timeout, options?.signal, (left) => this.#leases().fetch(wire, key, loader, options, left) as Promise<T>);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -338,7 +334,8 @@ export class Client extends EventEmitter<ClientEvents> {
   invalidate(key: Key, options?: InvalidateOptions): Promise<boolean> {
     try {
       const timeout = this.#begin(options);
-      return this.#leases().invalidate(this.#wireKey(key, this.#prefix), options, timeout);
+      const wire = this.#wireKey(key, this.#prefix);
+      return this.#routes.whenConfigured(timeout, options?.signal, (left) => this.#leases().invalidate(wire, options, left));
     } catch (error) {
       return Promise.reject(error);
     }
@@ -354,7 +351,7 @@ export class Client extends EventEmitter<ClientEvents> {
   async stats(args?: string, options?: CallOptions): Promise<ServerStats[]> {
     const timeout = this.#begin(options);
     const checked = checkStatsArgs(args);
-    const outcomes = await sendToEveryServer(this.#cluster, (requests) => requests.stats(checked, timeout, options?.signal));
+    const outcomes = await sendToEveryServer(this.#cluster, timeout, options?.signal, (requests, left) => requests.stats(checked, left, options?.signal));
     return outcomes.map(({ server, outcome }) =>
       outcome.status === 'fulfilled' ? { server, stats: outcome.value } : { server, stats: {}, error: outcome.reason as MemcacheError },
     );
@@ -363,7 +360,7 @@ export class Client extends EventEmitter<ClientEvents> {
   /** Every server's version; rejects only if all failed. */
   async version(options?: CallOptions): Promise<ServerVersion[]> {
     const timeout = this.#begin(options);
-    const outcomes = await sendToEveryServer(this.#cluster, (requests) => requests.version(timeout, options?.signal));
+    const outcomes = await sendToEveryServer(this.#cluster, timeout, options?.signal, (requests, left) => requests.version(left, options?.signal));
     return outcomes.map(({ server, outcome }) =>
       outcome.status === 'fulfilled' ? { server, version: outcome.value } : { server, version: '', error: outcome.reason as MemcacheError },
     );
@@ -373,7 +370,7 @@ export class Client extends EventEmitter<ClientEvents> {
   async flushAll(delay = 0, options?: CallOptions): Promise<void> {
     const timeout = this.#begin(options);
     const seconds = checkTtl(delay, 'delay');
-    const outcomes = await sendToEveryServer(this.#cluster, (requests) => requests.flushAll(seconds, timeout, options?.signal));
+    const outcomes = await sendToEveryServer(this.#cluster, timeout, options?.signal, (requests, left) => requests.flushAll(seconds, left, options?.signal));
     const failure = outcomes.find(({ outcome }) => outcome.status === 'rejected');
     if (failure !== undefined) throw (failure.outcome as PromiseRejectedResult).reason;
   }
@@ -390,14 +387,22 @@ export class Client extends EventEmitter<ClientEvents> {
     return this.#cluster.serverFor(this.#wireKey(key, this.#prefix)).name;
   }
 
+  /** Every server `key` is stored on, in the order reads ask them, up or not (one without replicas); named as serverFor. */
+  replicasFor(key: Key): string[] {
+    if (this.#closing !== undefined) throw new ClientClosedError();
+    return this.#cluster.allReplicasOf(this.#wireKey(key, this.#prefix)).map((node) => node.name);
+  }
+
   /**
    * Replaces the servers, in the forms the constructor takes. Calls from now on route over the
    * new list; requests already queued on a removed server are still answered, then its
    * connections close (the promise resolves then). A server in both lists keeps its connections
-   * and its health. Throws a ServerSpecError, changing nothing, on a bad spec.
+   * and its health. Throws a ServerSpecError, changing nothing, on a bad spec; an UnsupportedError
+   * with discovery, whose endpoint owns the pool.
    */
   setServers(servers: ServerSpec | readonly ServerSpec[]): Promise<void> {
     if (this.#closing !== undefined) throw new ClientClosedError();
+    if (this.#cluster.discovery !== undefined) throw new UnsupportedError('setServers: with discovery the pool is the configuration endpoint\'s');
     return this.#cluster.setServers(serverList(servers));
   }
 
@@ -418,7 +423,7 @@ export class Client extends EventEmitter<ClientEvents> {
    */
   async connect(options?: CallOptions): Promise<void> {
     const timeout = this.#begin(options);
-    const outcomes = await sendToEveryServer(this.#cluster, (requests) => requests.version(timeout, options?.signal));
+    const outcomes = await sendToEveryServer(this.#cluster, timeout, options?.signal, (requests, left) => requests.version(left, options?.signal));
     const failure = outcomes.find(({ outcome }) => outcome.status === 'rejected');
     if (failure !== undefined) throw (failure.outcome as PromiseRejectedResult).reason;
   }
@@ -471,13 +476,23 @@ export class Client extends EventEmitter<ClientEvents> {
     return callTimeout(options, this.#options.timeout);
   }
 
-  #onHealth(health: HealthEvent): void {
-    if (health.type === 'server:down') {
-      serverDown(health.event);
-      this.emit('server:down', health.event);
-    } else {
-      serverUp(health.event);
-      this.emit('server:up', health.event);
+  #onClusterEvent(event: ClusterEvent): void {
+    switch (event.type) {
+      case 'server:down':
+        serverDown(event.event);
+        this.emit('server:down', event.event);
+        return;
+      case 'server:up':
+        serverUp(event.event);
+        this.emit('server:up', event.event);
+        return;
+      case 'discovery:config':
+        discoveryApplied(event.event);
+        this.emit('discovery:config', event.event);
+        return;
+      case 'discovery:error':
+        discoveryFailed(event.event);
+        this.emit('discovery:error', event.event);
     }
   }
 
@@ -503,8 +518,11 @@ export class Client extends EventEmitter<ClientEvents> {
       const raw = verb === 'append' || verb === 'prepend';
       const compress = raw || store?.compress === undefined ? undefined : checkFlag(store.compress, 'compress');
       const encoded = raw ? this.#codec.encodeRaw(value) : this.#codec.encode(value, compress);
-      const node = this.#cluster.nodeFor(wire);
-      return send(node, node.requests.store(verb, wire, encoded, exptime, cas, noreply, timeout, options?.signal));
+      const signal = options?.signal;
+      const storing = (as: StorageVerb) => (requests: RequestFactory, left: number) => requests.store(as, wire, encoded, exptime, as === 'cas' ? cas : undefined, noreply, left, signal);
+      // With replicas a cas is compared where its token came from, then copied (set) to the others.
+      if (verb === 'cas') return this.#routes.cas(wire, timeout, signal, storing('cas'), storing('set'));
+      return this.#routes.write(wire, timeout, signal, storing(verb));
     } catch (error) {
       return Promise.reject(error);
     }
@@ -515,8 +533,11 @@ export class Client extends EventEmitter<ClientEvents> {
       const timeout = this.#begin(options);
       const wire = this.#wireKey(key, this.#prefix);
       const exptime = verb === 'gat' || verb === 'gats' ? checkTtl(ttl) : 0;
-      const node = this.#cluster.nodeFor(wire);
-      return send(node, node.requests.get(verb, exptime, wire, this.#codec, timeout, options?.signal));
+      const signal = options?.signal;
+      // gets and gats: their cas token is one server's, so they ask the first live replica only.
+      if (verb === 'gets' || verb === 'gats') return this.#routes.one(wire, timeout, signal, (requests, left) => requests.get(verb, exptime, wire, this.#codec, left, signal));
+      const repairTtl = verb === 'gat' ? exptime : undefined;
+      return this.#routes.read(wire, timeout, signal, (requests, left, decoder) => requests.get(verb, exptime, wire, decoder, left, signal), repairTtl);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -529,9 +550,9 @@ export class Client extends EventEmitter<ClientEvents> {
       const noreply = checkFlag(options?.noreply, 'noreply');
       const digits = checkDelta(delta);
       const seed = counterSeed(options);
-      if (seed !== undefined) return this.#seededArith(verb, wire, digits, seed, noreply, timeout, options?.signal);
-      const node = this.#cluster.nodeFor(wire);
-      return send(node, node.requests.arith(verb, wire, digits, noreply, timeout, options?.signal));
+      if (seed !== undefined) return this.#routes.whenConfigured(timeout, options?.signal, (left) => this.#seededArith(verb, wire, digits, seed, noreply, left, options?.signal));
+      // A counter has one home, the first live replica: deltas applied on every copy would drift.
+      return this.#routes.one(wire, timeout, options?.signal, (requests, left) => requests.arith(verb, wire, digits, noreply, left, options?.signal));
     } catch (error) {
       return Promise.reject(error);
     }
@@ -578,9 +599,4 @@ function counterSeed(options: CounterOptions | undefined): CounterSeed | undefin
 function send<T>(node: ServerNode, request: Request<T>): Promise<T> {
   node.pool.send(request);
   return request.promise;
-}
-
-/** The items of `list` at `indices`; all of them when `indices` is undefined. */
-function pick<T>(list: T[], indices: readonly number[] | undefined): T[] {
-  return indices === undefined ? list : indices.map((i) => list[i]);
 }

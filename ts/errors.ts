@@ -29,7 +29,9 @@ export type MemcacheErrorCode =
   | 'MEMCACHE_CLIENT_CLOSED'
   | 'MEMCACHE_UNSUPPORTED'
   | 'MEMCACHE_LEASE_TIMEOUT'
-  | 'MEMCACHE_LOADER';
+  | 'MEMCACHE_LOADER'
+  | 'MEMCACHE_DISCOVERY'
+  | 'MEMCACHE_CLEAR_REFUSED';
 
 export interface MemcacheErrorDetails {
   /** Display name of the server involved, e.g. `'127.0.0.1:11211 (1)'`. */
@@ -241,5 +243,36 @@ export class LeaseTimeoutError extends MemcacheError {
 export class LoaderError extends MemcacheError {
   constructor(message: string, details?: MemcacheErrorDetails) {
     super('MEMCACHE_LOADER', message, details);
+  }
+}
+
+/**
+ * Why a poll of the discovery endpoint changed nothing: 'unreachable' (connect, TLS, login or
+ * timeout failed: `cause`), 'unsupported' (it answered ERROR: not a configuration endpoint),
+ * 'malformed' (the reply is no `CONFIG cluster` reply, or lists no usable server), 'stale' (its
+ * version is older than the one in use), 'no-config' (a call waited its timeout for the first one).
+ */
+export type DiscoveryFailure = 'unreachable' | 'unsupported' | 'malformed' | 'stale' | 'no-config';
+
+/**
+ * Auto-discovery: the configuration endpoint (`server`) gave no usable configuration. The pool in
+ * use, if any, stays; a call made before the first configuration arrived fails with it
+ * ('no-config') when its timeout runs out.
+ */
+export class DiscoveryError extends MemcacheError {
+  readonly reason: DiscoveryFailure;
+  constructor(reason: DiscoveryFailure, message: string, details?: MemcacheErrorDetails) {
+    super('MEMCACHE_DISCOVERY', message, details);
+    this.reason = reason;
+  }
+}
+
+/**
+ * An adapter's `clear()` was refused: without a namespace it could only flush every server, items
+ * of every other user included, and it does that only when told to (README "Adapters").
+ */
+export class ClearRefusedError extends MemcacheError {
+  constructor(message: string) {
+    super('MEMCACHE_CLEAR_REFUSED', message);
   }
 }

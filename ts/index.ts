@@ -14,13 +14,14 @@ export type {
   SetMultiOptions,
   StoreOptions,
 } from './call-options.js';
-export { DEFAULT_OPTIONS, type ClientOptions } from './options.js';
+export { DEFAULT_OPTIONS, type ClientOptions, type DiscoveryOptions } from './options.js';
 export { FETCH_DEFAULTS, type FetchOptions, type InvalidateOptions, type Loader, type LoaderContext } from './cache-aside/options.js';
 export type { ItemInfo } from './protocol/meta/dialect.js';
 export { GetMultiResult, type CasResult, type ServerStats, type ServerVersion } from './results.js';
 export type { ServerSpec, TcpServer, UnixServer } from './cluster/server-spec.js';
 export type { Distribution } from './cluster/distribution.js';
 export type { ServerDownEvent, ServerUpEvent } from './cluster/health.js';
+export type { DiscoveryConfigEvent, DiscoveryErrorEvent } from './cluster/discovery/discovery.js';
 export type { HashAlgorithm } from './core/index.js';
 export { PythonCompatibleSerializer, type SerializedValue, type Serializer } from './codec/serializer.js';
 export { zlibCompressor, type Compressor } from './codec/compression.js';

@@ -6,6 +6,7 @@ import type tls from 'node:tls';
 import type { Compressor } from './codec/compression.js';
 import type { Serializer } from './codec/serializer.js';
 import { DEFAULT_HASH, DISTRIBUTIONS, type Distribution } from './cluster/distribution.js';
+import { parseServerSpec } from './cluster/server-spec.js';
 import { HASH_ALGORITHMS, type HashAlgorithm } from './core/index.js';
 import { OptionError } from './errors.js';
 
@@ -111,9 +112,37 @@ export interface ClientOptions {
   failover?: boolean;
   /** Flush a server coming back from the dead before it takes keys again, so nothing it held from before is served (python-memcached's flush_on_reconnect). Default false. */
   flushOnReconnect?: boolean;
+  /**
+   * Servers each key is stored on: its own and the next distinct ones in the distribution's order
+   * (ketama: clockwise on the ring), 1-64. Writes go to every live replica, reads to the first and,
+   * on a miss or an error, the next; README "Replicas". n times the writes and the memory.
+   * Default 1 (no copies).
+   */
+  replicas?: number;
+  /**
+   * With replicas: seconds a value lives when a read that found it on a later replica, after a
+   * miss on an earlier one, copies it back there (`add`: never over a newer value; `gat` copies
+   * with its own ttl). 0 copies nothing back. Default 0.
+   */
+  readRepairTtl?: number;
+  /**
+   * Auto-discovery (ElastiCache's configuration endpoint): the pool is asked of `endpoint`
+   * (`host:port`) with `config get cluster`, at once and every `interval` ms (default 60000),
+   * and replaced as setServers does when its version goes up. Give no servers with it. tls and
+   * auth apply to the endpoint too. Default none.
+   */
+  discovery?: DiscoveryOptions;
 }
 
-export type ResolvedOptions = Required<Omit<ClientOptions, 'auth' | 'serializer' | 'compressor' | 'tls' | 'hash'>> & {
+export interface DiscoveryOptions {
+  /** The configuration endpoint, `host:port` (port 11211 by default). */
+  endpoint: string;
+  /** ms between polls, 50 to 2^31-1. Default 60000. */
+  interval?: number;
+}
+
+export type ResolvedOptions = Required<Omit<ClientOptions, 'auth' | 'serializer' | 'compressor' | 'tls' | 'hash' | 'discovery'>> & {
+  discovery: Required<DiscoveryOptions> | undefined;
   /** undefined: the distribution's own (DEFAULT_HASH). */
   hash: HashAlgorithm | undefined;
   auth: { username: string; password: string } | undefined;
@@ -150,7 +179,13 @@ export const DEFAULT_OPTIONS = Object.freeze({
   deadRetry: 30_000,
   failover: true,
   flushOnReconnect: false,
+  replicas: 1,
+  readRepairTtl: 0,
+  discovery: undefined,
 } satisfies ResolvedOptions);
+
+/** Default ms between polls of the discovery endpoint. */
+export const DEFAULT_DISCOVERY_INTERVAL = 60_000;
 
 /** Longest timer Node accepts (ms). */
 export const MAX_TIMEOUT = 2 ** 31 - 1;
@@ -207,7 +242,33 @@ const CHECKS: Record<keyof ClientOptions, Check> = {
   deadRetry: integerFrom(0, MAX_TIMEOUT),
   failover: boolean,
   flushOnReconnect: boolean,
+  replicas: integerFrom(1, 64),
+  readRepairTtl: integerFrom(0, MAX_TIMEOUT),
+  discovery: checkDiscovery,
 };
+
+function checkDiscovery(v: unknown): string | undefined {
+  if (typeof v !== 'object' || v === null) return 'must be { endpoint, interval? }';
+  const unknown = Object.keys(v).find((name) => name !== 'endpoint' && name !== 'interval');
+  if (unknown !== undefined) return `has no field ${JSON.stringify(unknown)} (it takes endpoint and interval)`;
+  const { endpoint, interval } = v as Record<string, unknown>;
+  if (typeof endpoint !== 'string' || endpoint === '') return 'endpoint must be a host:port string';
+  try {
+    if (parseServerSpec(endpoint).endpoint.kind !== 'tcp') return 'endpoint must be a TCP host:port';
+  } catch (error) {
+    return `endpoint: ${(error as Error).message}`;
+  }
+  if (interval !== undefined && !(Number.isInteger(interval) && (interval as number) >= 50 && (interval as number) <= MAX_TIMEOUT)) {
+    return `interval must be an integer from 50 to ${MAX_TIMEOUT} ms`;
+  }
+  return undefined;
+}
+
+/** With discovery the pool is the endpoint's: servers given too are an OptionError (MEMCACHE_SERVERS is ignored). */
+export function checkNoServersWithDiscovery(servers: unknown): void {
+  const given = Array.isArray(servers) ? servers.length : servers === undefined ? 0 : 1;
+  if (given > 0) throw new OptionError('discovery', `takes the pool from its endpoint: give no servers with it (got ${given})`);
+}
 
 function checkAuth(v: unknown): string | undefined {
   if (typeof v !== 'object' || v === null) return 'must be { username, password }';
@@ -244,6 +305,8 @@ export function validateOptions(options: ClientOptions | undefined): ResolvedOpt
   if (resolved.hash !== undefined && resolved.distribution !== 'modula' && resolved.hash !== own) {
     throw new OptionError('hash', `only 'modula' takes another hash; '${resolved.distribution}' hashes keys with ${own} (got ${describe(resolved.hash)})`);
   }
+  if (resolved.readRepairTtl > 0 && resolved.replicas === 1) throw new OptionError('readRepairTtl', 'copies values between replicas: it needs replicas of 2 or more');
+  if (options.discovery !== undefined) resolved.discovery = { endpoint: options.discovery.endpoint, interval: options.discovery.interval ?? DEFAULT_DISCOVERY_INTERVAL };
   // Unset, the cap follows a reconnectDelay set above it; set, it must not be below it.
   if (options.maxReconnectDelay === undefined) resolved.maxReconnectDelay = Math.max(resolved.maxReconnectDelay, resolved.reconnectDelay);
   if (resolved.maxReconnectDelay < resolved.reconnectDelay) {

@@ -3,12 +3,16 @@
  * distribution's router; while every server is up that is all it does. While some are down,
  * keys fail over (`failover: true`: the router rebuilt without them) or fail fast with a
  * ServerDeadError (`failover: false`). When every server is down, calls go to their key's own
- * server anyway: failing them unasked would only lengthen the outage.
+ * server anyway: failing them unasked would only lengthen the outage. With `replicas` a key has
+ * several servers (replica-selection.ts), and goes to the first of them that is up. With
+ * discovery, the pool is the configuration endpoint's (discovery/).
  */
 import type { HashAlgorithm } from '../core/index.js';
 import { MemcacheError, NoServerError, ServerDeadError } from '../errors.js';
 import { createRouter, type Distribution, type Router } from './distribution.js';
+import { Discovery, type DiscoveryEvent, type DiscoverySettings } from './discovery/discovery.js';
 import { Health, type HealthEvent } from './health.js';
+import { ReplicaMap } from './replica-selection.js';
 import { ServerNode, type ConnectionSettings } from './server-node.js';
 import { parseServerSpec, type ServerSpec } from './server-spec.js';
 
@@ -24,7 +28,14 @@ export interface ClusterSettings {
   readonly flushOnReconnect: boolean;
   /** ms a probe of a returning server may take. */
   readonly probeTimeout: number;
+  /** Servers each key lives on (1: no copies). */
+  readonly replicas: number;
+  /** Set: the pool comes from this configuration endpoint (the specs given are ignored). */
+  readonly discovery: DiscoverySettings | undefined;
 }
+
+/** What the cluster tells the client about: servers going down and up, configurations found. */
+export type ClusterEvent = HealthEvent | DiscoveryEvent;
 
 /** Keys of one multi-key call that go to one server (`indices` into the call's key list), or fail together. */
 export type KeyGroup = { readonly node: ServerNode; readonly indices: number[] } | { readonly error: MemcacheError; readonly indices: number[] };
@@ -41,12 +52,39 @@ export class Cluster {
   #liveKeyed = 0;
   /** Servers removed by setServers, draining, each with the promise of its pool's close. */
   readonly #retiring = new Map<ServerNode, Promise<void>>();
+  /** Each key's servers, with replicas > 1. */
+  #replicas: ReplicaMap | undefined;
+  readonly #discovery: Discovery | undefined;
 
-  /** Parses every spec (ServerSpecError on the first bad one); connects nothing yet. */
-  constructor(specs: readonly ServerSpec[], settings: ClusterSettings, onEvent: (event: HealthEvent) => void) {
+  /**
+   * Parses every spec (ServerSpecError on the first bad one); connects nothing yet. With
+   * discovery, asks the endpoint for the pool at once.
+   */
+  constructor(specs: readonly ServerSpec[], settings: ClusterSettings, onEvent: (event: ClusterEvent) => void) {
     this.#settings = settings;
     this.#health = new Health(settings, () => this.#rebuildLive(), onEvent);
     this.setServers(specs);
+    if (settings.discovery === undefined) return;
+    this.#discovery = new Discovery(settings.discovery, (found) => this.#adopt(found), onEvent);
+    void this.#discovery.poll();
+  }
+
+  /** The discovery poller, with discovery. */
+  get discovery(): Discovery | undefined {
+    return this.#discovery;
+  }
+
+  /** Whether keys have copies (replicas > 1). */
+  get replicated(): boolean {
+    return this.#replicas !== undefined;
+  }
+
+  /**
+   * undefined when calls may route now; with discovery before its first configuration, a promise
+   * of the ms left of `timeout` once it came (see Discovery.untilConfigured).
+   */
+  untilConfigured(timeout: number, signal: AbortSignal | undefined): Promise<number> | undefined {
+    return this.#discovery?.untilConfigured(timeout, signal);
   }
 
   get nodes(): readonly ServerNode[] {
@@ -75,7 +113,9 @@ export class Cluster {
     const removed = [...previous.values()].flat();
     for (const node of removed) node.retired = true;
     this.#health.track(this.#nodes);
-    this.#natural = createRouter(this.#settings.distribution, this.#settings.hash, addresses, undefined);
+    const { distribution, hash, replicas } = this.#settings;
+    this.#natural = createRouter(distribution, hash, addresses, undefined);
+    this.#replicas = replicas > 1 ? new ReplicaMap(distribution, hash, addresses, replicas) : undefined;
     this.#rebuildLive();
     for (const node of removed) {
       const closed = node.pool.close();
@@ -85,8 +125,40 @@ export class Cluster {
     return Promise.all(removed.map((node) => this.#retiring.get(node))).then(() => undefined);
   }
 
-  /** The server a request for `key` (wire form) goes to now; throws the error to fail it with when there is none. */
+  /**
+   * The server a request for `key` (wire form) goes to now (with replicas, its first live
+   * replica); throws the error to fail it with when there is none.
+   */
   nodeFor(key: string): ServerNode {
+    // Every server up: the first replica is the key's own, no need to work out the others.
+    if (this.#replicas !== undefined && this.#health.downCount > 0) return this.replicasOf(key)[0];
+    return this.#ownOrFailover(key);
+  }
+
+  /**
+   * The key's replicas that take requests now, in replica order. When none is up, the one server
+   * its key fails over to as without replicas (or the error to fail it with, thrown).
+   */
+  replicasOf(key: string): ServerNode[] {
+    const replicas = this.#replicaIndices(key);
+    if (this.#health.downCount === 0) return replicas.map((index) => this.#nodes[index]);
+    this.#health.probeDue();
+    const live = replicas.map((index) => this.#nodes[index]).filter((node) => node.state === 'alive');
+    return live.length > 0 ? live : [this.#ownOrFailover(key)];
+  }
+
+  /** Every replica of `key`, up or not, in order (one, its own server, without replicas). */
+  allReplicasOf(key: string): ServerNode[] {
+    return this.#replicaIndices(key).map((index) => this.#nodes[index]);
+  }
+
+  #replicaIndices(key: string): number[] {
+    const own = this.#natural.route(key);
+    if (own < 0) throw noServer();
+    return this.#replicas === undefined ? [own] : this.#replicas.of(key, own);
+  }
+
+  #ownOrFailover(key: string): ServerNode {
     if (this.#health.downCount === 0) {
       const index = this.#natural.route(key);
       if (index < 0) throw noServer();
@@ -101,6 +173,7 @@ export class Cluster {
   serverFor(key: string): ServerNode {
     const natural = this.#natural.route(key);
     if (natural < 0) throw noServer();
+    if (this.#replicas !== undefined) return this.#firstLiveReplica(key) ?? this.#nodes[natural];
     if (this.#health.downCount === 0) return this.#nodes[natural];
     const target = this.#whileDown(key);
     return target instanceof ServerNode ? target : this.#nodes[natural];
@@ -150,13 +223,30 @@ export class Cluster {
   /** Closes every connection once its queued requests are done. */
   async close(): Promise<void> {
     this.#health.stop();
+    this.#discovery?.stop();
     await Promise.all([...this.#nodes.map((node) => node.pool.close()), ...this.#retiring.values()]);
   }
 
   /** Closes every connection now, draining ones too, failing what waits on them with `error`. */
   async destroy(error: MemcacheError): Promise<void> {
     this.#health.stop();
+    this.#discovery?.stop();
     await Promise.all([...this.#nodes, ...this.#retiring.keys()].map((node) => node.pool.destroy(error)));
+  }
+
+  #firstLiveReplica(key: string): ServerNode | undefined {
+    try {
+      return this.replicasOf(key)[0];
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Discovery found a new pool: taken as setServers takes one (its drain is not waited for). */
+  #adopt(specs: readonly ServerSpec[]): readonly string[] {
+    if (specs.length === 0) throw new NoServerError('the configuration lists no server');
+    void this.setServers(specs);
+    return this.#nodes.map((node) => node.name);
   }
 
   /** Where `key` goes while some server is down: a node, or the error to fail it with. */

@@ -56,13 +56,24 @@ export interface ServerOutcome<T> {
   readonly outcome: PromiseSettledResult<T>;
 }
 
-/** Sends a request made by `makeRequest` to every server (a dead one fails unasked); rejects only when every one failed. */
-export async function sendToEveryServer<T>(cluster: Cluster, makeRequest: (requests: RequestFactory) => Request<T>): Promise<ServerOutcome<T>[]> {
+/**
+ * Sends a request made by `makeRequest` to every server (a dead one fails unasked); rejects only
+ * when every one failed. With discovery and no pool yet, waits for it first, within `timeout`;
+ * `makeRequest` gets the time left.
+ */
+export async function sendToEveryServer<T>(
+  cluster: Cluster,
+  timeout: number,
+  signal: AbortSignal | undefined,
+  makeRequest: (requests: RequestFactory, timeout: number) => Request<T>,
+): Promise<ServerOutcome<T>[]> {
+  const waiting = cluster.untilConfigured(timeout, signal);
+  if (waiting !== undefined) timeout = await waiting;
   const servers = cluster.everyServer();
   const outcomes = await Promise.allSettled(
     servers.map(({ node, error }) => {
       if (error !== undefined) return Promise.reject(error);
-      const request = makeRequest(node.requests);
+      const request = makeRequest(node.requests, timeout);
       node.pool.send(request);
       return request.promise;
     }),

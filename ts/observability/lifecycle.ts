@@ -5,7 +5,8 @@
  *
  * Logged, one line each (`MEMCACHE-NATIVE <pid>: <event> <server>[: detail]`):
  * connect (socket open), auth (authenticating / accepted / refused), ready, timeout, error,
- * close, reconnect, server down, server up.
+ * close, reconnect, server down, server up, discovery (a configuration applied, or a poll that
+ * changed nothing).
  */
 import type { MemcacheError } from '../errors.js';
 import { publishClose, publishConnect, publishServerDown, publishServerUp, type ServerDownMessage, type ServerUpMessage } from './channels.js';
@@ -59,4 +60,17 @@ export function serverDown(event: ServerDownMessage): void {
 export function serverUp(event: ServerUpMessage): void {
   debug('server up %s: after %d ms%s', event.server, event.downtime, event.flushed ? ', flushed' : '');
   publishServerUp(event);
+}
+
+/** Auto-discovery replaced the pool with configuration `version` (`previous`: undefined for the first). */
+export function discoveryApplied(event: { readonly endpoint: string; readonly version: number; readonly previous: number | undefined; readonly servers: readonly string[] }): void {
+  const from = event.previous === undefined ? 'first' : `was ${event.previous}`;
+  debug('discovery %s: config %d (%s), %d server(s): %s', event.endpoint, event.version, from, event.servers.length, event.servers.join(', '));
+}
+
+/** A poll of the discovery endpoint changed nothing; `version` is the configuration kept (undefined: none yet). */
+export function discoveryFailed(event: { readonly endpoint: string; readonly error: MemcacheError & { readonly reason: string }; readonly version: number | undefined }): void {
+  if (!debug.enabled) return;
+  const kept = event.version === undefined ? 'no pool yet' : `keeping config ${event.version}`;
+  debug('discovery %s: %s, %s; %s', event.endpoint, event.error.reason, describeError(event.error), kept);
 }
