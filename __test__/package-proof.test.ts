@@ -1,7 +1,7 @@
 /**
  * The published packages, proven locally for linux-x64-gnu by scripts/pack-proof.mjs: packed,
  * installed with no registry, imported as ESM and CJS on a real memcached, with and without the
- * platform package. Needs `npm run build` (the README's test command builds first).
+ * platform package; the adapters' subpaths (keyv, session) too. Needs `npm run build` (the README's test command builds first).
  */
 import { execFile } from 'node:child_process';
 import path from 'node:path';
@@ -34,6 +34,8 @@ describe('package proof (linux-x64-gnu)', () => {
       expect(stdout).toMatch(/^pack-proof: platform tarball memcache-native-linux-x64-gnu-[\d.]+\.tgz: [\d.]+ kB/m);
       expect(stdout).toMatch(/with linux-x64-gnu: ESM import, core native/);
       expect(stdout).toMatch(/with linux-x64-gnu: CJS import, core native/);
+      expect(stdout).toMatch(/with linux-x64-gnu: ESM import of memcache-native\/keyv and memcache-native\/session, on the package's own Client, ok/);
+      expect(stdout).toMatch(/with linux-x64-gnu: CJS import of memcache-native\/keyv and memcache-native\/session, on the package's own Client, ok/);
       expect(stdout).toMatch(/main tarball alone: ESM import, core ts \(nativeLoadError MEMCACHE_NATIVE_NOT_INSTALLED\)/);
       expect(stdout).toMatch(/main tarball alone: CJS import, core ts \(nativeLoadError MEMCACHE_NATIVE_NOT_INSTALLED\)/);
       expect(stdout).toMatch(/NODE_DEBUG=memcache-native says: MEMCACHE-NATIVE \d+: native core unavailable/);

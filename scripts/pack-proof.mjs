@@ -9,6 +9,9 @@
  *    registry pointed at a closed port, msgpackr packed from node_modules. A smoke script imports
  *    the package as ESM and as CJS, sees the native core, and sets and gets a value on a real
  *    memcached; the installed `memcache-native` command does too; TypeScript resolves the types.
+ *    The adapters' subpaths, `memcache-native/keyv` and `memcache-native/session`, load as ESM
+ *    and as CJS (with keyv and express-session, their optional peers, linked from node_modules),
+ *    work on the same memcached, and use the package's own Client (no second copy).
  * 3. Install the main tarball alone: the same smoke works on the pure-TS core, `nativeLoadError`
  *    says the platform package is not installed (MEMCACHE_NATIVE_NOT_INSTALLED), and
  *    NODE_DEBUG=memcache-native says, in one line, why the native core did not load.
@@ -16,7 +19,7 @@
  * Exit code 0 when every step held, 1 otherwise (the reason on stderr).
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -110,7 +113,8 @@ try {
     .map((f) => f.path)
     .filter((p) => /^(__test__|ts|crates|scripts|bench|npm|examples|target)\//.test(p) || /\.(rs|map|node|tgz)$/.test(p) || /^Cargo\./.test(p) || (/\.[cm]?ts$/.test(p) && !/\.d\.[cm]?ts$/.test(p)));
   check(unwanted.length === 0, `the main tarball holds files it should not: ${unwanted.join(', ')}`);
-  for (const needed of ['package.json', 'dist/index.js', 'dist/index.cjs', 'dist/index.d.ts', 'dist/index.d.cts', 'dist/cli.js', 'native/index.cjs']) {
+  const adapterFiles = ['keyv', 'session'].flatMap((name) => ['js', 'cjs', 'd.ts', 'd.cts'].map((ext) => `dist/${name}.${ext}`));
+  for (const needed of ['package.json', 'dist/index.js', 'dist/index.cjs', 'dist/index.d.ts', 'dist/index.d.cts', 'dist/cli.js', 'native/index.cjs', ...adapterFiles]) {
     check(mainTgz.files.some((f) => f.path === needed), `the main tarball lacks ${needed}`);
   }
   log(`main tarball ${mainTgz.filename}: ${kB(mainTgz.size)} (${kB(mainTgz.unpackedSize)} unpacked, ${mainTgz.files.length} files: ${mainTgz.files.map((f) => f.path).join(' ')})`);
@@ -132,6 +136,14 @@ try {
     check(result.nativeLoadError === undefined, `${flavour}: nativeLoadError is ${result.nativeLoadError} with the native core`);
     check(result.roundTrip, `${flavour}: set then get did not return the value`);
     log(`with ${PLATFORM}: ${flavour} import, core ${result.coreKind}, set/get on memcached ${server} ok`);
+  }
+  linkPeers(withNative);
+  for (const [flavour, file] of [['ESM', 'adapters.mjs'], ['CJS', 'adapters.cjs']]) {
+    const result = JSON.parse(run('node', [file, server, flavour], { cwd: withNative }));
+    check(result.keyv && result.cleared, `${flavour}: memcache-native/keyv did not set, get and clear through Keyv: ${JSON.stringify(result)}`);
+    check(result.session, `${flavour}: memcache-native/session did not set and get a session: ${JSON.stringify(result)}`);
+    check(result.sameClient, `${flavour}: the adapters carry a second copy of the client (their Client is not the package's)`);
+    log(`with ${PLATFORM}: ${flavour} import of memcache-native/keyv and memcache-native/session, on the package's own Client, ok`);
   }
   const bin = path.join(withNative, 'node_modules', '.bin', 'memcache-native');
   const version = run(bin, ['--version'], { cwd: withNative }).trim();
@@ -188,14 +200,62 @@ const value = { flavour, at: Date.now(), bytes: Buffer.from([0, 1, 2]) };
 `;
   writeFileSync(path.join(dir, 'smoke.mjs'), smoke("import { Client, coreKind, nativeLoadError } from 'memcache-native';"));
   writeFileSync(path.join(dir, 'smoke.cjs'), smoke("const { Client, coreKind, nativeLoadError } = require('memcache-native');"));
+  const adapters = (load) => `${load}
+const [server, flavour] = process.argv.slice(2);
+const promised = (run) => new Promise((resolve, reject) => run((error, result) => (error ? reject(error) : resolve(result))));
+(async () => {
+  const client = new Client(server, { timeout: 2000 });
+  const keyv = new Keyv({ store: new KeyvMemcache(client), namespace: 'proof-' + flavour + '-' + process.pid });
+  await keyv.set('k', { flavour });
+  const got = await keyv.get('k');
+  await keyv.clear();
+  const cleared = (await keyv.get('k')) === undefined;
+  const owned = new KeyvMemcache(server);
+  const sameClient = owned.client instanceof Client;
+  await owned.disconnect();
+  const store = new MemcacheStore({ client, prefix: 'proof-sess:' });
+  const sid = flavour + '-' + process.pid;
+  await promised((cb) => store.set(sid, { cookie: { originalMaxAge: 60000, maxAge: 60000 }, n: 1 }, cb));
+  const back = await promised((cb) => store.get(sid, cb));
+  await client.close();
+  console.log(JSON.stringify({ keyv: got?.flavour === flavour, cleared, sameClient: sameClient && store.client === client, session: back?.n === 1 }));
+})().catch((error) => { console.error(error); process.exit(1); });
+`;
+  writeFileSync(
+    path.join(dir, 'adapters.mjs'),
+    adapters("import { Client } from 'memcache-native';\nimport { KeyvMemcache } from 'memcache-native/keyv';\nimport { MemcacheStore } from 'memcache-native/session';\nimport Keyv from 'keyv';"),
+  );
+  writeFileSync(
+    path.join(dir, 'adapters.cjs'),
+    adapters("const { Client } = require('memcache-native');\nconst { KeyvMemcache } = require('memcache-native/keyv');\nconst { MemcacheStore } = require('memcache-native/session');\nconst { Keyv } = require('keyv');"),
+  );
   return dir;
+}
+
+/**
+ * The adapters' optional peers (and the types of express-session), linked from this checkout's
+ * node_modules: the proof installs offline, and their own dependencies resolve from there.
+ */
+function linkPeers(dir) {
+  for (const name of ['keyv', 'express-session', '@types']) {
+    const target = path.join(dir, 'node_modules', name);
+    if (!existsSync(target)) symlinkSync(path.join(ROOT, 'node_modules', name), target, 'dir');
+  }
 }
 
 /** TypeScript (the repo's) checks an ESM and a CJS consumer against the installed types. */
 function typecheck(dir) {
   const use = "const client: Client = new Client(['127.0.0.1:11211']);\nconst kind: 'native' | 'ts' = coreKind;\nvoid client.get<string>('k');\nvoid kind;\n";
-  writeFileSync(path.join(dir, 'types.mts'), `import { Client, coreKind } from 'memcache-native';\n${use}`);
-  writeFileSync(path.join(dir, 'types.cts'), `import mc = require('memcache-native');\nconst { Client, coreKind } = mc;\ntype Client = mc.Client;\n${use}`);
+  // The adapters' types take the package's Client (one declaration, not a copy of it).
+  const useAdapters = "const store: KeyvMemcache = new KeyvMemcache(client, { namespace: 'n' });\nconst sessions: MemcacheStore = new MemcacheStore({ client, prefix: 'p:' });\nvoid store.getMany(['a']);\nvoid sessions.client;\n";
+  writeFileSync(
+    path.join(dir, 'types.mts'),
+    `import { Client, coreKind } from 'memcache-native';\nimport { KeyvMemcache } from 'memcache-native/keyv';\nimport { MemcacheStore } from 'memcache-native/session';\n${use}${useAdapters}`,
+  );
+  writeFileSync(
+    path.join(dir, 'types.cts'),
+    `import mc = require('memcache-native');\nimport kv = require('memcache-native/keyv');\nimport ss = require('memcache-native/session');\nconst { Client, coreKind } = mc;\ntype Client = mc.Client;\nconst { KeyvMemcache } = kv;\ntype KeyvMemcache = kv.KeyvMemcache;\nconst { MemcacheStore } = ss;\ntype MemcacheStore = ss.MemcacheStore;\n${use}${useAdapters}`,
+  );
   const tsc = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
   const typeRoots = path.join(ROOT, 'node_modules', '@types');
   run('node', [tsc, '--noEmit', '--strict', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--typeRoots', typeRoots, '--types', 'node', 'types.mts', 'types.cts'], { cwd: dir });

@@ -1,0 +1,337 @@
+/**
+ * The Keyv adapter (memcache-native/keyv) on a real memcached: @keyv/test-suite's api, values and
+ * namespace tests; the *Many calls as one multi-key call each; clear() by namespace generation,
+ * seen by other instances, on meta and on text; Keyv's ttl as memcached's exptime; exact values;
+ * @keyv/memcache's option names.
+ */
+import { keyvApiTests, keyvNamespaceTest, keyvValueTests } from '@keyv/test-suite';
+import Keyv from 'keyv';
+import * as vitest from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { ClearRefusedError, Client, OptionError, type ClientOptions } from '../ts/index.js';
+import { KeyvMemcache } from '../ts/adapters/keyv/index.js';
+import { exptimeFromMs } from '../ts/adapters/exptime.js';
+import { inspect, raw } from './support/raw.js';
+import { useServerAndClient } from './support/server-and-client.js';
+import type { MemcachedServer } from './support/memcached.js';
+
+const ctx = useServerAndClient();
+const clients: Client[] = [];
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+let namespaces = 0;
+const freshNamespace = (name: string): string => `${name}${++namespaces}`;
+
+/** A client of its own (spied on, or standing for another process); closed after the test. */
+function newClient(options?: ClientOptions): Client {
+  const client = new Client(ctx.server.spec, options);
+  clients.push(client);
+  return client;
+}
+
+afterEach(async () => {
+  vi.restoreAllMocks();
+  await Promise.all(clients.splice(0).map((client) => client.close()));
+});
+
+/** The key memcached holds `key` of namespace `ns` under: `ns:<generation in base 36>:key`. */
+async function wireKey(server: MemcachedServer, ns: string, key: string): Promise<string> {
+  const counter = await inspect(server, `${ns}:gen`);
+  if (counter === undefined) throw new Error(`no generation counter for ${ns}`);
+  return `${ns}:${BigInt(counter.data.toString('latin1').trim()).toString(36)}:${key}`;
+}
+
+/** Seconds memcached gives the item left to live (-1: no expiry), by a raw meta get. */
+async function secondsLeft(server: MemcachedServer, key: string): Promise<number> {
+  const reply = (await raw(server, `mg ${key} t\r\n`)).toString('latin1');
+  const match = /^HD t(-?\d+)/.exec(reply);
+  if (match === null) throw new Error(`mg ${key}: ${reply}`);
+  return Number(match[1]);
+}
+
+describe('@keyv/test-suite', () => {
+  const store = (): KeyvMemcache => new KeyvMemcache(ctx.client);
+  keyvApiTests(vitest, Keyv, store);
+  keyvValueTests(vitest, Keyv, store);
+  keyvNamespaceTest(vitest, Keyv, store);
+});
+
+describe('multi-key calls', () => {
+  it('getMany, setMany, deleteMany and hasMany each go out as one multi-key call', async () => {
+    const client = newClient();
+    const keyv = new Keyv({ store: new KeyvMemcache(client), namespace: freshNamespace('many') });
+    const spies = {
+      get: vi.spyOn(client, 'get'),
+      set: vi.spyOn(client, 'set'),
+      delete: vi.spyOn(client, 'delete'),
+      getMulti: vi.spyOn(client, 'getMulti'),
+      setMulti: vi.spyOn(client, 'setMulti'),
+      deleteMulti: vi.spyOn(client, 'deleteMulti'),
+    };
+    await keyv.get('warm'); // reads the generation counter once
+    spies.get.mockClear();
+
+    expect(await keyv.setMany([{ key: 'a', value: 1 }, { key: 'b', value: 'two' }, { key: 'c', value: [3] }])).toEqual([true, true, true]);
+    expect(spies.setMulti).toHaveBeenCalledTimes(1);
+    expect(await keyv.get(['a', 'b', 'c', 'missing'])).toEqual([1, 'two', [3], undefined]);
+    expect(spies.getMulti).toHaveBeenCalledTimes(1);
+    expect(await keyv.has(['a', 'missing', 'c'])).toEqual([true, false, true]);
+    expect(spies.getMulti).toHaveBeenCalledTimes(2);
+    expect(await keyv.delete(['a', 'b'])).toBe(true);
+    expect(await keyv.delete(['a', 'c'])).toBe(false); // 'a' was gone
+    expect(spies.deleteMulti).toHaveBeenCalledTimes(2);
+    expect(await keyv.get(['a', 'b', 'c'])).toEqual([undefined, undefined, undefined]);
+
+    // No per-key commands besides the generation counter's reads (one per batch).
+    expect(spies.set).not.toHaveBeenCalled();
+    expect(spies.delete).not.toHaveBeenCalled();
+    for (const [key] of spies.get.mock.calls) expect(String(key)).toMatch(/:gen$/);
+  });
+
+  it('setMany with different ttls stores each with its own exptime', async () => {
+    const ns = freshNamespace('ttls');
+    const keyv = new Keyv({ store: new KeyvMemcache(ctx.client), namespace: ns });
+    await keyv.setMany([
+      { key: 'short', value: 's', ttl: 60_000 },
+      { key: 'long', value: 'l', ttl: 3_600_000 },
+      { key: 'none', value: 'n' },
+    ]);
+    expect(await secondsLeft(ctx.server, await wireKey(ctx.server, ns, 'short'))).toBeGreaterThan(58);
+    expect(await secondsLeft(ctx.server, await wireKey(ctx.server, ns, 'short'))).toBeLessThanOrEqual(60);
+    expect(await secondsLeft(ctx.server, await wireKey(ctx.server, ns, 'long'))).toBeGreaterThan(3590);
+    expect(await secondsLeft(ctx.server, await wireKey(ctx.server, ns, 'none'))).toBe(-1);
+  });
+});
+
+describe('clear() by namespace generation', () => {
+  it('empties its namespace only: other namespaces and keys outside any namespace stay', async () => {
+    const [one, two] = [freshNamespace('one'), freshNamespace('two')];
+    const keyv1 = new Keyv({ store: new KeyvMemcache(ctx.client), namespace: one });
+    const keyv2 = new Keyv({ store: new KeyvMemcache(ctx.client), namespace: two });
+    await keyv1.set('k', 'v1');
+    await keyv2.set('k', 'v2');
+    await ctx.client.set('plain-key', 'untouched');
+    const before = await wireKey(ctx.server, one, 'k');
+
+    await keyv1.clear();
+
+    expect(await keyv1.get('k')).toBeUndefined();
+    expect(await keyv2.get('k')).toBe('v2');
+    expect(await ctx.client.get('plain-key')).toBe('untouched');
+    expect(await wireKey(ctx.server, one, 'k')).not.toBe(before); // the generation moved
+    await keyv1.set('k', 'again');
+    expect(await keyv1.get('k')).toBe('again');
+  });
+
+  it('the counter goes up by one per clear, and a missing counter starts at the clock (past any earlier one)', async () => {
+    const ns = freshNamespace('counter');
+    const keyv = new Keyv({ store: new KeyvMemcache(ctx.client), namespace: ns });
+    const started = Date.now();
+    await keyv.set('k', 'v');
+    const first = Number((await inspect(ctx.server, `${ns}:gen`))?.data.toString('latin1').trim());
+    expect(first).toBeGreaterThanOrEqual(started);
+    await keyv.clear();
+    await keyv.clear();
+    expect(Number((await inspect(ctx.server, `${ns}:gen`))?.data.toString('latin1').trim())).toBe(first + 2);
+  });
+
+  it('a clear by another instance (another process) is seen by the next get, set and delete here', async () => {
+    const ns = freshNamespace('shared');
+    const here = new Keyv({ store: new KeyvMemcache(newClient()), namespace: ns });
+    const there = new Keyv({ store: new KeyvMemcache(newClient()), namespace: ns });
+    await here.set('k', 'old');
+    expect(await there.get('k')).toBe('old');
+
+    await there.clear();
+    expect(await here.get('k')).toBeUndefined(); // `here` still knew the old generation
+
+    await here.set('k', 'new'); // written under the new generation, so `there` reads it
+    expect(await there.get('k')).toBe('new');
+    await there.clear();
+    await there.set('gone', 'x');
+    expect(await here.delete('gone')).toBe(true);
+    expect(await there.get('gone')).toBeUndefined();
+  });
+
+  it('concurrent clears from two instances both take effect atomically (no lost increment)', async () => {
+    const ns = freshNamespace('race');
+    const stores = [new KeyvMemcache(newClient()), new KeyvMemcache(newClient())];
+    const keyvs = stores.map((store) => new Keyv({ store, namespace: ns }));
+    await keyvs[0].set('k', 'v');
+    const first = Number((await inspect(ctx.server, `${ns}:gen`))?.data.toString('latin1').trim());
+    await Promise.all([...keyvs, ...keyvs].map((keyv) => keyv.clear()));
+    expect(Number((await inspect(ctx.server, `${ns}:gen`))?.data.toString('latin1').trim())).toBe(first + 4);
+  });
+
+  it.each([['meta', 'auto'], ['text', 'text']] as const)('works with the %s protocol (incr with initial, or incr and add)', async (_name, protocol) => {
+    const ns = freshNamespace(`proto-${protocol}`);
+    const client = newClient({ protocol });
+    const keyv = new Keyv({ store: new KeyvMemcache(client), namespace: ns });
+    await keyv.clear(); // creates the counter
+    await keyv.set('k', 'v');
+    await keyv.clear();
+    expect(await keyv.get('k')).toBeUndefined();
+    await ctx.client.delete(`${ns}:gen`); // evicted: the next clear creates it again
+    await keyv.clear();
+    await keyv.set('k', 'after');
+    expect(await keyv.get('k')).toBe('after');
+    expect(await inspect(ctx.server, `${ns}:gen`)).toBeDefined();
+  });
+
+  it('without a namespace refuses with a ClearRefusedError rather than flush the server', async () => {
+    await ctx.client.set('survivor', 'still here');
+    const store = new KeyvMemcache(ctx.client);
+    const keyv = new Keyv({ store, namespace: '', throwOnErrors: true });
+    expect(store.namespace).toBeUndefined();
+    await keyv.set('plain', 'v');
+    expect(await inspect(ctx.server, 'plain')).toBeDefined(); // keys as Keyv gave them, no generation
+    const error = await store.clear().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ClearRefusedError);
+    expect((error as ClearRefusedError).code).toBe('MEMCACHE_CLEAR_REFUSED');
+    await expect(keyv.clear()).rejects.toBeInstanceOf(ClearRefusedError);
+    expect(await ctx.client.get('survivor')).toBe('still here');
+  });
+
+  it("without a namespace, clearWithoutNamespace: 'flushAll' flushes every server (as @keyv/memcache does)", async () => {
+    const { startMemcached } = await import('./support/memcached.js');
+    const server = await startMemcached();
+    try {
+      const store = new KeyvMemcache(server.spec, { clearWithoutNamespace: 'flushAll' });
+      const keyv = new Keyv({ store, namespace: '' });
+      await keyv.set('a', 1);
+      await keyv.clear();
+      expect(await keyv.get('a')).toBeUndefined();
+      await keyv.disconnect();
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
+describe('failures', () => {
+  it("a server gone down fails the adapter's calls with the client's coded errors, none left unhandled", async () => {
+    const { startMemcached } = await import('./support/memcached.js');
+    const server = await startMemcached();
+    const client = new Client(server.spec, { connectTimeout: 300, timeout: 500, retries: 0, failover: false });
+    try {
+      const store = new KeyvMemcache(client, { namespace: 'down' });
+      await store.set('down:k', 'v'); // the generation is known from here on
+      await server.kill();
+      const failures = await Promise.allSettled([store.get('down:k'), store.set('down:k', 'w'), store.getMany(['down:k']), store.clear()]);
+      for (const failure of failures) {
+        expect(failure.status).toBe('rejected');
+        expect((failure as PromiseRejectedResult).reason).toHaveProperty('code', expect.stringMatching(/^MEMCACHE_/));
+      }
+      await sleep(50); // an unhandled rejection would surface here and fail the run
+    } finally {
+      await client.close({ force: true });
+      await server.stop();
+    }
+  });
+});
+
+describe('ttl: Keyv ms to memcached exptime', () => {
+  it('rounds up to seconds, and past 30 days gives an absolute Unix time', () => {
+    const now = 1_700_000_000_123;
+    expect(exptimeFromMs(1, now)).toBe(1);
+    expect(exptimeFromMs(1000, now)).toBe(1);
+    expect(exptimeFromMs(1001, now)).toBe(2);
+    expect(exptimeFromMs(30 * 86_400_000, now)).toBe(30 * 86_400); // still relative
+    expect(exptimeFromMs(30 * 86_400_000 + 1, now)).toBe(Math.ceil((now + 30 * 86_400_000 + 1) / 1000));
+    expect(exptimeFromMs(Infinity, now)).toBe(0);
+    expect(exptimeFromMs(0, now)).toBe('expired');
+    expect(exptimeFromMs(-5, now)).toBe('expired');
+    expect(exptimeFromMs(200 * 365 * 86_400_000, now)).toBe(2 ** 31 - 1);
+  });
+
+  it('an item set with a 1 s ttl is gone from memcached itself after ~2 s', async () => {
+    const ns = freshNamespace('expiry');
+    const keyv = new Keyv({ store: new KeyvMemcache(ctx.client), namespace: ns });
+    await keyv.set('k', 'v', 1000);
+    const key = await wireKey(ctx.server, ns, 'k');
+    expect(await secondsLeft(ctx.server, key)).toBeLessThanOrEqual(1);
+    await sleep(2100);
+    expect(await inspect(ctx.server, key)).toBeUndefined();
+    expect(await keyv.get('k')).toBeUndefined();
+  });
+
+  it('a ttl past 30 days is stored as an absolute time memcached honours (the item lives ~31 days)', async () => {
+    const ns = freshNamespace('long');
+    const keyv = new Keyv({ store: new KeyvMemcache(ctx.client), namespace: ns });
+    await keyv.set('k', 'v', 31 * 86_400_000);
+    const left = await secondsLeft(ctx.server, await wireKey(ctx.server, ns, 'k'));
+    expect(left).toBeGreaterThan(31 * 86_400 - 5);
+    expect(left).toBeLessThanOrEqual(31 * 86_400 + 2); // memcached converts Unix times with up to a second or two of slack
+  });
+
+  it('without a Keyv ttl, the expires option (seconds, as memjs) applies; a past ttl deletes', async () => {
+    const ns = freshNamespace('expires');
+    const keyv = new Keyv({ store: new KeyvMemcache({ client: ctx.client, expires: 120 }), namespace: ns });
+    await keyv.set('k', 'v');
+    expect(await secondsLeft(ctx.server, await wireKey(ctx.server, ns, 'k'))).toBeGreaterThan(115);
+    await keyv.set('k', 'v', -1);
+    expect(await keyv.get('k')).toBeUndefined();
+  });
+
+  it('has() follows Keyv\'s millisecond expiry, not memcached\'s rounded-up second', async () => {
+    const ns = freshNamespace('has');
+    const keyv = new Keyv({ store: new KeyvMemcache(ctx.client), namespace: ns });
+    await keyv.set('k', 'v', 50);
+    await sleep(80); // memcached still holds it (exptime 1 s); Keyv calls it expired
+    expect(await keyv.has('k')).toBe(false);
+    expect(await keyv.has(['k'])).toEqual([false]);
+  });
+});
+
+describe('values', () => {
+  it('round-trip exactly through Keyv\'s serializer, stored as the serializer\'s text', async () => {
+    const ns = freshNamespace('values');
+    const keyv = new Keyv({ store: new KeyvMemcache(ctx.client), namespace: ns });
+    const values: Record<string, unknown> = {
+      text: 'héllo wörld ✓ 𝄞',
+      colon: ':starts with a colon',
+      big: 'x'.repeat(200_000),
+      nested: { a: [1, 2.5, null, true], b: { c: 'd' }, buf: Buffer.from([0, 255, 10, 13]) },
+      number: -0.125,
+      empty: '',
+    };
+    for (const [key, value] of Object.entries(values)) await keyv.set(key, value);
+    for (const [key, value] of Object.entries(values)) expect(await keyv.get(key)).toEqual(value);
+    const stored = await inspect(ctx.server, await wireKey(ctx.server, ns, 'text'));
+    expect(stored?.data.toString('utf8')).toBe(JSON.stringify({ value: values.text }));
+  });
+});
+
+describe("@keyv/memcache's option names", () => {
+  it('takes a servers string, or { uri } / { url }, with memjs options in seconds', async () => {
+    const stores = [
+      new KeyvMemcache(ctx.server.spec, { timeout: 0.5, conntimeout: 1, retries: 2, failover: true, failoverTime: 30, keepAlive: true }),
+      new KeyvMemcache({ uri: ctx.server.spec, logger: console, retry_delay: 0.2 }),
+      new KeyvMemcache({ url: `${ctx.server.spec},${ctx.server.spec}` }),
+      new KeyvMemcache([ctx.server.spec], { clientOptions: { timeout: 500 } }),
+    ];
+    for (const [i, store] of stores.entries()) {
+      const keyv = new Keyv({ store, namespace: freshNamespace('names') });
+      await keyv.set('k', i);
+      expect(await keyv.get('k')).toBe(i);
+      expect(store.ttlSupport).toBe(true);
+      await keyv.disconnect();
+      await expect(store.client.get('k')).rejects.toMatchObject({ code: 'MEMCACHE_CLIENT_CLOSED' }); // it made the client: it closed it
+    }
+    expect(stores[1].opts.uri).toBe(ctx.server.spec);
+  });
+
+  it('refuses unknown options and client settings next to a client given, naming the option', () => {
+    expect(() => new KeyvMemcache(ctx.server.spec, { tiemout: 1 } as never)).toThrow(OptionError);
+    expect(() => new KeyvMemcache(ctx.client, { timeout: 1 })).toThrow(/client/);
+    expect(() => new KeyvMemcache({ url: ctx.server.spec, servers: [ctx.server.spec] })).toThrow(/url/);
+    expect(() => new KeyvMemcache(ctx.server.spec, { clearWithoutNamespace: 'yes' as never })).toThrow(/clearWithoutNamespace/);
+  });
+
+  it('disconnect() leaves a client it was given open', async () => {
+    const client = newClient();
+    const keyv = new Keyv({ store: new KeyvMemcache(client) });
+    await keyv.set('k', 'v');
+    await keyv.disconnect();
+    expect(await keyv.get('k')).toBe('v');
+  });
+});

@@ -1,0 +1,220 @@
+/**
+ * The express-session store (memcache-native/session) behind real express apps, over real HTTP
+ * (app.listen on port 0, Node's fetch carrying the cookie), on a real memcached: a session
+ * survives across requests, destroy ends it, it expires, touch extends it without rewriting it, one
+ * app instance reads what another wrote; clear() by prefix generation; ttl from the cookie, else ttl.
+ */
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import express from 'express';
+import session, { type SessionData } from 'express-session';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { Client, OptionError } from '../ts/index.js';
+import { MemcacheStore } from '../ts/adapters/session/index.js';
+import { inspect, raw } from './support/raw.js';
+import { useServerAndClient } from './support/server-and-client.js';
+
+declare module 'express-session' {
+  interface SessionData {
+    count?: number;
+  }
+}
+
+const ctx = useServerAndClient();
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+const cleanups: (() => Promise<void>)[] = [];
+let prefixes = 0;
+const freshPrefix = (): string => `sess${++prefixes}:`;
+
+afterEach(async () => {
+  vi.restoreAllMocks();
+  await Promise.all(cleanups.splice(0).map((cleanup) => cleanup()));
+});
+
+/** A store on the test's memcached with a client of its own (as another process would have). */
+function newStore(prefix: string, ttl?: number): MemcacheStore {
+  const store = new MemcacheStore({ servers: ctx.server.spec, prefix, ttl });
+  cleanups.push(() => store.close());
+  return store;
+}
+
+/** An express app with express-session on `store`, listening on a free port; its base URL. */
+async function startApp(store: MemcacheStore, maxAge?: number): Promise<string> {
+  const app = express();
+  app.use(session({ store, secret: 'test secret', resave: false, saveUninitialized: false, cookie: { maxAge } }));
+  app.get('/count', (req, res) => {
+    req.session.count = (req.session.count ?? 0) + 1;
+    res.json({ count: req.session.count });
+  });
+  app.get('/peek', (req, res) => {
+    res.json({ count: req.session.count ?? null });
+  });
+  app.get('/logout', (req, res, next) => {
+    req.session.destroy((error) => (error ? next(error) : res.json({ ok: true })));
+  });
+  const server = await new Promise<Server>((resolve) => {
+    const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
+  });
+  cleanups.push(() => new Promise((resolve) => server.close(() => resolve())));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+/** A browser, as far as one cookie goes: sends it, keeps the one the server sets. */
+class Browser {
+  cookie = '';
+  async get(url: string): Promise<{ count?: number | null }> {
+    const response = await fetch(url, { headers: this.cookie === '' ? {} : { cookie: this.cookie } });
+    const setCookie = response.headers.get('set-cookie');
+    if (setCookie !== null) this.cookie = setCookie.split(';')[0];
+    if (!response.ok) throw new Error(`${url}: ${response.status} ${await response.text()}`);
+    return (await response.json()) as { count?: number | null };
+  }
+}
+
+/** Calls a callback-style store method as a promise. */
+function call<T>(run: (callback: (error?: unknown, result?: T) => void) => void): Promise<T | undefined> {
+  return new Promise((resolve, reject) => run((error, result) => (error ? reject(error) : resolve(result))));
+}
+
+/** Seconds memcached gives the item left (-1: no expiry). */
+async function secondsLeft(key: string): Promise<number> {
+  const reply = (await raw(ctx.server, `mg ${key} t\r\n`)).toString('latin1');
+  const match = /^HD t(-?\d+)/.exec(reply);
+  if (match === null) throw new Error(`mg ${key}: ${reply}`);
+  return Number(match[1]);
+}
+
+/** Where `sid` lives under `prefix`: `prefix + generation (base 36) + ':' + sid`. */
+async function sessionKey(prefix: string, sid: string): Promise<string> {
+  const counter = await inspect(ctx.server, `${prefix}gen`);
+  if (counter === undefined) throw new Error(`no generation counter for ${prefix}`);
+  return `${prefix}${BigInt(counter.data.toString('latin1').trim()).toString(36)}:${sid}`;
+}
+
+const cookieFor = (ms: number | null): SessionData['cookie'] =>
+  ({ originalMaxAge: ms, maxAge: ms, expires: ms === null ? null : new Date(Date.now() + ms), httpOnly: true, path: '/' }) as unknown as SessionData['cookie'];
+
+describe('express-session over HTTP', () => {
+  it('a session survives across requests', async () => {
+    const url = await startApp(newStore(freshPrefix()));
+    const browser = new Browser();
+    expect(await browser.get(`${url}/count`)).toEqual({ count: 1 });
+    expect(await browser.get(`${url}/count`)).toEqual({ count: 2 });
+    expect(await browser.get(`${url}/peek`)).toEqual({ count: 2 });
+    expect(await new Browser().get(`${url}/peek`)).toEqual({ count: null }); // another browser: no session
+  });
+
+  it('destroy ends the session', async () => {
+    const url = await startApp(newStore(freshPrefix()));
+    const browser = new Browser();
+    await browser.get(`${url}/count`);
+    await browser.get(`${url}/logout`);
+    expect(await browser.get(`${url}/peek`)).toEqual({ count: null });
+    expect(await browser.get(`${url}/count`)).toEqual({ count: 1 });
+  });
+
+  it("a session expires with its cookie's maxAge (1 s)", async () => {
+    const url = await startApp(newStore(freshPrefix()), 1000);
+    const browser = new Browser();
+    expect(await browser.get(`${url}/count`)).toEqual({ count: 1 });
+    await sleep(2100);
+    expect(await browser.get(`${url}/peek`)).toEqual({ count: null });
+  });
+
+  it("touch extends the session with memcached's touch, without rewriting it", async () => {
+    const store = newStore(freshPrefix());
+    const url = await startApp(store, 3000); // exptime 3 s: an untouched session is gone within 3 s
+    const touched = new Browser();
+    const untouched = new Browser();
+    await Promise.all([touched.get(`${url}/count`), untouched.get(`${url}/count`)]);
+    await sleep(1500);
+    const set = vi.spyOn(store, 'set');
+    const touch = vi.spyOn(store.client, 'touch');
+    expect(await touched.get(`${url}/peek`)).toEqual({ count: 1 }); // unmodified: express-session touches
+    expect(touch).toHaveBeenCalledTimes(1);
+    expect(set).not.toHaveBeenCalled();
+    await sleep(1700); // 3.2 s after the start: past the first expiry, before the touched one
+    expect(await untouched.get(`${url}/peek`)).toEqual({ count: null });
+    expect(await touched.get(`${url}/peek`)).toEqual({ count: 1 });
+  });
+
+  it('a session written by one app instance is read by another', async () => {
+    const prefix = freshPrefix();
+    const [one, two] = [await startApp(newStore(prefix)), await startApp(newStore(prefix))];
+    const browser = new Browser();
+    expect(await browser.get(`${one}/count`)).toEqual({ count: 1 });
+    expect(await browser.get(`${two}/count`)).toEqual({ count: 2 });
+    expect(await browser.get(`${one}/peek`)).toEqual({ count: 2 });
+    await browser.get(`${two}/logout`);
+    expect(await browser.get(`${one}/peek`)).toEqual({ count: null });
+  });
+});
+
+describe('MemcacheStore', () => {
+  it('clear() ends every session of its prefix, for every instance, and no other', async () => {
+    const prefix = freshPrefix();
+    const [store, sameOther, otherPrefix] = [newStore(prefix), newStore(prefix), newStore(freshPrefix())];
+    const data = { cookie: cookieFor(60_000), count: 7 } as SessionData;
+    await call((cb) => store.set('a', data, cb));
+    await call((cb) => otherPrefix.set('a', data, cb));
+    await ctx.client.set('not-a-session', 'kept');
+    expect((await call<SessionData | null>((cb) => sameOther.get('a', cb)))?.count).toBe(7);
+
+    await call((cb) => store.clear(cb));
+
+    expect(await call((cb) => store.get('a', cb))).toBeNull();
+    expect(await call((cb) => sameOther.get('a', cb))).toBeNull();
+    expect((await call<SessionData | null>((cb) => otherPrefix.get('a', cb)))?.count).toBe(7);
+    expect(await ctx.client.get('not-a-session')).toBe('kept');
+  });
+
+  it("the ttl comes from the cookie's expiry, else the ttl option (seconds); an expired cookie deletes", async () => {
+    const prefix = freshPrefix();
+    const store = newStore(prefix, 120);
+    await call((cb) => store.set('cookie', { cookie: cookieFor(60_000) } as SessionData, cb));
+    await call((cb) => store.set('browser-session', { cookie: cookieFor(null) } as SessionData, cb));
+    const left = await secondsLeft(await sessionKey(prefix, 'cookie'));
+    expect(left).toBeGreaterThan(57);
+    expect(left).toBeLessThanOrEqual(60);
+    expect(await secondsLeft(await sessionKey(prefix, 'browser-session'))).toBeGreaterThan(115);
+
+    await call((cb) => store.set('cookie', { cookie: cookieFor(-1000) } as SessionData, cb));
+    expect(await call((cb) => store.get('cookie', cb))).toBeNull();
+  });
+
+  it('stores the session as JSON text, and reads it back', async () => {
+    const prefix = freshPrefix();
+    const store = newStore(prefix);
+    const data = { cookie: cookieFor(60_000), count: 3 } as SessionData;
+    await call((cb) => store.set('json', data, cb));
+    const stored = await inspect(ctx.server, await sessionKey(prefix, 'json'));
+    expect(JSON.parse(stored?.data.toString('utf8') ?? '')).toEqual(JSON.parse(JSON.stringify(data)));
+    expect(await call((cb) => store.get('json', cb))).toEqual(JSON.parse(JSON.stringify(data)));
+  });
+
+  it('works through a client given (kept open by close()) and with the text protocol', async () => {
+    const client = new Client(ctx.server.spec, { protocol: 'text' });
+    try {
+      const store = new MemcacheStore({ client });
+      await call((cb) => store.set('t', { cookie: cookieFor(60_000), count: 1 } as SessionData, cb));
+      await call((cb) => store.clear(cb));
+      expect(await call((cb) => store.get('t', cb))).toBeNull();
+      await store.close();
+      expect(await client.version()).toHaveLength(1);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('has no all() or length(): memcached cannot list keys', () => {
+    const store = newStore(freshPrefix());
+    expect(store.all).toBeUndefined();
+    expect(store.length).toBeUndefined();
+  });
+
+  it('refuses unknown and malformed options, naming them', () => {
+    expect(() => new MemcacheStore({ servers: ctx.server.spec, secret: 'x' } as never)).toThrow(OptionError);
+    expect(() => new MemcacheStore({ servers: ctx.server.spec, ttl: -1 })).toThrow(/ttl/);
+    expect(() => new MemcacheStore({ client: ctx.client, servers: ctx.server.spec })).toThrow(/client/);
+  });
+});

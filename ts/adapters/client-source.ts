@@ -1,0 +1,28 @@
+/**
+ * The client an adapter works through: one the application made (and keeps: the adapter never
+ * closes it), or one the adapter makes from servers and options (and closes on disconnect).
+ */
+import { Client, OptionError, type ClientOptions, type ServerSpec } from '../index.js';
+
+export interface ClientSource {
+  readonly client: Client;
+  /** The adapter made it, so the adapter closes it. */
+  readonly owned: boolean;
+}
+
+/** A Client given, or one made from `servers` (MEMCACHE_SERVERS when undefined) and `options`. */
+export function clientFrom(given: unknown, servers: ServerSpec | readonly ServerSpec[] | undefined, options: ClientOptions | undefined, adapter: string): ClientSource {
+  if (given !== undefined) {
+    if (!(given instanceof Client)) throw new OptionError('client', `must be a memcache-native Client (${adapter})`);
+    if (servers !== undefined || options !== undefined) throw new OptionError('client', `comes with its own servers and options: give either a client, or servers and clientOptions (${adapter})`);
+    return { client: given, owned: false };
+  }
+  return { client: new Client(servers, options), owned: true };
+}
+
+/** Throws an OptionError naming the first key of `options` not in `known` (a typo is not ignored). */
+export function rejectUnknown(options: object, known: ReadonlySet<string>, adapter: string): void {
+  for (const name of Object.keys(options)) {
+    if (!known.has(name)) throw new OptionError(name, `is not an option of ${adapter}`);
+  }
+}

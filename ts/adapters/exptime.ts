@@ -1,0 +1,27 @@
+/**
+ * Milliseconds to live, as memcached's exptime. Shared by the adapters: Keyv's ttl and a session
+ * cookie's expiry are both milliseconds, memcached counts seconds.
+ */
+import { ArgumentError } from '../index.js';
+
+/** Beyond this many seconds memcached reads an exptime as a Unix time, not as seconds from now. */
+const MAX_RELATIVE_EXPTIME = 60 * 60 * 24 * 30;
+/** Largest exptime memcached parses (a signed 32-bit integer). */
+const MAX_EXPTIME = 2 ** 31 - 1;
+
+/** What to store for an item that lives `ms` more milliseconds: an exptime, or 'expired'. */
+export type Exptime = number | 'expired';
+
+/**
+ * Seconds rounded up (an item may outlive its ttl by under a second, never die before it); past 30
+ * days the absolute Unix time, clamped to 2038. 0 (no expiry) for Infinity; 'expired' for ms <= 0,
+ * which the caller deletes rather than stores.
+ */
+export function exptimeFromMs(ms: number, now: number = Date.now()): Exptime {
+  if (typeof ms !== 'number' || Number.isNaN(ms)) throw new ArgumentError(`ttl must be a number of ms, got ${String(ms)}`);
+  if (ms <= 0) return 'expired';
+  if (ms === Infinity) return 0;
+  const seconds = Math.ceil(ms / 1000);
+  if (seconds <= MAX_RELATIVE_EXPTIME) return seconds;
+  return Math.min(Math.ceil((now + ms) / 1000), MAX_EXPTIME);
+}

@@ -1,0 +1,195 @@
+/**
+ * A Keyv 5 storage adapter on memcache-native: `new Keyv({ store: new KeyvMemcache(servers) })`.
+ * Keys go to memcached as `namespace:generation:key`, so `clear()` empties one namespace only (see
+ * ../namespace-generation.ts); the *Many calls go out as one multi-key call each; Keyv's ttl (ms)
+ * becomes memcached's exptime (seconds, rounded up). Values are stored as Keyv serialized them.
+ */
+import { EventEmitter } from 'node:events';
+import { ClearRefusedError, type Client, type GetMultiResult } from '../../index.js';
+import { exptimeFromMs, type Exptime } from '../exptime.js';
+import { NamespaceGeneration } from '../namespace-generation.js';
+import { resolveKeyvOptions, type KeyvMemcacheOptions, type KeyvMemcacheTarget } from './options.js';
+import { isLive, type KeyvStoreEntry } from './stored-data.js';
+
+/** Maps Keyv's key to the key sent, under the generation an operation runs in. */
+type WireKey = (key: string) => string;
+
+const asIs: WireKey = (key) => key;
+
+export class KeyvMemcache extends EventEmitter {
+  /** Read by Keyv (and @keyv/memcache's users): items expire in memcached itself. */
+  readonly ttlSupport = true;
+  /** The options given (a servers string as `url`), as @keyv/memcache keeps them. */
+  readonly opts: KeyvMemcacheOptions & Record<string, unknown>;
+  /** The client the adapter works through. */
+  readonly client: Client;
+  readonly #owned: boolean;
+  readonly #expires: number;
+  /** set()'s options without a Keyv ttl: made once, as most sets take them. */
+  readonly #defaultStore: { ttl: number };
+  readonly #clearWithoutNamespace: 'refuse' | 'flushAll';
+  #namespace: string | undefined;
+  /** `namespace:`, which Keyv puts before every key and the wire key carries once. */
+  #prefix = '';
+  #generation: NamespaceGeneration | undefined;
+
+  /**
+   * `target`: servers (`'host:port,host:port'` as @keyv/memcache takes them, or the client's
+   * forms), a Client (kept open by disconnect()), or the options. Throws an OptionError on a bad option.
+   */
+  constructor(target?: KeyvMemcacheTarget, options?: KeyvMemcacheOptions) {
+    super();
+    const resolved = resolveKeyvOptions(target, options);
+    this.opts = resolved.given as KeyvMemcacheOptions & Record<string, unknown>;
+    this.client = resolved.source.client;
+    this.#owned = resolved.source.owned;
+    this.#expires = resolved.expires;
+    this.#defaultStore = { ttl: resolved.expires };
+    this.#clearWithoutNamespace = resolved.clearWithoutNamespace;
+    this.namespace = resolved.namespace;
+  }
+
+  /** The key space clear() empties; Keyv sets it to its own namespace. */
+  get namespace(): string | undefined {
+    return this.#namespace;
+  }
+
+  set namespace(namespace: string | undefined) {
+    const name = namespace === '' ? undefined : namespace;
+    if (name === this.#namespace && (name === undefined || this.#generation !== undefined)) return;
+    this.#namespace = name;
+    this.#prefix = name === undefined ? '' : `${name}:`;
+    this.#generation = name === undefined ? undefined : new NamespaceGeneration(this.client, this.#prefix);
+  }
+
+  /** The stored data, undefined on a miss. */
+  get(key: string): Promise<unknown> {
+    const generation = this.#generation;
+    if (generation === undefined) return this.client.get(key);
+    const rest = this.#unprefixed(key);
+    return generation.run((prefix) => this.client.get(prefix + rest));
+  }
+
+  /** One getMulti: the stored data of each key, undefined where missing. */
+  getMany(keys: string[]): Promise<unknown[]> {
+    return this.#run(async (wire) => {
+      const wires = keys.map(wire);
+      return valuesOf(await this.client.getMulti(wires), wires);
+    });
+  }
+
+  /** Stores `value` for `ttl` ms (none: the `expires` option); a ttl already past deletes the key. */
+  set(key: string, value: unknown, ttl?: number): Promise<boolean> {
+    let options = this.#defaultStore;
+    if (ttl !== undefined) {
+      const exptime = exptimeFromMs(ttl);
+      if (exptime === 'expired') return this.delete(key).then(() => true);
+      options = { ttl: exptime };
+    }
+    const generation = this.#generation;
+    if (generation === undefined) return this.client.set(key, value, options);
+    const rest = this.#unprefixed(key);
+    return generation.run((prefix) => this.client.set(prefix + rest, value, options));
+  }
+
+  /**
+   * One setMulti (one per distinct ttl when the entries' ttls differ); resolves with whether each
+   * entry was stored.
+   */
+  setMany(entries: KeyvStoreEntry[]): Promise<boolean[]> {
+    return this.#run(async (wire) => {
+      const stored = entries.map(() => true);
+      const groups = this.#byExptime(entries);
+      await Promise.all([...groups].map(([exptime, indices]) => this.#storeGroup(entries, indices, exptime, wire, stored)));
+      return stored;
+    });
+  }
+
+  /** Whether the key existed. */
+  delete(key: string): Promise<boolean> {
+    return this.#run((wire) => this.client.delete(wire(key)));
+  }
+
+  /** One deleteMulti; true when every key existed (as Keyv 5 reads it). */
+  deleteMany(keys: string[]): Promise<boolean> {
+    return this.#run(async (wire) => (await this.client.deleteMulti(keys.map(wire))).length === 0);
+  }
+
+  /** Whether the key holds data Keyv would not call expired. */
+  has(key: string): Promise<boolean> {
+    return this.#run(async (wire) => isLive(await this.client.get(wire(key)), Date.now()));
+  }
+
+  /** One getMulti: has() of each key. */
+  hasMany(keys: string[]): Promise<boolean[]> {
+    return this.#run(async (wire) => {
+      const wires = keys.map(wire);
+      const now = Date.now();
+      return valuesOf(await this.client.getMulti(wires), wires).map((raw) => isLive(raw, now));
+    });
+  }
+
+  /**
+   * Empties the namespace, by moving it to a new generation: nothing else on the servers is
+   * touched. Without a namespace: a ClearRefusedError, or with `clearWithoutNamespace: 'flushAll'`
+   * a flush of every server.
+   */
+  async clear(): Promise<void> {
+    if (this.#generation !== undefined) return this.#generation.bump();
+    if (this.#clearWithoutNamespace === 'flushAll') return this.client.flushAll();
+    throw new ClearRefusedError(
+      "KeyvMemcache.clear() without a namespace would flush every server: give Keyv a namespace, or the adapter clearWithoutNamespace: 'flushAll'",
+    );
+  }
+
+  /** Closes the client if the adapter made it; a client given stays open. */
+  async disconnect(): Promise<void> {
+    if (this.#owned) await this.client.close();
+  }
+
+  /** Runs `op` with the wire keys of the namespace's current generation (as they are without a namespace). */
+  #run<T>(op: (wire: WireKey) => Promise<T>): Promise<T> {
+    const generation = this.#generation;
+    if (generation === undefined) return op(asIs);
+    return generation.run((prefix) => op((key) => prefix + this.#unprefixed(key)));
+  }
+
+  /** Keyv's key without the `namespace:` Keyv put before it (the wire key carries the namespace once). */
+  #unprefixed(key: string): string {
+    return key.startsWith(this.#prefix) ? key.slice(this.#prefix.length) : key;
+  }
+
+  #exptime(ttl: number | undefined): Exptime {
+    return ttl === undefined ? this.#expires : exptimeFromMs(ttl);
+  }
+
+  /** Indices of the entries by exptime: usually one group. */
+  #byExptime(entries: KeyvStoreEntry[]): Map<Exptime, number[]> {
+    const groups = new Map<Exptime, number[]>();
+    entries.forEach((entry, index) => {
+      const exptime = this.#exptime(entry.ttl);
+      const group = groups.get(exptime);
+      if (group === undefined) groups.set(exptime, [index]);
+      else group.push(index);
+    });
+    return groups;
+  }
+
+  async #storeGroup(entries: KeyvStoreEntry[], indices: number[], exptime: Exptime, wire: WireKey, stored: boolean[]): Promise<void> {
+    const wires = indices.map((index) => wire(entries[index].key));
+    if (exptime === 'expired') {
+      await this.client.deleteMulti(wires);
+      return;
+    }
+    const failed = new Set(await this.client.setMulti(indices.map((index, n) => [wires[n], entries[index].value] as const), { ttl: exptime }));
+    indices.forEach((index, n) => {
+      if (failed.has(wires[n])) stored[index] = false;
+    });
+  }
+}
+
+/** The hits of a getMulti in the order of `wires`; a server's failure rejects, as a get's would. */
+function valuesOf(hits: GetMultiResult<string, unknown>, wires: string[]): unknown[] {
+  for (const error of hits.errors.values()) throw error;
+  return wires.map((wire) => hits.get(wire));
+}

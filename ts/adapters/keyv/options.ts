@@ -1,0 +1,153 @@
+/**
+ * KeyvMemcache's options. Names that @keyv/memcache (and memjs under it) takes are accepted with
+ * their meaning and units (seconds), so it is a drop-in; the rest are this package's own.
+ */
+import { Client, OptionError, type ClientOptions, type ServerSpec } from '../../index.js';
+import { clientFrom, rejectUnknown, type ClientSource } from '../client-source.js';
+
+export interface KeyvMemcacheOptions {
+  // ---- as @keyv/memcache and memjs ----
+  /** Servers as @keyv/memcache takes them: `'host:port'`, comma-separated, each optionally `user:pass@host:port`. */
+  url?: string;
+  /** Same as `url`. */
+  uri?: string;
+  /** memcached exptime for a set Keyv gives no ttl (memjs `expires`: seconds, past 30 days a Unix time). Default 0: no expiry. */
+  expires?: number;
+  /** Seconds an operation may take (memjs; the client's `timeout` in ms). */
+  timeout?: number;
+  /** Seconds to connect (memjs; the client's `connectTimeout` in ms). */
+  conntimeout?: number;
+  /** Times a request is sent again after its connection broke (the client's `retries`, 0-5). */
+  retries?: number;
+  /** Send a dead server's keys to the others (the client's `failover`). */
+  failover?: boolean;
+  /** Seconds a dead server stays dead (memjs; the client's `deadRetry` in ms). */
+  failoverTime?: number;
+  /** memcached ASCII authentication (the client's `auth`); memjs' SASL is binary protocol only. */
+  username?: string;
+  password?: string;
+  /** memjs options with no counterpart here; accepted so existing configurations load, and ignored. */
+  retry_delay?: unknown;
+  keepAlive?: unknown;
+  keepAliveDelay?: unknown;
+  logger?: unknown;
+
+  // ---- this package's ----
+  /** A client to work through, kept open by disconnect(); instead of servers and client options. */
+  client?: Client;
+  /** Servers in the client's forms; instead of `url`. Neither: MEMCACHE_SERVERS. */
+  servers?: ServerSpec | readonly ServerSpec[];
+  /** Options of the client made from the servers (they win over the memjs names above). */
+  clientOptions?: ClientOptions;
+  /** Usually set by Keyv (its `namespace`, default 'keyv'): the key space `clear()` empties. */
+  namespace?: string;
+  /**
+   * What `clear()` does without a namespace: 'refuse' (a ClearRefusedError) or 'flushAll' (every
+   * item of every server, as @keyv/memcache always does). Default 'refuse'.
+   */
+  clearWithoutNamespace?: 'refuse' | 'flushAll';
+}
+
+export interface ResolvedKeyvOptions {
+  /** Every option given, the servers string of the first argument as `url` (the adapter's `opts`). */
+  readonly given: KeyvMemcacheOptions;
+  readonly source: ClientSource;
+  /** exptime of sets without a ttl; 0: no expiry. */
+  readonly expires: number;
+  readonly namespace: string | undefined;
+  readonly clearWithoutNamespace: 'refuse' | 'flushAll';
+}
+
+const ADAPTER = 'KeyvMemcache';
+const KNOWN = new Set([
+  'url', 'uri', 'expires', 'timeout', 'conntimeout', 'retries', 'failover', 'failoverTime', 'username', 'password',
+  'retry_delay', 'keepAlive', 'keepAliveDelay', 'logger',
+  'client', 'servers', 'clientOptions', 'namespace', 'clearWithoutNamespace',
+]);
+/** The memjs names that configure a client: meaningless next to a client given. */
+const CLIENT_SETTINGS = ['timeout', 'conntimeout', 'retries', 'failover', 'failoverTime', 'username', 'password'] as const;
+
+/** The constructor's arguments as @keyv/memcache takes them (servers string, or options), or a Client, or servers. */
+export type KeyvMemcacheTarget = string | Client | ServerSpec | readonly ServerSpec[] | KeyvMemcacheOptions;
+
+export function resolveKeyvOptions(target: KeyvMemcacheTarget | undefined, extra: KeyvMemcacheOptions | undefined): ResolvedKeyvOptions {
+  const options = { ...targetAsOptions(target), ...extra };
+  rejectUnknown(options, KNOWN, ADAPTER);
+  const url = options.url ?? options.uri;
+  if (url !== undefined && options.servers !== undefined) throw new OptionError('servers', 'and url (or uri) both name the servers: give one');
+  const servers = url === undefined ? options.servers : serversOf(url);
+  const given = options.client !== undefined;
+  if (given && CLIENT_SETTINGS.some((name) => options[name] !== undefined)) {
+    throw new OptionError('client', `comes with its own settings: ${CLIENT_SETTINGS.join(', ')} apply to a client made from servers`);
+  }
+  const clientOptions = given ? options.clientOptions : { ...clientSettings(options, url), ...options.clientOptions };
+  return {
+    given: options,
+    source: clientFrom(options.client, servers, clientOptions, ADAPTER),
+    expires: seconds(options.expires, 'expires') ?? 0,
+    namespace: namespaceOf(options.namespace),
+    clearWithoutNamespace: clearChoice(options.clearWithoutNamespace),
+  };
+}
+
+function targetAsOptions(target: KeyvMemcacheTarget | undefined): KeyvMemcacheOptions {
+  if (target === undefined) return {};
+  if (typeof target === 'string') return { url: target };
+  if (target instanceof Client) return { client: target };
+  if (Array.isArray(target) || isServerObject(target)) return { servers: target as ServerSpec | readonly ServerSpec[] };
+  if (typeof target !== 'object' || target === null) throw new OptionError('servers', 'must be a string, server specs, a Client or options');
+  return target as KeyvMemcacheOptions;
+}
+
+function isServerObject(value: object): boolean {
+  return 'host' in value || 'path' in value;
+}
+
+/** memjs' server list: comma-separated `[user:pass@]host:port`; credentials go to `auth`. */
+function serversOf(url: unknown): string[] {
+  if (typeof url !== 'string' || url.trim() === '') throw new OptionError('url', 'must be servers as a string, e.g. "127.0.0.1:11211,10.0.0.2:11211"');
+  return url.split(',').map((server) => withoutCredentials(server.trim()).address);
+}
+
+function withoutCredentials(server: string): { address: string; username?: string; password?: string } {
+  const at = server.lastIndexOf('@');
+  if (at < 0) return { address: server };
+  const [username, ...rest] = server.slice(0, at).split(':');
+  return { address: server.slice(at + 1), username, password: rest.join(':') };
+}
+
+/** The memjs names, in the client's terms and units. */
+function clientSettings(options: KeyvMemcacheOptions, url: string | undefined): ClientOptions {
+  const settings: ClientOptions = {};
+  const timeout = seconds(options.timeout, 'timeout');
+  const conntimeout = seconds(options.conntimeout, 'conntimeout');
+  const failoverTime = seconds(options.failoverTime, 'failoverTime');
+  if (timeout !== undefined) settings.timeout = Math.max(1, Math.round(timeout * 1000));
+  if (conntimeout !== undefined) settings.connectTimeout = Math.max(1, Math.round(conntimeout * 1000));
+  if (failoverTime !== undefined) settings.deadRetry = Math.round(failoverTime * 1000);
+  if (options.retries !== undefined) settings.retries = options.retries;
+  if (options.failover !== undefined) settings.failover = options.failover;
+  const fromUrl: { username?: string; password?: string } = url === undefined ? {} : withoutCredentials(url.split(',')[0].trim());
+  const username = options.username ?? fromUrl.username;
+  const password = options.password ?? fromUrl.password;
+  if (username !== undefined || password !== undefined) settings.auth = { username: username ?? '', password: password ?? '' };
+  return settings;
+}
+
+function seconds(value: unknown, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw new OptionError(name, `must be a number of seconds >= 0, got ${String(value)}`);
+  return value;
+}
+
+function namespaceOf(value: unknown): string | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (typeof value !== 'string') throw new OptionError('namespace', `must be a string, got ${String(value)}`);
+  return value;
+}
+
+function clearChoice(value: unknown): 'refuse' | 'flushAll' {
+  if (value === undefined) return 'refuse';
+  if (value === 'refuse' || value === 'flushAll') return value;
+  throw new OptionError('clearWithoutNamespace', `must be 'refuse' or 'flushAll', got ${String(value)}`);
+}

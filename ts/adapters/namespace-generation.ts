@@ -1,0 +1,140 @@
+/**
+ * Clearing one namespace without touching the rest of the server. memcached cannot list or delete
+ * by prefix, so every key of a namespace carries its generation, a counter stored beside it:
+ * `clear()` increments the counter and the old keys are never read again (LRU evicts them).
+ *
+ * The counter is read once per tick, in the same batch as the operations of that tick, which run
+ * under the generation last seen; if the read says it moved (another process cleared), they run
+ * again under the new one. So the common case costs no extra round trip and one extra key per
+ * batch, and a clear by any process is seen by every operation that starts after it completed.
+ */
+import { DeserializeError, type Client } from '../index.js';
+
+/** The counter's value when it has to be created: a missing counter (never made, or evicted) starts past every earlier one. */
+const seed = (): number => Date.now();
+
+const noop = (): void => {};
+
+/** One read of the counter, shared by the operations of a tick. */
+interface CounterRead {
+  readonly promise: Promise<string>;
+  /** The key prefix of the generation read, once the reply is in. */
+  prefix: string | undefined;
+}
+
+export class NamespaceGeneration {
+  readonly #client: Client;
+  readonly #base: string;
+  readonly #counterKey: string;
+  /** The key prefix (`base + generation + ':'`) of the generation last seen, tried first. */
+  #known: string | undefined;
+  /** This tick's counter read, shared by the operations of the tick until the batch is written. */
+  #read: CounterRead | undefined;
+  /** Cleared when the client answers UnsupportedError to a counter with `initial` (protocol text, or no meta). */
+  #meta = true;
+
+  /** `base` starts every key of the namespace, e.g. `'keyv:'` or `'sess:'`. */
+  constructor(client: Client, base: string) {
+    this.#client = client;
+    this.#base = base;
+    // Data keys are `base + generation + ':' + key`: `base + 'gen'` has no ':' after it, so it is none of them.
+    this.#counterKey = `${base}gen`;
+  }
+
+  /**
+   * Runs `op` with the key prefix of the current generation (`base + generation + ':'`), see the
+   * module comment; resolves with its result.
+   */
+  run<T>(op: (prefix: string) => Promise<T>): Promise<T> {
+    // The counter read goes first: on one server its reply comes first, so it is in when op's is.
+    const read = this.#current();
+    const known = this.#known;
+    if (known === undefined) return read.promise.then(op);
+    return op(known).then(
+      (result) => (read.prefix === known ? result : read.promise.then((prefix) => (prefix === known ? result : op(prefix)))),
+      (error: unknown) =>
+        read.promise.then((prefix) => {
+          if (prefix === known) throw error;
+          return op(prefix); // a clear moved the generation: the failure is moot
+        }),
+    );
+  }
+
+  #current(): CounterRead {
+    if (this.#read !== undefined) return this.#read;
+    const read: CounterRead = { promise: this.#fetch(() => read), prefix: undefined };
+    read.promise.catch(noop); // a failed read is reported by the operations that wait for it, once they do
+    this.#read = read;
+    // The client writes this tick's requests on a later tick: joiners until then share the read,
+    // and none joins a read already sent, which could have been answered before a clear they saw.
+    process.nextTick(() => {
+      if (this.#read === read) this.#read = undefined;
+    });
+    return read;
+  }
+
+  /** Moves the namespace to a new generation: every key written so far is unreachable. */
+  async bump(): Promise<void> {
+    const value = this.#meta ? await this.#metaCounter(1) : undefined;
+    this.#known = this.#prefixOf(value ?? (await this.#textBump()));
+  }
+
+  /**
+   * Reads the counter (creating it if missing) into `read()`. Not async: the prefix is set in the
+   * reaction to the get itself, ahead of the reactions to the replies that follow it.
+   */
+  #fetch(read: () => CounterRead): Promise<string> {
+    const settle = (counter: unknown): string => (read().prefix = this.#known = this.#prefixOf(counter));
+    return this.#client.get(this.#counterKey).then((value) => (value === undefined ? this.#create().then(settle) : settle(value)));
+  }
+
+  #prefixOf(counter: unknown): string {
+    return `${this.#base}${generationOf(counter, this.#counterKey)}:`;
+  }
+
+  /** Creates the missing counter, or reads the one another caller just created. */
+  async #create(): Promise<unknown> {
+    const value = this.#meta ? await this.#metaCounter(0) : undefined;
+    if (value !== undefined) return value;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const initial = seed();
+      if (await this.#client.add(this.#counterKey, initial)) return initial;
+      const existing = await this.#client.get(this.#counterKey);
+      if (existing !== undefined) return existing;
+    }
+    throw new DeserializeError(`the generation counter ${this.#counterKey} could be neither created nor read`);
+  }
+
+  /** incr by `delta`, creating the counter at the seed if missing (atomic, meta); undefined when meta is absent. */
+  async #metaCounter(delta: number): Promise<number | bigint | undefined> {
+    try {
+      return await this.#client.incr(this.#counterKey, delta, { initial: seed() });
+    } catch (error) {
+      if ((error as { code?: unknown }).code !== 'MEMCACHE_UNSUPPORTED') throw error;
+      this.#meta = false;
+      return undefined;
+    }
+  }
+
+  /** Without meta: incr, and on a miss add the seed; if another caller added it first, incr that. */
+  async #textBump(): Promise<number | bigint> {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const value = await this.#client.incr(this.#counterKey, 1);
+      if (value !== undefined) return value;
+      const initial = seed();
+      if (await this.#client.add(this.#counterKey, initial)) return initial;
+    }
+    throw new DeserializeError(`the generation counter ${this.#counterKey} could be neither incremented nor created`);
+  }
+}
+
+/**
+ * A counter's value as a generation in base 36 (shorter keys). It comes back as a number (stored
+ * by add), or as digits (created by meta, flags 0; padded with spaces after a decr).
+ */
+function generationOf(value: unknown, counterKey: string): string {
+  const digits =
+    typeof value === 'number' || typeof value === 'bigint' ? String(value) : value instanceof Uint8Array ? Buffer.from(value).toString('latin1').trim() : typeof value === 'string' ? value.trim() : '';
+  if (!/^\d{1,20}$/.test(digits)) throw new DeserializeError(`the generation counter ${counterKey} holds ${JSON.stringify(String(value))}, not a counter`);
+  return BigInt(digits).toString(36);
+}

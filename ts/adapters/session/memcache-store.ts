@@ -1,0 +1,119 @@
+/**
+ * An express-session store on memcache-native. A session lives as its JSON under
+ * `prefix + generation + ':' + sid` until its cookie expires (else `ttl`); touch() is memcached's
+ * own touch, which moves the expiry without rewriting the session; clear() moves the prefix to a
+ * new generation (see ../namespace-generation.ts). memcached cannot list keys, so there is no
+ * all() or length().
+ */
+import session from 'express-session';
+import type { SessionData } from 'express-session';
+import { DeserializeError, type Client } from '../../index.js';
+import { exptimeFromMs, type Exptime } from '../exptime.js';
+import { NamespaceGeneration } from '../namespace-generation.js';
+import { resolveStoreOptions, type MemcacheStoreOptions } from './options.js';
+
+type Callback<T = void> = (error?: unknown, result?: T) => void;
+
+export class MemcacheStore extends session.Store {
+  /** The client the store works through. */
+  readonly client: Client;
+  readonly #owned: boolean;
+  /** ms, for sessions whose cookie does not expire. */
+  readonly #ttl: number;
+  readonly #generation: NamespaceGeneration;
+
+  /** Throws an OptionError on a bad option. */
+  constructor(options?: MemcacheStoreOptions) {
+    super();
+    const resolved = resolveStoreOptions(options);
+    this.client = resolved.source.client;
+    this.#owned = resolved.source.owned;
+    this.#ttl = resolved.ttl;
+    this.#generation = new NamespaceGeneration(this.client, resolved.prefix);
+  }
+
+  /** The session, or null when there is none (never stored, destroyed, expired, cleared). */
+  override get(sid: string, callback: (error: unknown, session?: SessionData | null) => void): void {
+    settle(
+      this.#run(sid, async (key) => parse(await this.client.get(key), key)),
+      callback as Callback<SessionData | null>,
+    );
+  }
+
+  /** Stores the session until its cookie expires; one already expired is deleted. */
+  override set(sid: string, data: SessionData, callback?: (error?: unknown) => void): void {
+    settle(
+      this.#run(sid, async (key) => {
+        const exptime = this.#exptime(data);
+        if (exptime === 'expired') await this.client.delete(key);
+        else await this.client.set(key, JSON.stringify(data), { ttl: exptime });
+      }),
+      callback,
+    );
+  }
+
+  /** Ends the session. */
+  override destroy(sid: string, callback?: (error?: unknown) => void): void {
+    settle(
+      this.#run(sid, async (key) => {
+        await this.client.delete(key);
+      }),
+      callback,
+    );
+  }
+
+  /** Moves the session's expiry to its cookie's, with memcached's touch: the session is not rewritten. */
+  override touch(sid: string, data: SessionData, callback?: (error?: unknown) => void): void {
+    settle(
+      this.#run(sid, async (key) => {
+        const exptime = this.#exptime(data);
+        if (exptime === 'expired') await this.client.delete(key);
+        else await this.client.touch(key, exptime);
+      }),
+      callback,
+    );
+  }
+
+  /** Ends every session of this prefix, by moving it to a new generation; nothing else on the servers is touched. */
+  override clear(callback?: (error?: unknown) => void): void {
+    settle(this.#generation.bump(), callback);
+  }
+
+  /** Closes the client if the store made it; a client given stays open. */
+  async close(): Promise<void> {
+    if (this.#owned) await this.client.close();
+  }
+
+  #run<T>(sid: string, op: (key: string) => Promise<T>): Promise<T> {
+    return this.#generation.run((prefix) => op(prefix + sid));
+  }
+
+  /** From the cookie's expiry (or maxAge), else the `ttl` option. */
+  #exptime(data: SessionData): Exptime {
+    const cookie = data?.cookie as { expires?: Date | string | null; maxAge?: number | null } | undefined;
+    const expires = cookie?.expires ? new Date(cookie.expires).getTime() : NaN;
+    if (!Number.isNaN(expires)) return exptimeFromMs(expires - Date.now());
+    if (typeof cookie?.maxAge === 'number') return exptimeFromMs(cookie.maxAge);
+    return exptimeFromMs(this.#ttl);
+  }
+}
+
+/** A stored session: our JSON text, or bytes (stored by another client with flags 0). */
+function parse(value: unknown, key: string): SessionData | null {
+  if (value === undefined) return null;
+  const text = typeof value === 'string' ? value : value instanceof Uint8Array ? Buffer.from(value).toString('utf8') : undefined;
+  if (text === undefined) throw new DeserializeError(`the session at ${key} is not JSON text`);
+  try {
+    return JSON.parse(text) as SessionData;
+  } catch (error) {
+    throw new DeserializeError(`the session at ${key} is not valid JSON`, { cause: error });
+  }
+}
+
+/** express-session's callback style, called once, outside the promise chain (a throwing callback is not turned into a rejection). */
+function settle<T>(promise: Promise<T>, callback: Callback<T> | undefined): void {
+  promise.then(
+    (result) => callback !== undefined && process.nextTick(callback, null, result),
+    (error: unknown) => callback !== undefined && process.nextTick(callback, error),
+  );
+}

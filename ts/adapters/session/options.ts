@@ -1,0 +1,40 @@
+/** MemcacheStore's options, checked at construction (a bad or unknown option is an OptionError). */
+import { OptionError, type Client, type ClientOptions, type ServerSpec } from '../../index.js';
+import { clientFrom, rejectUnknown, type ClientSource } from '../client-source.js';
+
+export interface MemcacheStoreOptions {
+  /** A client to work through (kept open: the application closes it); instead of servers. */
+  client?: Client;
+  /** Servers in the client's forms; neither this nor `client`: MEMCACHE_SERVERS. */
+  servers?: ServerSpec | readonly ServerSpec[];
+  /** connect-memcached's name for `servers`. */
+  hosts?: ServerSpec | readonly ServerSpec[];
+  /** Options of the client made from the servers. */
+  clientOptions?: ClientOptions;
+  /** Starts every session key; also the namespace clear() empties. Default 'sess:'. */
+  prefix?: string;
+  /** Seconds a session lives when its cookie has no expiry (a browser-session cookie). Default 86400 (one day). */
+  ttl?: number;
+}
+
+export interface ResolvedStoreOptions {
+  readonly source: ClientSource;
+  readonly prefix: string;
+  /** ms. */
+  readonly ttl: number;
+}
+
+const ADAPTER = 'MemcacheStore';
+const KNOWN = new Set(['client', 'servers', 'hosts', 'clientOptions', 'prefix', 'ttl']);
+const ONE_DAY = 86_400;
+
+export function resolveStoreOptions(options: MemcacheStoreOptions = {}): ResolvedStoreOptions {
+  if (typeof options !== 'object' || options === null) throw new OptionError('options', `${ADAPTER} takes an options object`);
+  rejectUnknown(options, KNOWN, ADAPTER);
+  if (options.servers !== undefined && options.hosts !== undefined) throw new OptionError('hosts', 'and servers both name the servers: give one');
+  const prefix = options.prefix ?? 'sess:';
+  if (typeof prefix !== 'string') throw new OptionError('prefix', `must be a string, got ${String(prefix)}`);
+  const ttl = options.ttl ?? ONE_DAY;
+  if (typeof ttl !== 'number' || !Number.isFinite(ttl) || ttl <= 0) throw new OptionError('ttl', `must be a number of seconds > 0, got ${String(ttl)}`);
+  return { source: clientFrom(options.client, options.servers ?? options.hosts, options.clientOptions, ADAPTER), prefix, ttl: ttl * 1000 };
+}
