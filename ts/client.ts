@@ -38,7 +38,7 @@ import { sendToEveryServer } from './cluster/fan-out.js';
 import type { ServerDownEvent, ServerUpEvent } from './cluster/health.js';
 import { KeyRoutes, pick } from './cluster/key-routes.js';
 import { parseServerSpec, serverList, type ServerSpec } from './cluster/server-spec.js';
-import { zlibCompressor } from './codec/compression.js';
+import { writeCompression, zlibCompressor } from './codec/compression.js';
 import { PythonCompatibleSerializer } from './codec/serializer.js';
 import { ValueCodec } from './codec/value-codec.js';
 import { ArgumentError, ClientClosedError, KeyError, OptionError, UnsupportedError, type MemcacheError } from './errors.js';
@@ -93,8 +93,10 @@ export class Client extends EventEmitter<ClientEvents> {
     if (this.#prefix.length >= this.#keys.maxLength) throw new OptionError('keyPrefix', `leaves no room for a key within the ${this.#keys.maxLength} bytes of a binary key`);
     this.#codec = new ValueCodec({
       serializer: o.serializer ?? new PythonCompatibleSerializer(),
-      compressor: o.compressor ?? zlibCompressor(o.compressionLevel),
+      compression: writeCompression(o.compressor, o.compressionLevel),
+      zlibReader: typeof o.compressor === 'object' ? o.compressor : zlibCompressor(-1),
       compressionThreshold: o.compressionThreshold,
+      offloadThreshold: o.offloadThreshold,
       maxValueLength: o.maxValueLength,
       maxDecompressedLength: o.maxDecompressedLength,
     });

@@ -24,7 +24,7 @@ export type { ServerDownEvent, ServerUpEvent } from './cluster/health.js';
 export type { DiscoveryConfigEvent, DiscoveryErrorEvent } from './cluster/discovery/discovery.js';
 export type { HashAlgorithm } from './core/index.js';
 export { PythonCompatibleSerializer, type SerializedValue, type Serializer } from './codec/serializer.js';
-export { zlibCompressor, type Compressor } from './codec/compression.js';
+export { zlibCompressor, zstdCompressor, type Compressor, type CompressorSetting } from './codec/compression.js';
 export * as flags from './codec/flags.js';
 export * from './errors.js';
 export { coreKind, nativeLoadError, type NativeLoadError, type NativeLoadErrorCode } from './core/index.js';

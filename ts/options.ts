@@ -3,11 +3,11 @@
  * OptionError naming it, at construction; unknown option names throw too (a typo is not ignored).
  */
 import type tls from 'node:tls';
-import type { Compressor } from './codec/compression.js';
+import type { CompressorSetting } from './codec/compression.js';
 import type { Serializer } from './codec/serializer.js';
 import { DEFAULT_HASH, DISTRIBUTIONS, type Distribution } from './cluster/distribution.js';
 import { parseServerSpec } from './cluster/server-spec.js';
-import { HASH_ALGORITHMS, type HashAlgorithm } from './core/index.js';
+import { core, HASH_ALGORITHMS, type HashAlgorithm } from './core/index.js';
 import { OptionError } from './errors.js';
 
 export interface ClientOptions {
@@ -35,14 +35,25 @@ export interface ClientOptions {
   maxValueLength?: number;
   /** Compress values longer than this many bytes, when that makes them smaller. 0 turns it off (python-memcached's min_compress_len=0). Default 0. */
   compressionThreshold?: number;
-  /** zlib level 0-9 for the default compressor; -1 is zlib's default (6). Default -1. */
+  /** Level of the compressor: zlib 0-9, zstd 1-22; -1 is the codec's default (zlib 6, zstd 3). Default -1. */
   compressionLevel?: number;
+  /**
+   * Values of at least this many bytes are compressed (serialized size) and decompressed (stored
+   * size) off the main thread, so a large value does not stall the event loop; requests still go
+   * out in the order they were made. 0 keeps all of it on the main thread. A compressor of your
+   * own always runs on it. Default 32768 (where measurement put the break-even: bench/PROFILE.md).
+   */
+  offloadThreshold?: number;
   /** Largest size a compressed value may expand to when read; past it the read fails (zip bombs). Default 67108864 (64 MiB). */
   maxDecompressedLength?: number;
   /** Turns values into bytes and flags and back. Default: python-memcached compatible (see README's flags table), msgpackr for other values. */
   serializer?: Serializer;
-  /** Compresses values (flag 8). Default: zlib via the core (native when loaded). */
-  compressor?: Compressor;
+  /**
+   * What compresses values: 'zlib' (flag 8, python-memcached's), 'zstd' (flag 32, ours: faster and
+   * smaller, unreadable to other clients), or a compressor of your own (stored under flag 8).
+   * Values of both flags are read whatever this says. Default 'zlib', via the core (native when loaded).
+   */
+  compressor?: CompressorSetting;
   /** Connect with TLS (memcached `-Z`): true for Node's defaults, or tls.connect options. Default false. */
   tls?: boolean | tls.ConnectionOptions;
   /** memcached ASCII authentication (`-Y`): sent on every new connection before its first command. Default none. */
@@ -147,7 +158,7 @@ export type ResolvedOptions = Required<Omit<ClientOptions, 'auth' | 'serializer'
   hash: HashAlgorithm | undefined;
   auth: { username: string; password: string } | undefined;
   serializer: Serializer | undefined;
-  compressor: Compressor | undefined;
+  compressor: CompressorSetting;
   tls: tls.ConnectionOptions | undefined;
 };
 
@@ -161,9 +172,10 @@ export const DEFAULT_OPTIONS = Object.freeze({
   maxValueLength: 1024 * 1024,
   compressionThreshold: 0,
   compressionLevel: -1,
+  offloadThreshold: 32 * 1024,
   maxDecompressedLength: 64 * 1024 * 1024,
   serializer: undefined,
-  compressor: undefined,
+  compressor: 'zlib',
   tls: undefined,
   auth: undefined,
   poolSize: 1,
@@ -223,10 +235,12 @@ const CHECKS: Record<keyof ClientOptions, Check> = {
   binaryKeys: boolean,
   maxValueLength: integerFrom(1, 2 ** 31 - 1),
   compressionThreshold: integerFrom(0),
-  compressionLevel: integerFrom(-1, 9),
+  compressionLevel: integerFrom(-1, 22),
+  offloadThreshold: integerFrom(0, 2 ** 31 - 1),
   maxDecompressedLength: integerFrom(1, 2 ** 31 - 1),
   serializer: withMethods('serialize', 'deserialize'),
-  compressor: withMethods('compress', 'decompress'),
+  compressor: (v) =>
+    v === 'zlib' || v === 'zstd' || withMethods('compress', 'decompress')(v) === undefined ? undefined : "must be 'zlib', 'zstd' or an object with compress and decompress methods",
   tls: (v) => (typeof v === 'boolean' || (typeof v === 'object' && v !== null) ? undefined : 'must be a boolean or tls.connect options'),
   auth: checkAuth,
   poolSize: integerFrom(1, 1024),
@@ -305,6 +319,7 @@ export function validateOptions(options: ClientOptions | undefined): ResolvedOpt
   if (resolved.hash !== undefined && resolved.distribution !== 'modula' && resolved.hash !== own) {
     throw new OptionError('hash', `only 'modula' takes another hash; '${resolved.distribution}' hashes keys with ${own} (got ${describe(resolved.hash)})`);
   }
+  checkCompression(resolved);
   if (resolved.readRepairTtl > 0 && resolved.replicas === 1) throw new OptionError('readRepairTtl', 'copies values between replicas: it needs replicas of 2 or more');
   if (options.discovery !== undefined) resolved.discovery = { endpoint: options.discovery.endpoint, interval: options.discovery.interval ?? DEFAULT_DISCOVERY_INTERVAL };
   // Unset, the cap follows a reconnectDelay set above it; set, it must not be below it.
@@ -313,6 +328,16 @@ export function validateOptions(options: ClientOptions | undefined): ResolvedOpt
     throw new OptionError('maxReconnectDelay', `must be at least reconnectDelay (${resolved.reconnectDelay}) (got ${resolved.maxReconnectDelay})`);
   }
   return resolved;
+}
+
+/** The level fits the compressor; zstd needs a core that has it. */
+function checkCompression({ compressor, compressionLevel: level }: ResolvedOptions): void {
+  if (compressor === 'zstd') {
+    if (!core.hasZstd) throw new OptionError('compressor', `'zstd' needs the native core or a Node whose node:zlib has zstd (>= 22.15); this is the ${core.kind} core on Node ${process.version}`);
+    if (level === 0) throw new OptionError('compressionLevel', 'zstd takes 1-22, or -1 for its default (3) (got 0)');
+  } else if (level > 9) {
+    throw new OptionError('compressionLevel', `zlib takes 0-9, or -1 for its default (6) (got ${level})`);
+  }
 }
 
 /** MEMCACHE_PROTOCOL, when set, is the default of `protocol` (a deployment behind a text-only proxy can say so once). */

@@ -1,9 +1,11 @@
 /**
- * Compression of stored values: zlib (RFC 1950, python-memcached's format) through the core by
- * default, so the native core does the work when it is active. Pluggable.
+ * Compression of stored values: zlib (RFC 1950, python-memcached's format, flag 8) through the core
+ * by default, so the native core does the work when it is active; zstd (flag 32) on request; or a
+ * compressor of the caller's (flag 8). Large values go off the main thread (see off-thread.ts).
  */
-import { core, CoreDecompressError } from '../core/index.js';
-import { DeserializeError } from '../errors.js';
+import { core, CoreDecompressError, CoreUnsupportedError, type CompressionAlgorithm } from '../core/index.js';
+import { DeserializeError, MemcacheError, UnsupportedError } from '../errors.js';
+import { FLAG_COMPRESSED, FLAG_ZSTD } from './flags.js';
 
 export interface Compressor {
   compress(data: Uint8Array): Uint8Array;
@@ -26,6 +28,41 @@ export function zlibCompressor(level: number): Compressor {
     decompress: (data, maxLength) => core.decompress(data, maxLength),
     decompressText: (data, maxLength) => core.decompressText(data, maxLength),
   };
+}
+
+/** zstd at `level` (1-22) via the active core: one frame per value. */
+export function zstdCompressor(level: number): Compressor {
+  return {
+    compress: (data) => core.zstdCompress(data, level),
+    compressText: (text) => core.zstdCompress(text, level),
+    decompress: (data, maxLength) => core.zstdDecompress(data, maxLength),
+  };
+}
+
+/** The `compressor` option: a codec by name, or the caller's own (stored under zlib's flag 8). */
+export type CompressorSetting = 'zlib' | 'zstd' | Compressor;
+
+/** zstd's level for compressionLevel -1 (zstd's own default). */
+export const ZSTD_DEFAULT_LEVEL = 3;
+
+/** How values are written compressed: by what, under which flag bit, and what can run it off the main thread. */
+export interface WriteCompression {
+  readonly compressor: Compressor;
+  /** FLAG_COMPRESSED (zlib or the caller's) or FLAG_ZSTD. */
+  readonly flag: number;
+  /** The core algorithm behind `compressor`; undefined for the caller's own, which always runs synchronously. */
+  readonly algorithm: CompressionAlgorithm | undefined;
+  readonly level: number;
+}
+
+/** The writer for a `compressor` setting and `compressionLevel` (-1: the codec's default). */
+export function writeCompression(setting: CompressorSetting, level: number): WriteCompression {
+  if (setting === 'zstd') {
+    const zstdLevel = level === -1 ? ZSTD_DEFAULT_LEVEL : level;
+    return { compressor: zstdCompressor(zstdLevel), flag: FLAG_ZSTD, algorithm: 'zstd', level: zstdLevel };
+  }
+  if (setting === 'zlib') return { compressor: zlibCompressor(level), flag: FLAG_COMPRESSED, algorithm: 'zlib', level };
+  return { compressor: setting, flag: FLAG_COMPRESSED, algorithm: undefined, level };
 }
 
 /** Runs a compressor's decompressText (which it must have), failures as in decompressValue. */
@@ -55,7 +92,10 @@ export function decompressValue(compressor: Compressor, data: Uint8Array, maxLen
   return Buffer.isBuffer(out) ? out : Buffer.from(out.buffer, out.byteOffset, out.length);
 }
 
-function decompressError(cause: unknown, maxLength: number): DeserializeError {
+/** A failed decompression as the caller sees it: past the cap and corrupt input are DeserializeErrors, a core without zstd an UnsupportedError. */
+export function decompressError(cause: unknown, maxLength: number): MemcacheError {
+  if (cause instanceof MemcacheError) return cause;
+  if (cause instanceof CoreUnsupportedError) return new UnsupportedError(`a zstd-compressed value (flag 32) cannot be read here: ${cause.message}`, { cause });
   if (cause instanceof CoreDecompressError && cause.reason === 'too_large') {
     return new DeserializeError(`compressed value expands past maxDecompressedLength (${maxLength})`, { cause });
   }

@@ -9,7 +9,11 @@
  * |  2  |   4   | Python long, decimal text                 | bigints       | bigint, always    |
  * |  3  |   8   | zlib-compressed (RFC 1950), with the rest | when it pays  | decompressed      |
  * |  4  |  16   | text, UTF-8                               | strings       | string            |
+ * |  5  |  32   | zstd-compressed (RFC 8878, one frame), with the rest; ours | with `compressor: 'zstd'`, when it pays | decompressed (UnsupportedError where the core has no zstd) |
  * |  6  |  64   | msgpack (msgpackr); ours, unused by python-memcached | other values | unpacked |
+ *
+ * Bits 3 and 5 are never set together. python-memcached knows only bit 3; a value written with
+ * zstd is a FlagsError to it, never a wrong value.
  *
  * Integers keep their type: a number goes out as 2 and comes back a number; a bigint goes out as
  * 4 and comes back a bigint, whatever its size or sign (python-memcached reads 4 as `int` on
@@ -26,6 +30,9 @@ export const FLAG_INTEGER = 1 << 1;
 export const FLAG_LONG = 1 << 2;
 export const FLAG_COMPRESSED = 1 << 3;
 export const FLAG_TEXT = 1 << 4;
+export const FLAG_ZSTD = 1 << 5;
+/** Either compression bit. */
+export const COMPRESSED_BITS = FLAG_COMPRESSED | FLAG_ZSTD;
 export const FLAG_MSGPACK = 1 << 6;
 
 /** Largest flags value memcached stores (32-bit unsigned). */

@@ -4,19 +4,19 @@
  */
 import { C1, Packr } from 'msgpackr';
 import { DeserializeError, FlagsError, SerializeError } from '../errors.js';
-import { FLAG_BYTES, FLAG_COMPRESSED, FLAG_INTEGER, FLAG_LONG, FLAG_MSGPACK, FLAG_PICKLE, FLAG_TEXT } from './flags.js';
+import { FLAG_BYTES, FLAG_COMPRESSED, FLAG_INTEGER, FLAG_LONG, FLAG_MSGPACK, FLAG_PICKLE, FLAG_TEXT, FLAG_ZSTD } from './flags.js';
 import { utf8Text } from './text.js';
 
 /** A value turned into bytes. A string stands for its UTF-8 bytes (saves a copy on the way out). */
 export interface SerializedValue {
   bytes: Uint8Array | string;
-  /** 32-bit flags stored with the item; bit 3 (8, compressed) is the client's and must be clear. */
+  /** 32-bit flags stored with the item; bits 3 and 5 (8 zlib, 32 zstd: compressed) are the client's and must be clear. */
   flags: number;
 }
 
 export interface Serializer {
   serialize(value: unknown): SerializedValue;
-  /** `bytes` belongs to the callee (already decompressed when bit 3 was set, which is cleared in `flags`). */
+  /** `bytes` belongs to the callee (already decompressed when bit 3 or 5 was set, which is cleared in `flags`). */
   deserialize(bytes: Buffer, flags: number): unknown;
 }
 
@@ -60,7 +60,7 @@ export class PythonCompatibleSerializer implements Serializer {
     return this.deserializeRange(bytes, 0, bytes.length, flags, true);
   }
 
-  /** Whether `deserializeRange` reads `flags` (bit 3 clear): the codec asks before decompressing. */
+  /** Whether `deserializeRange` reads `flags` (compression bits clear): the codec asks before decompressing. */
   reads(flags: number): boolean {
     return flags === FLAG_TEXT || flags === FLAG_BYTES || flags === FLAG_INTEGER || flags === FLAG_LONG || flags === FLAG_MSGPACK;
   }
@@ -99,9 +99,9 @@ export class PythonCompatibleSerializer implements Serializer {
 }
 
 /** The bits python-memcached's flags and ours give a meaning to. */
-const KNOWN_BITS = FLAG_PICKLE | FLAG_INTEGER | FLAG_LONG | FLAG_COMPRESSED | FLAG_TEXT | FLAG_MSGPACK;
+const KNOWN_BITS = FLAG_PICKLE | FLAG_INTEGER | FLAG_LONG | FLAG_COMPRESSED | FLAG_TEXT | FLAG_ZSTD | FLAG_MSGPACK;
 
-/** The FlagsError for an item stored with `flags` (as stored, bit 3 included) that cannot be read. */
+/** The FlagsError for an item stored with `flags` (as stored, compression bits included) that cannot be read. */
 export function unreadableFlags(flags: number): FlagsError {
   const unknown = (flags & ~KNOWN_BITS) >>> 0;
   if (unknown !== 0) return new FlagsError(flags, `flags ${flags}: unknown flag bits 0x${unknown.toString(16)}`);

@@ -208,6 +208,8 @@ export class Connection implements ReplySink, AbortWatcher {
     if (this.#config.mergeGets && this.#queue.absorbIntoLastUnsent(request)) return;
     if (!this.#holding) this.#hold(true);
     this.#queue.pushUnsent(request);
+    // Held in its place until its bytes are made (a large value compressing off the main thread).
+    if (request.pending !== undefined) void request.pending.then(this.#flushSoon);
     this.#deadlines.arm(request.deadline);
     // Timers never hold the process, sockets do; while no socket is open yet, a caller's wait must.
     if (this.#status === 'waiting') this.#openTimer?.ref();
@@ -221,6 +223,12 @@ export class Connection implements ReplySink, AbortWatcher {
       process.nextTick(this.#flush);
     }
   }
+
+  #flushSoon = (): void => {
+    if (this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    process.nextTick(this.#flush);
+  };
 
   /** Lets queued requests finish (each within its timeout), then closes the socket. */
   close(): Promise<void> {

@@ -63,7 +63,7 @@ export class RequestQueue {
 
   /**
    * Encodes every unsent request still wanted into `writer` and moves it to the reply queue;
-   * drops the unwanted (aborted before they were sent). Returns the requests written that do not
+   * drops the unwanted (aborted before they were sent). Stops at a request still `pending`. Returns the requests written that do not
    * always answer (text `noreply`, quiet meta), for the caller to tell once the bytes are handed
    * to the socket (Request.onSent); the `noreply` ones leave the queue here.
    *
@@ -75,8 +75,11 @@ export class RequestQueue {
     const unsent = this.#unsent;
     let unreplied: Request[] | undefined;
     let quietRun = false;
-    for (let i = 0; i < unsent.length; i++) {
+    let i = 0;
+    for (; i < unsent.length; i++) {
       const request = unsent[i];
+      // Its bytes are not made yet: it and everything behind it wait (the connection flushes again when they are).
+      if (request.pending !== undefined && request.wanted) break;
       this.#size -= request.weight;
       if (!request.wanted) continue;
       const mode = request.replyMode;
@@ -87,7 +90,8 @@ export class RequestQueue {
       if (mode !== ReplyMode.ALWAYS) (unreplied ??= []).push(request);
     }
     if (quietRun) this.#endQuietRun(writer, server);
-    unsent.length = 0;
+    if (i === unsent.length) unsent.length = 0;
+    else unsent.splice(0, i);
     return unreplied;
   }
 

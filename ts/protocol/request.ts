@@ -7,11 +7,16 @@ import { AbortError, type MemcacheError } from '../errors.js';
 import { commandEnded, commandFailed, commandStarted, tracingCommands, type CommandMessage } from '../observability/channels.js';
 import { countFailure, UNCOUNTED, type CommandId, type ServerMetrics } from '../observability/metrics.js';
 import type { CommandWriter } from './command-writer.js';
+import type { Payload } from './text-commands.js';
 import { errorReply, unexpectedReply } from './replies.js';
 
 /** Turns a stored item's bytes into a value; provided by the client (the codec). May throw a MemcacheError. */
 export interface ValueDecoder {
-  /** Reads `buf[start .. end)`; the result must not alias `buf`, which is reused after the call. */
+  /**
+   * Reads `buf[start .. end)`; the result must not alias `buf`, which is reused after the call.
+   * A Promise stands for a value still being decoded off the main thread (a large compressed
+   * one): the request settles when it does (Request.resolveLater), its failure that key's.
+   */
   decode(buf: Buffer, start: number, end: number, flags: number): unknown;
 }
 
@@ -66,6 +71,8 @@ export abstract class Request<T = unknown> {
   metrics: ServerMetrics = UNCOUNTED;
   /** Its diagnostics message, when somebody listened as it started. */
   trace: CommandMessage | undefined = undefined;
+  /** Set while its bytes are not made yet (see holdFor): the connection holds it, and what follows, unsent. */
+  pending: Promise<void> | undefined = undefined;
   readonly timeout: number;
   readonly promise: Promise<T>;
   #settled = false;
@@ -142,6 +149,21 @@ export abstract class Request<T = unknown> {
   /** ON_FAILURE: a later reply proved it succeeded (the server had no failure to report). */
   onQuietSuccess(): void {}
 
+  /**
+   * Holds the request unsent until every payload's bytes are made (a value compressing off the
+   * main thread); a payload that cannot be made fails it. Called by storage requests' constructors.
+   */
+  holdFor(payloads: readonly Payload[]): void {
+    const waiting = payloads.filter((payload) => payload.pending !== undefined);
+    if (waiting.length === 0) return;
+    const pending = Promise.all(waiting.map((payload) => payload.pending)).then(() => {
+      this.pending = undefined;
+      const failed = waiting.find((payload) => payload.error !== undefined);
+      if (failed !== undefined) this.fail(failed.error!);
+    });
+    this.pending = pending;
+  }
+
   /** Whether anybody still waits for this request; one nobody waits for is not sent (but read if already sent). */
   get wanted(): boolean {
     return !this.#settled;
@@ -164,6 +186,23 @@ export abstract class Request<T = unknown> {
     this.#settle();
     if (this.trace !== undefined) commandEnded(this.trace);
     this.#resolve(value);
+  }
+
+  /** Resolves with what `later` settles to (a value decoded off the main thread); its failure rejects. */
+  resolveLater(later: Promise<T>): void {
+    if (this.#settled) return;
+    this.#settle();
+    later.then(
+      (value) => {
+        if (this.trace !== undefined) commandEnded(this.trace);
+        this.#resolve(value);
+      },
+      (error: MemcacheError) => {
+        countFailure(this.metrics, error.code);
+        if (this.trace !== undefined) commandFailed(this.trace, error);
+        this.#reject(error);
+      },
+    );
   }
 
   reject(error: MemcacheError): void {
@@ -217,4 +256,12 @@ export abstract class Request<T = unknown> {
       this.#signal = undefined;
     }
   }
+}
+
+/** A value decoded off the main thread, into `hits` under `key` once it is, or its failure into `errors`. */
+export function settleInto(key: unknown, value: Promise<unknown>, hits: Map<unknown, unknown>, errors: Map<unknown, MemcacheError>): Promise<void> {
+  return value.then(
+    (decoded) => void hits.set(key, decoded),
+    (error: MemcacheError) => void errors.set(key, error),
+  );
 }

@@ -2,17 +2,24 @@
  * The memcached text protocol, outbound: every command as bytes in a CommandWriter. Arguments
  * arrive validated (keys in wire form, integers in range); nothing here can fail.
  */
+import type { MemcacheError } from '../errors.js';
 import type { CommandWriter } from './command-writer.js';
 
 export type StorageVerb = 'set' | 'add' | 'replace' | 'append' | 'prepend' | 'cas';
 export type RetrievalVerb = 'get' | 'gets' | 'gat' | 'gats';
 export type ArithVerb = 'incr' | 'decr';
 
-/** A value's bytes (a string stands for its UTF-8 bytes) and their count. */
+/**
+ * A value's bytes (a string stands for its UTF-8 bytes) and their count. While `pending` (the
+ * bytes are being made off the main thread), the fields are not final; once it settles, either
+ * they are or `error` says why the value cannot be stored (see Request.holdFor).
+ */
 export interface Payload {
   readonly data: Uint8Array | string;
   readonly length: number;
   readonly flags: number;
+  readonly pending?: Promise<void> | undefined;
+  readonly error?: MemcacheError | undefined;
 }
 
 /** Keys per retrieval line are capped by bytes, so no request line grows without bound. */

@@ -155,7 +155,7 @@ export class MetaLeaseGetRequest extends Request<LeaseReply> {
   }
 
   onReply(kind: number, buf: Buffer, rec: Uint32Array, off: number): boolean {
-    if (kind === ReplyKind.META_EN) return this.#settle(MISS);
+    if (kind === ReplyKind.META_EN) return this.#settle(MISS, undefined);
     if (kind !== ReplyKind.META_VA) return this.rejectWithErrorReply('fetch', kind, buf, rec, off);
     const flags = leaseFlags(buf, rec, off);
     let found = false;
@@ -173,15 +173,19 @@ export class MetaLeaseGetRequest extends Request<LeaseReply> {
     const won = (bits & WON) !== 0;
     // Only a winner stores or releases with the cas.
     const cas = won ? leaseCas(buf, flags) : '';
-    return this.#settle({ won, busy: (bits & BUSY) !== 0, stale: (bits & STALE) !== 0, found, value, cas, error });
+    const reply = { won, busy: (bits & BUSY) !== 0, stale: (bits & STALE) !== 0, found, value, cas, error };
+    if (!(value instanceof Promise)) return this.#settle(reply, undefined);
+    // Decoded off the main thread: unreadable once it is, as a value that failed at once is.
+    return this.#settle(reply, value.then((decoded) => ({ ...reply, value: decoded }), (failure: MemcacheError) => ({ ...reply, found: false, value: undefined, error: failure })));
   }
 
-  #settle(reply: LeaseReply): true {
+  #settle(reply: LeaseReply, later: Promise<LeaseReply> | undefined): true {
     if (this.#counted && !this.settled) {
       if (reply.found) this.metrics.hits++;
       else this.metrics.misses++;
     }
-    this.resolve(reply);
+    if (later === undefined) this.resolve(reply);
+    else this.resolveLater(later);
     return true;
   }
 }

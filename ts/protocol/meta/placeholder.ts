@@ -69,7 +69,10 @@ class PlaceholderProbeRequest extends Request<CasItem | undefined> {
       return true;
     }
     try {
-      this.resolve({ value: decodeVa(this.#decoder, buf, rec, off, this.server), cas: BigInt(leaseCas(buf, flags)) });
+      const value = decodeVa(this.#decoder, buf, rec, off, this.server);
+      const cas = BigInt(leaseCas(buf, flags));
+      if (value instanceof Promise) this.resolveLater(value.then((decoded) => ({ value: decoded, cas })));
+      else this.resolve({ value, cas });
     } catch (error) {
       this.reject(error as MemcacheError);
     }

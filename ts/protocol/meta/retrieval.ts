@@ -8,7 +8,7 @@ import { DeserializeError, MemcacheError } from '../../errors.js';
 import { Command, type CommandId } from '../../observability/metrics.js';
 import type { CommandWriter } from '../command-writer.js';
 import { ReplyKind } from '../replies.js';
-import { Request, type ValueDecoder } from '../request.js';
+import { Request, settleInto, type ValueDecoder } from '../request.js';
 import type { RetrievalVerb } from '../text-commands.js';
 import { encodeMetaGet, encodeMetaTouch, type KeyEncoding } from './commands.js';
 import { QuietRequest } from './quiet.js';
@@ -87,7 +87,12 @@ export class MetaGetRequest extends Request<unknown> {
     this.metrics.hits++;
     try {
       const value = decodeValue(this.#decoder, buf, rec, off, this.server);
-      this.resolve(this.#withCas ? { value, cas: casFlag(buf, rec, off) } : value);
+      if (value instanceof Promise) {
+        const cas = this.#withCas ? casFlag(buf, rec, off) : undefined;
+        this.resolveLater(this.#withCas ? value.then((decoded) => ({ value: decoded, cas })) : value);
+      } else {
+        this.resolve(this.#withCas ? { value, cas: casFlag(buf, rec, off) } : value);
+      }
     } catch (error) {
       this.reject(error as MemcacheError);
     }
@@ -110,6 +115,8 @@ export class MetaGetManyRequest extends QuietRequest<void> {
   readonly #decoder: ValueDecoder;
   /** Keys answered with a VA (readable or not). */
   #found = 0;
+  /** Values being decoded off the main thread (see ValueDecoder), each settling into hits / errors. */
+  #decoding: Promise<void>[] | undefined;
 
   /** `keys[i]` (distinct, wire form) is reported as `resultKeys[i]`. */
   constructor(
@@ -166,7 +173,9 @@ export class MetaGetManyRequest extends QuietRequest<void> {
     const key = this.#resultKeys[replyOpaque(buf, rec, off) - this.opaque];
     this.#found++;
     try {
-      this.#hits.set(key, decodeValue(this.#decoder, buf, rec, off, this.server));
+      const value = decodeValue(this.#decoder, buf, rec, off, this.server);
+      if (value instanceof Promise) (this.#decoding ??= []).push(settleInto(key, value, this.#hits, this.#errors));
+      else this.#hits.set(key, value);
     } catch (error) {
       this.#errors.set(key, error as MemcacheError);
     }
@@ -178,7 +187,8 @@ export class MetaGetManyRequest extends QuietRequest<void> {
       this.metrics.hits += this.#found;
       this.metrics.misses += this.#keys.length - this.#found;
     }
-    this.resolve();
+    if (this.#decoding === undefined) this.resolve();
+    else void Promise.all(this.#decoding).then(() => this.resolve());
   }
 }
 

@@ -8,7 +8,7 @@ import type { CommandWriter } from '../command-writer.js';
 import { errorReply, ReplyKind, unexpectedReply } from '../replies.js';
 import { ReplyMode } from '../request.js';
 import { replyOpaque } from './replies.js';
-import { refusedCommandLine, type StoreItem } from '../requests/storage.js';
+import { holdForItems, refusedCommandLine, type StoreItem } from '../requests/storage.js';
 import type { Payload, StorageVerb } from '../text-commands.js';
 import { encodeMetaStore, type KeyEncoding } from './commands.js';
 import { QuietRequest } from './quiet.js';
@@ -67,7 +67,9 @@ export class MetaStoreRequest extends QuietRequest<boolean> {
     this.#value = value;
     this.#exptime = exptime;
     this.#cas = cas;
+    // While its bytes are being made, `length` is the uncompressed size: never less than the final one.
     this.#quiet = value.length <= QUIET_MAX_VALUE;
+    if (value.pending !== undefined) this.holdFor([value]);
   }
 
   override get replyMode(): ReplyMode {
@@ -134,6 +136,7 @@ export class MetaStoreManyRequest extends QuietRequest<unknown[]> {
     this.#encoding = encoding;
     this.#resultKeys = resultKeys;
     this.#quiet = items.every((item) => item.value.length <= QUIET_MAX_VALUE);
+    holdForItems(this, items);
   }
 
   override get replyMode(): ReplyMode {

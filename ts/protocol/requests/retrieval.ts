@@ -9,7 +9,7 @@ import { Command, type CommandId } from '../../observability/metrics.js';
 import type { CommandWriter } from '../command-writer.js';
 import { casReply, errorReply, ReplyKind, unexpectedReply } from '../replies.js';
 import { askAboutEmptyValue } from '../meta/placeholder.js';
-import { Request, type ValueDecoder } from '../request.js';
+import { Request, settleInto, type ValueDecoder } from '../request.js';
 import { encodeRetrieval, type RetrievalVerb } from '../text-commands.js';
 
 /** What `gets` / `gats` resolve with. */
@@ -181,7 +181,13 @@ export class GetRequest extends RetrievalRequest<unknown> {
       w.metrics.hits++;
       try {
         const value = w.decodeValue(buf, rec, off);
-        w.resolve(w.verb === 'gets' || w.verb === 'gats' ? { value, cas: casReply(buf, rec, off) } : value);
+        const withCas = w.verb === 'gets' || w.verb === 'gats';
+        if (value instanceof Promise) {
+          const cas = withCas ? casReply(buf, rec, off) : undefined;
+          w.resolveLater(withCas ? value.then((decoded) => ({ value: decoded, cas })) : value);
+        } else {
+          w.resolve(withCas ? { value, cas: casReply(buf, rec, off) } : value);
+        }
       } catch (error) {
         w.reject(error as MemcacheError);
       }
@@ -229,6 +235,8 @@ export class GetMultiRequest extends RetrievalRequest<void> {
   #found = 0;
   /** Keys of 0-byte values being asked about again (see askedAgain), each settling into hits / errors. */
   #askedAgain: Promise<void>[] | undefined;
+  /** Values being decoded off the main thread (see ValueDecoder), each settling into hits / errors. */
+  #decoding: Promise<void>[] | undefined;
 
   /** `keys[i]` (distinct, wire form) is reported as `resultKeys[i]`. */
   constructor(
@@ -258,10 +266,13 @@ export class GetMultiRequest extends RetrievalRequest<void> {
       return;
     }
     this.#found++;
+    const key = this.#resultKeys[index];
     try {
-      this.#hits.set(this.#resultKeys[index], this.decodeValue(buf, rec, off));
+      const value = this.decodeValue(buf, rec, off);
+      if (value instanceof Promise) (this.#decoding ??= []).push(settleInto(key, value, this.#hits, this.#errors));
+      else this.#hits.set(key, value);
     } catch (error) {
-      this.#errors.set(this.#resultKeys[index], error as MemcacheError);
+      this.#errors.set(key, error as MemcacheError);
     }
   }
 
@@ -271,8 +282,9 @@ export class GetMultiRequest extends RetrievalRequest<void> {
       this.metrics.hits += this.#found;
       this.metrics.misses += this.keys.length - this.#found - (askedAgain?.length ?? 0);
     }
-    if (askedAgain === undefined) this.resolve();
-    else void Promise.all(askedAgain).then(() => this.resolve());
+    const later = askedAgain === undefined ? this.#decoding : this.#decoding === undefined ? askedAgain : [...askedAgain, ...this.#decoding];
+    if (later === undefined) this.resolve();
+    else void Promise.all(later).then(() => this.resolve());
   }
 
   /** A key asked about again: a hit, a miss or an error once answered. */
@@ -290,3 +302,4 @@ export class GetMultiRequest extends RetrievalRequest<void> {
     );
   }
 }
+

@@ -15,6 +15,11 @@ export interface StoreItem {
   readonly exptime: number;
 }
 
+/** Holds a batch until every value's bytes are made (Request.holdFor); one that cannot be made fails the batch. */
+export function holdForItems(request: Request, items: readonly StoreItem[]): void {
+  if (items.some((item) => item.value.pending !== undefined)) request.holdFor(items.map((item) => item.value));
+}
+
 /** STORED -> true; NOT_STORED, EXISTS (cas changed), NOT_FOUND (cas on a missing key) -> false. */
 function stored(kind: number): boolean | undefined {
   switch (kind) {
@@ -66,6 +71,7 @@ export class StoreRequest extends NoreplyRequest<boolean> {
     this.#verb = verb;
     this.#key = key;
     this.#value = value;
+    if (value.pending !== undefined) this.holdFor([value]);
     this.#exptime = exptime;
     this.#cas = cas;
   }
@@ -113,6 +119,7 @@ export class StoreManyRequest extends BatchRequest {
     super(resultKeys, noreply, timeout, signal);
     this.#verb = verb;
     this.#items = items;
+    holdForItems(this, items);
   }
 
   protected get verb(): string {
