@@ -102,6 +102,62 @@ describe('multi-key calls', () => {
   });
 });
 
+describe('the calls of one tick', () => {
+  it('concurrent gets go out as one getMulti (a lone get as a get); sets each as a set', async () => {
+    const client = newClient();
+    const keyv = new Keyv({ store: new KeyvMemcache(client), namespace: freshNamespace('tick') });
+    const spies = { get: vi.spyOn(client, 'get'), set: vi.spyOn(client, 'set'), getMulti: vi.spyOn(client, 'getMulti') };
+    const keys = Array.from({ length: 50 }, (_, i) => `k${i}`);
+    expect(await Promise.all(keys.map((key, i) => keyv.set(key, { i })))).toEqual(keys.map(() => true));
+    expect(spies.set).toHaveBeenCalledTimes(50);
+    expect(await Promise.all([...keys, 'missing'].map((key) => keyv.get(key)))).toEqual([...keys.map((_, i) => ({ i })), undefined]);
+    expect(spies.getMulti).toHaveBeenCalledTimes(1);
+    for (const [key] of spies.get.mock.calls) expect(String(key)).toMatch(/:gen$/); // only the generation counter's reads
+    expect(await keyv.get('k1')).toEqual({ i: 1 });
+    expect(spies.getMulti).toHaveBeenCalledTimes(1);
+    expect(spies.get.mock.calls.at(-1)?.[0]).toMatch(/:k1$/);
+  });
+
+  it('keeps the order of the calls: a get before a set of the same key in one tick reads the old value', async () => {
+    const store = new KeyvMemcache(ctx.client, { namespace: freshNamespace('order') });
+    await store.set('order1:k', 'old');
+    const [before, , after, , last] = await Promise.all([
+      store.get('order1:k'), store.set('order1:k', 'new'), store.get('order1:k'), store.delete('order1:k'), store.get('order1:k'),
+    ]);
+    expect([before, after, last]).toEqual(['old', 'new', undefined]);
+  });
+
+  it('a key the client refuses fails only its own call, not the others of the tick', async () => {
+    const store = new KeyvMemcache(newClient({ maxValueLength: 1000 }), { namespace: freshNamespace('refused') });
+    const sets = await Promise.allSettled([store.set('a', 'x'), store.set('bad key', 'x'), store.set('b', 'y'.repeat(2000)), store.set('c', 'z')]);
+    expect(sets.map((s) => (s.status === 'fulfilled' ? s.value : (s.reason as { code: string }).code))).toEqual([true, 'MEMCACHE_BAD_KEY', 'MEMCACHE_VALUE_TOO_LARGE', true]);
+    const gets = await Promise.allSettled([store.get('a'), store.get('bad key'), store.get('b'), store.get('c')]);
+    expect(gets.map((g) => (g.status === 'fulfilled' ? g.value : (g.reason as { code: string }).code))).toEqual(['x', 'MEMCACHE_BAD_KEY', undefined, 'z']);
+  });
+
+  it('calls of one tick with different ttls each get their own exptime', async () => {
+    const ns = freshNamespace('tickttl');
+    const keyv = new Keyv({ store: new KeyvMemcache(ctx.client), namespace: ns });
+    await Promise.all([keyv.set('short', 's', 60_000), keyv.set('none', 'n'), keyv.set('long', 'l', 3_600_000), keyv.set('gone', 'g', -1)]);
+    expect(await secondsLeft(ctx.server, await wireKey(ctx.server, ns, 'short'))).toBeLessThanOrEqual(60);
+    expect(await secondsLeft(ctx.server, await wireKey(ctx.server, ns, 'none'))).toBe(-1);
+    expect(await secondsLeft(ctx.server, await wireKey(ctx.server, ns, 'long'))).toBeGreaterThan(3590);
+    expect(await Promise.all(['short', 'none', 'long', 'gone'].map((key) => keyv.get(key)))).toEqual(['s', 'n', 'l', undefined]);
+  });
+
+  it('a clear by another instance is seen by the next concurrent gets here', async () => {
+    const ns = freshNamespace('tickshared');
+    const here = new Keyv({ store: new KeyvMemcache(newClient()), namespace: ns });
+    const there = new Keyv({ store: new KeyvMemcache(newClient()), namespace: ns });
+    await Promise.all(['a', 'b', 'c'].map((key) => here.set(key, key)));
+    expect(await Promise.all(['a', 'b', 'c'].map((key) => there.get(key)))).toEqual(['a', 'b', 'c']);
+    await there.clear();
+    expect(await Promise.all(['a', 'b', 'c'].map((key) => here.get(key)))).toEqual([undefined, undefined, undefined]);
+    await Promise.all(['a', 'b'].map((key) => here.set(key, `${key}2`)));
+    expect(await Promise.all(['a', 'b', 'c'].map((key) => there.get(key)))).toEqual(['a2', 'b2', undefined]);
+  });
+});
+
 describe('clear() by namespace generation', () => {
   it('empties its namespace only: other namespaces and keys outside any namespace stay', async () => {
     const [one, two] = [freshNamespace('one'), freshNamespace('two')];

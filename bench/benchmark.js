@@ -6,6 +6,9 @@
 //                                          need `npm run build` first)
 //   npm run bench -- --only-peers          the peers and the raw floors only
 //   npm run bench -- --clients=native-meta,native-text,floor-meta --cases=concurrent-set
+//   npm run bench -- --keyv-only           the Keyv adapter rows only (issue 14, bench/keyv.js);
+//                                          same as --cases=keyv, which also combines with other cases
+//   npm run bench -- --no-keyv             everything but the Keyv rows
 //   BENCH_SECONDS=2 BENCH_WARMUP=0.5       seconds measured / warmed up per case and round
 //   BENCH_ROUNDS=3                         rounds per client and case (the median is reported)
 //
@@ -16,6 +19,7 @@ import { parseArgs } from 'node:util';
 import { renderChart } from './chart.js';
 import { CLIENTS, oursBuilt } from './clients/index.js';
 import { runsCase } from './compare.js';
+import { keyvSectionOf, renderKeyvSection, runKeyvBenchmark, spliceKeyvSection, writeKeyvSection } from './keyv.js';
 import { keepLatencySection } from './latency-report.js';
 import { startLoadMonitor } from './load-monitor.js';
 import { describeMachine } from './machine.js';
@@ -40,12 +44,37 @@ function settingsFromEnv() {
   return { seconds, warmup, rounds };
 }
 
-function pick(all, wanted, what) {
+function pick(all, wanted, what, extra = []) {
   if (!wanted) return all;
   const ids = wanted.split(',');
-  const unknown = ids.filter((id) => !all.some((item) => item.id === id));
-  if (unknown.length) throw new Error(`unknown ${what}: ${unknown.join(', ')} (known: ${all.map((i) => i.id).join(', ')})`);
+  const unknown = ids.filter((id) => !all.some((item) => item.id === id) && !extra.includes(id));
+  if (unknown.length) throw new Error(`unknown ${what}: ${unknown.join(', ')} (known: ${[...all.map((i) => i.id), ...extra].join(', ')})`);
   return all.filter((item) => ids.includes(item.id));
+}
+
+/** The pseudo-case of --cases naming the Keyv adapter rows (bench/keyv.js, their own section of RESULTS.md). */
+const KEYV_CASE = 'keyv';
+
+/**
+ * Whether the Keyv rows run: named in --cases (or --keyv-only), or in a full run (no --cases,
+ * --clients or --only-peers: they measure our adapter against @keyv/memcache), unless --no-keyv.
+ */
+function runsKeyv(options) {
+  if (options['no-keyv']) return false;
+  if (options['keyv-only']) return true;
+  if (options.cases) return options.cases.split(',').includes(KEYV_CASE);
+  return !options.clients && !options['only-peers'];
+}
+
+/** The Keyv rows (bench/keyv.js) as RESULTS.md's keyv section; null when the package is not built. */
+async function measureKeyv(settings) {
+  if (!oursBuilt()) {
+    console.error('\n*** dist/ is missing (run `npm run build`): Keyv rows not measured.\n');
+    return null;
+  }
+  console.error('Keyv adapters (issue 14):');
+  const results = await runKeyvBenchmark({ ...settings, log: (line) => console.error(`  ${line}`) });
+  return renderKeyvSection(results);
 }
 
 /** The clients to run and the notes explaining any left out. */
@@ -125,9 +154,24 @@ async function measureAll(run, cases, settings, servers) {
 }
 
 async function main() {
-  const { values: options } = parseArgs({ options: { 'only-peers': { type: 'boolean' }, clients: { type: 'string' }, cases: { type: 'string' } } });
+  const { values: options } = parseArgs({
+    options: {
+      'only-peers': { type: 'boolean' }, clients: { type: 'string' }, cases: { type: 'string' },
+      'keyv-only': { type: 'boolean' }, 'no-keyv': { type: 'boolean' },
+    },
+  });
   const settings = settingsFromEnv();
-  const cases = pick(CASES, options.cases, 'case');
+  const keyv = runsKeyv(options);
+  const cases = options['keyv-only'] ? [] : pick(CASES, options.cases, 'case', [KEYV_CASE]);
+  if (cases.length === 0) {
+    // The Keyv rows alone: only their section of RESULTS.md changes.
+    const section = keyv ? await measureKeyv(settings) : null;
+    if (section === null) return;
+    writeKeyvSection(section);
+    console.log(`\n${section}`);
+    console.error('wrote the keyv section of bench/RESULTS.md');
+    return;
+  }
   const { run, notes } = chooseClients(options);
   const servers = await startServers(3);
   const stopAll = () => Promise.all(servers.map((s) => s.stop()));
@@ -138,15 +182,19 @@ async function main() {
   } finally {
     await stopAll();
   }
+  const keyvSection = keyv ? await measureKeyv(settings) : null;
   const { outcomes, loadByClient, retakes } = measuredAll;
   const shown = CLIENTS.filter((c) => run.includes(c) || (c.role === 'ours' && !options['only-peers'] && !options.clients));
   const retaken = retakes > 0 ? [`${retakes} measurement${retakes === 1 ? ' was' : 's were'} taken again because other processes took over ${NOISY_SHARE * 100}% of the machine's CPU time during ${retakes === 1 ? 'it' : 'them'} (the least disturbed take is kept).`] : [];
   const meta = { ...describeMachine(), ...settings, notes: [...notes, ...retaken, ...loadNote(loadByClient)] };
   const report = renderReport({ meta, clients: shown, cases, outcomes, targets: evaluateTargets(CLIENTS, outcomes) });
-  // The latency section (bench/latency.js) stays as it was.
-  writeFileSync(RESULTS_MD, keepLatencySection(report, existsSync(RESULTS_MD) ? readFileSync(RESULTS_MD, 'utf8') : ''));
+  // The Keyv section (bench/keyv.js: this run's, else the one the file had) and the latency
+  // section (bench/latency.js) follow the report.
+  const previous = existsSync(RESULTS_MD) ? readFileSync(RESULTS_MD, 'utf8') : '';
+  const kept = keyvSection ?? keyvSectionOf(previous);
+  writeFileSync(RESULTS_MD, keepLatencySection(kept === null ? report : spliceKeyvSection(report, kept), previous));
   writeFileSync(RESULTS_SVG, renderChart({ clients: shown, cases, outcomes, title: `memcache-native vs peers: ops/s relative to the best peer (Node ${process.version})` }));
-  console.log(`\n${report}`);
+  console.log(`\n${report}${keyvSection === null ? '' : `\n${keyvSection}\n`}`);
   console.error('wrote bench/RESULTS.md and bench/results.svg');
 }
 

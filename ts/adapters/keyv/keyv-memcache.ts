@@ -1,11 +1,12 @@
 /**
  * A Keyv 5 storage adapter on memcache-native: `new Keyv({ store: new KeyvMemcache(servers) })`.
  * Keys go to memcached as `namespace:generation:key`, so `clear()` empties one namespace only (see
- * ../namespace-generation.ts); the *Many calls go out as one multi-key call each; Keyv's ttl (ms)
- * becomes memcached's exptime (seconds, rounded up). Values are stored as Keyv serialized them.
+ * ../namespace-generation.ts); the *Many calls go out as one multi-key call each, and so do the
+ * gets Keyv makes in one tick; Keyv's ttl (ms) becomes memcached's exptime (seconds, rounded up).
+ * Values are stored as Keyv serialized them.
  */
 import { EventEmitter } from 'node:events';
-import { ClearRefusedError, type Client, type GetMultiResult } from '../../index.js';
+import { ClearRefusedError, type Client, type GetMultiResult, type MemcacheError } from '../../index.js';
 import { exptimeFromMs, type Exptime } from '../exptime.js';
 import { NamespaceGeneration } from '../namespace-generation.js';
 import { resolveKeyvOptions, type KeyvMemcacheOptions, type KeyvMemcacheTarget } from './options.js';
@@ -15,6 +16,16 @@ import { isLive, type KeyvStoreEntry } from './stored-data.js';
 type WireKey = (key: string) => string;
 
 const asIs: WireKey = (key) => key;
+
+/**
+ * The gets called in one tick and not sent yet, side by side: their keys (without `namespace:`)
+ * and how to settle each call.
+ */
+interface PendingGets {
+  readonly keys: string[];
+  readonly resolves: Array<(value: unknown) => void>;
+  readonly rejects: Array<(error: unknown) => void>;
+}
 
 export class KeyvMemcache extends EventEmitter {
   /** Read by Keyv (and @keyv/memcache's users): items expire in memcached itself. */
@@ -32,6 +43,9 @@ export class KeyvMemcache extends EventEmitter {
   /** `namespace:`, which Keyv puts before every key and the wire key carries once. */
   #prefix = '';
   #generation: NamespaceGeneration | undefined;
+  /** This tick's gets, sent together on the next tick or before a call of another kind: see get(). */
+  #pending: PendingGets | undefined;
+  readonly #sendPending = (): void => this.#flush();
 
   /**
    * `target`: servers (`'host:port,host:port'` as @keyv/memcache takes them, or the client's
@@ -57,17 +71,30 @@ export class KeyvMemcache extends EventEmitter {
   set namespace(namespace: string | undefined) {
     const name = namespace === '' ? undefined : namespace;
     if (name === this.#namespace && (name === undefined || this.#generation !== undefined)) return;
+    this.#flush(); // under the namespace they were called in
     this.#namespace = name;
     this.#prefix = name === undefined ? '' : `${name}:`;
     this.#generation = name === undefined ? undefined : new NamespaceGeneration(this.client, this.#prefix);
   }
 
-  /** The stored data, undefined on a miss. */
+  /**
+   * The stored data, undefined on a miss. The gets of one tick (Keyv's get() calls this at once,
+   * so `Promise.all(keys.map((k) => keyv.get(k)))` is one tick) go out as one getMulti under one
+   * generation check, sent on the next tick or before the next call of any other kind (so calls
+   * reach the client in the order they were made); a lone get goes out as a get.
+   */
   get(key: string): Promise<unknown> {
-    const generation = this.#generation;
-    if (generation === undefined) return this.client.get(key);
-    const rest = this.#unprefixed(key);
-    return generation.run((prefix) => this.client.get(prefix + rest));
+    let pending = this.#pending;
+    if (pending === undefined) {
+      pending = this.#pending = { keys: [], resolves: [], rejects: [] };
+      process.nextTick(this.#sendPending);
+    }
+    const { keys, resolves, rejects } = pending;
+    keys.push(this.#prefix === '' ? key : this.#unprefixed(key));
+    return new Promise((resolve, reject) => {
+      resolves.push(resolve);
+      rejects.push(reject);
+    });
   }
 
   /** One getMulti: the stored data of each key, undefined where missing. */
@@ -78,8 +105,13 @@ export class KeyvMemcache extends EventEmitter {
     });
   }
 
-  /** Stores `value` for `ttl` ms (none: the `expires` option); a ttl already past deletes the key. */
+  /**
+   * Stores `value` for `ttl` ms (none: the `expires` option); a ttl already past deletes the key.
+   * Each set goes out as a set: a tick's sets as one setMulti took less CPU but gave fewer sets/s
+   * through Keyv (bench/keyv.js).
+   */
   set(key: string, value: unknown, ttl?: number): Promise<boolean> {
+    this.#flush();
     let options = this.#defaultStore;
     if (ttl !== undefined) {
       const exptime = exptimeFromMs(ttl);
@@ -135,6 +167,7 @@ export class KeyvMemcache extends EventEmitter {
    * a flush of every server.
    */
   async clear(): Promise<void> {
+    this.#flush();
     if (this.#generation !== undefined) return this.#generation.bump();
     if (this.#clearWithoutNamespace === 'flushAll') return this.client.flushAll();
     throw new ClearRefusedError(
@@ -144,11 +177,57 @@ export class KeyvMemcache extends EventEmitter {
 
   /** Closes the client if the adapter made it; a client given stays open. */
   async disconnect(): Promise<void> {
+    this.#flush();
     if (this.#owned) await this.client.close();
+  }
+
+  /** Sends this tick's gets not sent yet: one get for one key, else one getMulti (see get()). */
+  #flush(): void {
+    const pending = this.#pending;
+    if (pending === undefined) return;
+    this.#pending = undefined;
+    const { keys, resolves, rejects } = pending;
+    if (keys.length === 1) this.#getOne(keys[0]).then(resolves[0], rejects[0]);
+    else this.#getMany(keys, resolves, rejects);
+  }
+
+  /** One getMulti of `keys` (without `namespace:`), settling each key's get. */
+  #getMany(keys: string[], resolves: PendingGets['resolves'], rejects: PendingGets['rejects']): void {
+    this.#getBatch(keys).then(
+      (hits) => {
+        const errors = hits.errors;
+        for (let i = 0; i < keys.length; i++) {
+          const error = errors.size === 0 ? undefined : errors.get(keys[i]);
+          if (error === undefined) resolves[i](hits.get(keys[i]));
+          else rejects[i](error);
+        }
+      },
+      (error: unknown) => {
+        // A key the client refuses fails the whole getMulti before anything is sent: each key
+        // again on its own, so only that get fails (with its KeyError), as it would have alone.
+        if ((error as MemcacheError | undefined)?.code === 'MEMCACHE_BAD_KEY') for (let i = 0; i < keys.length; i++) this.#getOne(keys[i]).then(resolves[i], rejects[i]);
+        else for (const reject of rejects) reject(error);
+      },
+    );
+  }
+
+  /** One get of `rest` (a key without `namespace:`), under the current generation. */
+  #getOne(rest: string): Promise<unknown> {
+    const generation = this.#generation;
+    if (generation === undefined) return this.client.get(rest);
+    return generation.run((prefix) => this.client.get(prefix + rest));
+  }
+
+  /** One getMulti of `rests` (keys without `namespace:`), under the current generation: hits by rest. */
+  #getBatch(rests: string[]): Promise<GetMultiResult<string, unknown>> {
+    const generation = this.#generation;
+    if (generation === undefined) return this.client.getMulti(rests);
+    return generation.run((keyPrefix) => this.client.getMulti(rests, { keyPrefix }));
   }
 
   /** Runs `op` with the wire keys of the namespace's current generation (as they are without a namespace). */
   #run<T>(op: (wire: WireKey) => Promise<T>): Promise<T> {
+    this.#flush();
     const generation = this.#generation;
     if (generation === undefined) return op(asIs);
     return generation.run((prefix) => op((key) => prefix + this.#unprefixed(key)));
