@@ -38,7 +38,7 @@ import { sendToEveryServer } from './cluster/fan-out.js';
 import type { ServerDownEvent, ServerUpEvent } from './cluster/health.js';
 import { KeyRoutes, pick } from './cluster/key-routes.js';
 import { parseServerSpec, serverList, type ServerSpec } from './cluster/server-spec.js';
-import { writeCompression, zlibCompressor } from './codec/compression.js';
+import { writeCompression } from './codec/compression.js';
 import { PythonCompatibleSerializer } from './codec/serializer.js';
 import { ValueCodec } from './codec/value-codec.js';
 import { ArgumentError, ClientClosedError, KeyError, OptionError, UnsupportedError, type MemcacheError } from './errors.js';
@@ -94,7 +94,6 @@ export class Client extends EventEmitter<ClientEvents> {
     this.#codec = new ValueCodec({
       serializer: o.serializer ?? new PythonCompatibleSerializer(),
       compression: writeCompression(o.compressor, o.compressionLevel),
-      zlibReader: typeof o.compressor === 'object' ? o.compressor : zlibCompressor(-1),
       compressionThreshold: o.compressionThreshold,
       offloadThreshold: o.offloadThreshold,
       maxValueLength: o.maxValueLength,

@@ -5,7 +5,7 @@
  */
 import type { CompressionAlgorithm } from '../core/index.js';
 import { ArgumentError, SerializeError, ValueTooLargeError, type MemcacheError } from '../errors.js';
-import { decompressTextValue, decompressValue, zstdCompressor, type Compressor, type WriteCompression } from './compression.js';
+import { decompressTextValue, decompressValue, zlibCompressor, zstdCompressor, type Compressor, type WriteCompression } from './compression.js';
 import { COMPRESSED_BITS, FLAG_COMPRESSED, FLAG_TEXT, FLAG_ZSTD, MAX_FLAGS } from './flags.js';
 import { DeferredValue, decompressOffThread } from './off-thread.js';
 import { PythonCompatibleSerializer, unreadableFlags, type Serializer } from './serializer.js';
@@ -25,10 +25,8 @@ export interface EncodedValue {
 
 export interface ValueCodecConfig {
   serializer: Serializer;
-  /** How values are compressed when written. */
+  /** How values are compressed when written (and how flag-8 values are read: see #zlibReader). */
   compression: WriteCompression;
-  /** Reads values stored with flag 8: the caller's compressor when it gave one, else zlib. */
-  zlibReader: Compressor;
   /** Compress values longer than this many bytes; 0 = only when a call asks for it. */
   compressionThreshold: number;
   /** Values of at least this many bytes (serialized to write, compressed to read) are compressed off the main thread; 0 = never. */
@@ -44,13 +42,17 @@ export class ValueCodec {
   readonly #config: ValueCodecConfig;
   /** Set when the serializer is ours: it may read straight from the socket buffer. */
   readonly #fast: PythonCompatibleSerializer | undefined;
-  /** What can decompress flag-8 values off the main thread: zlib, unless the caller's compressor reads them. */
+  /** Reads flag-8 values: the writer when it writes them (zlib, or the caller's own compressor), else zlib. */
+  readonly #zlibReader: Compressor;
+  /** Runs #zlibReader off the main thread: 'zlib', or undefined for the caller's compressor. */
   readonly #zlibAlgorithm: CompressionAlgorithm | undefined;
 
   constructor(config: ValueCodecConfig) {
     this.#config = config;
     this.#fast = config.serializer instanceof PythonCompatibleSerializer ? config.serializer : undefined;
-    this.#zlibAlgorithm = config.compression.algorithm === undefined ? undefined : 'zlib'; // undefined: the caller's compressor
+    const { compressor, flag, algorithm } = config.compression;
+    this.#zlibReader = flag === FLAG_COMPRESSED ? compressor : zlibCompressor(-1);
+    this.#zlibAlgorithm = flag === FLAG_COMPRESSED ? algorithm : 'zlib';
   }
 
   /** `compress`: true = try whatever the size, false = never, undefined = above the threshold. */
@@ -143,7 +145,7 @@ export class ValueCodec {
       // A copy: the reply buffer is reused once this call returns.
       return decompressOffThread(algorithm, Buffer.from(buf.subarray(start, end)), maxDecompressedLength).then((plain) => this.#deserialize(plain, rest));
     }
-    const reader = zstd ? ZSTD_READER : this.#config.zlibReader;
+    const reader = zstd ? ZSTD_READER : this.#zlibReader;
     const data = buf.subarray(start, end);
     if (rest === FLAG_TEXT && fast !== undefined && reader.decompressText !== undefined) {
       return decompressTextValue(reader, data, maxDecompressedLength);

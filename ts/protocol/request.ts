@@ -188,6 +188,15 @@ export abstract class Request<T = unknown> {
     this.#resolve(value);
   }
 
+  /**
+   * Resolves with `shape(value)` for a value a ValueDecoder gave: at once, or, for one still being
+   * decoded off the main thread (a Promise), once it is (its failure rejects).
+   */
+  resolveDecoded(value: unknown, shape: (decoded: unknown) => T): void {
+    if (value instanceof Promise) this.resolveLater(value.then(shape));
+    else this.resolve(shape(value));
+  }
+
   /** Resolves with what `later` settles to (a value decoded off the main thread); its failure rejects. */
   resolveLater(later: Promise<T>): void {
     if (this.#settled) return;
@@ -258,10 +267,28 @@ export abstract class Request<T = unknown> {
   }
 }
 
-/** A value decoded off the main thread, into `hits` under `key` once it is, or its failure into `errors`. */
-export function settleInto(key: unknown, value: Promise<unknown>, hits: Map<unknown, unknown>, errors: Map<unknown, MemcacheError>): Promise<void> {
-  return value.then(
+/** The value as it is: the shape of a plain get's result (see Request.resolveDecoded). */
+export const asDecoded = (decoded: unknown): unknown => decoded;
+
+/**
+ * Puts a value a ValueDecoder gave into `hits` under `key`. One still being decoded off the main
+ * thread (a Promise) goes in once it is, or its failure into `errors`; its settling joins `later`
+ * (created when needed), which the caller waits for before it resolves. Returns `later`.
+ */
+export function putDecoded(
+  key: unknown,
+  value: unknown,
+  hits: Map<unknown, unknown>,
+  errors: Map<unknown, MemcacheError>,
+  later: Promise<void>[] | undefined,
+): Promise<void>[] | undefined {
+  if (!(value instanceof Promise)) {
+    hits.set(key, value);
+    return later;
+  }
+  const settled = value.then(
     (decoded) => void hits.set(key, decoded),
     (error: MemcacheError) => void errors.set(key, error),
   );
+  return later === undefined ? [settled] : (later.push(settled), later);
 }

@@ -75,8 +75,7 @@ export class MetaItemRequest extends Request<ItemInfo | undefined> {
     this.metrics.hits++;
     try {
       const item = this.#item(buf, rec, off, flags);
-      if (item.value instanceof Promise) this.resolveLater(item.value.then((value) => ({ ...item, value })));
-      else this.resolve(item);
+      this.resolveDecoded(item.value, (value) => ({ ...item, value }));
     } catch (error) {
       this.reject(error instanceof MemcacheError ? error : new DeserializeError(`the value could not be deserialized: ${String(error)}`, { cause: error, server: this.server }));
     }

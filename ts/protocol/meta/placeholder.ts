@@ -71,8 +71,7 @@ class PlaceholderProbeRequest extends Request<CasItem | undefined> {
     try {
       const value = decodeVa(this.#decoder, buf, rec, off, this.server);
       const cas = BigInt(leaseCas(buf, flags));
-      if (value instanceof Promise) this.resolveLater(value.then((decoded) => ({ value: decoded, cas })));
-      else this.resolve({ value, cas });
+      this.resolveDecoded(value, (decoded) => ({ value: decoded, cas }));
     } catch (error) {
       this.reject(error as MemcacheError);
     }

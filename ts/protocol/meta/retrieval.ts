@@ -8,7 +8,7 @@ import { DeserializeError, MemcacheError } from '../../errors.js';
 import { Command, type CommandId } from '../../observability/metrics.js';
 import type { CommandWriter } from '../command-writer.js';
 import { ReplyKind } from '../replies.js';
-import { Request, settleInto, type ValueDecoder } from '../request.js';
+import { asDecoded, putDecoded, Request, type ValueDecoder } from '../request.js';
 import type { RetrievalVerb } from '../text-commands.js';
 import { encodeMetaGet, encodeMetaTouch, type KeyEncoding } from './commands.js';
 import { QuietRequest } from './quiet.js';
@@ -87,11 +87,11 @@ export class MetaGetRequest extends Request<unknown> {
     this.metrics.hits++;
     try {
       const value = decodeValue(this.#decoder, buf, rec, off, this.server);
-      if (value instanceof Promise) {
-        const cas = this.#withCas ? casFlag(buf, rec, off) : undefined;
-        this.resolveLater(this.#withCas ? value.then((decoded) => ({ value: decoded, cas })) : value);
+      if (this.#withCas) {
+        const cas = casFlag(buf, rec, off);
+        this.resolveDecoded(value, (decoded) => ({ value: decoded, cas }));
       } else {
-        this.resolve(this.#withCas ? { value, cas: casFlag(buf, rec, off) } : value);
+        this.resolveDecoded(value, asDecoded);
       }
     } catch (error) {
       this.reject(error as MemcacheError);
@@ -173,9 +173,7 @@ export class MetaGetManyRequest extends QuietRequest<void> {
     const key = this.#resultKeys[replyOpaque(buf, rec, off) - this.opaque];
     this.#found++;
     try {
-      const value = decodeValue(this.#decoder, buf, rec, off, this.server);
-      if (value instanceof Promise) (this.#decoding ??= []).push(settleInto(key, value, this.#hits, this.#errors));
-      else this.#hits.set(key, value);
+      this.#decoding = putDecoded(key, decodeValue(this.#decoder, buf, rec, off, this.server), this.#hits, this.#errors, this.#decoding);
     } catch (error) {
       this.#errors.set(key, error as MemcacheError);
     }

@@ -9,7 +9,7 @@ import { Command, type CommandId } from '../../observability/metrics.js';
 import type { CommandWriter } from '../command-writer.js';
 import { casReply, errorReply, ReplyKind, unexpectedReply } from '../replies.js';
 import { askAboutEmptyValue } from '../meta/placeholder.js';
-import { Request, settleInto, type ValueDecoder } from '../request.js';
+import { asDecoded, putDecoded, Request, type ValueDecoder } from '../request.js';
 import { encodeRetrieval, type RetrievalVerb } from '../text-commands.js';
 
 /** What `gets` / `gats` resolve with. */
@@ -181,12 +181,11 @@ export class GetRequest extends RetrievalRequest<unknown> {
       w.metrics.hits++;
       try {
         const value = w.decodeValue(buf, rec, off);
-        const withCas = w.verb === 'gets' || w.verb === 'gats';
-        if (value instanceof Promise) {
-          const cas = withCas ? casReply(buf, rec, off) : undefined;
-          w.resolveLater(withCas ? value.then((decoded) => ({ value: decoded, cas })) : value);
+        if (w.verb === 'gets' || w.verb === 'gats') {
+          const cas = casReply(buf, rec, off);
+          w.resolveDecoded(value, (decoded) => ({ value: decoded, cas }));
         } else {
-          w.resolve(withCas ? { value, cas: casReply(buf, rec, off) } : value);
+          w.resolveDecoded(value, asDecoded);
         }
       } catch (error) {
         w.reject(error as MemcacheError);
@@ -268,9 +267,7 @@ export class GetMultiRequest extends RetrievalRequest<void> {
     this.#found++;
     const key = this.#resultKeys[index];
     try {
-      const value = this.decodeValue(buf, rec, off);
-      if (value instanceof Promise) (this.#decoding ??= []).push(settleInto(key, value, this.#hits, this.#errors));
-      else this.#hits.set(key, value);
+      this.#decoding = putDecoded(key, this.decodeValue(buf, rec, off), this.#hits, this.#errors, this.#decoding);
     } catch (error) {
       this.#errors.set(key, error as MemcacheError);
     }
