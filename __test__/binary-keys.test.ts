@@ -10,7 +10,7 @@ import { Client, KeyError, OptionError, type ClientOptions } from '../ts/index.j
 import { startFakeServer } from './support/fake-server.js';
 import type { MemcachedServer } from './support/memcached.js';
 import { plant, raw } from './support/raw.js';
-import { useServerAndClient, useServers } from './support/server-and-client.js';
+import { useServerAndClient, useServers, withClient } from './support/server-and-client.js';
 import { hasTwemproxy, startTwemproxy } from './support/twemproxy.js';
 
 // protocol given, so a run with MEMCACHE_PROTOCOL=text still tests binary keys (which need meta).
@@ -20,15 +20,6 @@ const ctx = useServerAndClient({ client: BINARY });
 afterEach(() => {
   vi.restoreAllMocks();
 });
-
-async function withClient<T>(spec: string | string[], options: ClientOptions, body: (mc: Client) => Promise<T>): Promise<T> {
-  const mc = new Client(spec, options);
-  try {
-    return await body(mc);
-  } finally {
-    await mc.close();
-  }
-}
 
 /** Every byte `body` makes the client write, as latin1 text. */
 async function written(body: () => Promise<unknown>): Promise<string> {

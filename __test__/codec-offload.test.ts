@@ -12,7 +12,7 @@ import type { Core } from '../ts/core/contract.js';
 import { Client, DeserializeError, OptionError, ValueTooLargeError, type ClientOptions } from '../ts/index.js';
 import { inspect, plant } from './support/raw.js';
 import { mulberry32 } from './support/seeded-random.js';
-import { useServerAndClient } from './support/server-and-client.js';
+import { useServerAndClient, withClient as withClientOn } from './support/server-and-client.js';
 
 /** One call into the core's compression entry points, as the client made it. */
 interface CoreCall {
@@ -81,13 +81,9 @@ const compressions = (calls: CoreCall[]) => calls.filter((c) => COMPRESS_OPS.has
 const decompressions = (calls: CoreCall[]) => calls.filter((c) => DECOMPRESS_OPS.has(c.op));
 const offThread = (calls: CoreCall[]) => calls.filter((c) => OFF_THREAD.has(c.op));
 
-async function withClient(options: ClientOptions, body: (client: Client) => Promise<void>): Promise<void> {
-  const client = new Client([ctx.server.spec], { poolSize: 1, ...options });
-  try {
-    await body(client);
-  } finally {
-    await client.close();
-  }
+/** A client with one connection to the file's server, closed afterwards. */
+function withClient(options: ClientOptions, body: (client: Client) => Promise<void>): Promise<void> {
+  return withClientOn([ctx.server.spec], { poolSize: 1, ...options }, body);
 }
 
 const WORDS = 'alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima mike november oscar papa quebec romeo sierra tango uniform victor whiskey xray yankee zulu one two three four five six seven eight nine ten red green blue cyan magenta yellow black white north south east west up down left right'.split(' ');

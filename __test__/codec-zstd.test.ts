@@ -14,7 +14,7 @@ import { tsCore } from '../ts/core/ts-core/index.js';
 import { Client, DeserializeError, FlagsError, OptionError, UnsupportedError, type ClientOptions } from '../ts/index.js';
 import { native } from './support/cores.js';
 import { inspect, plant } from './support/raw.js';
-import { useServerAndClient } from './support/server-and-client.js';
+import { useServerAndClient, withClient as withClientOn } from './support/server-and-client.js';
 import { rleFrame, sample } from './support/zstd-frames.js';
 
 const ctx = useServerAndClient();
@@ -47,13 +47,9 @@ function coresWithZstd(): [string, Core][] {
   return cores.filter(([, each]) => each.hasZstd);
 }
 
-async function withClient(options: ClientOptions, body: (client: Client) => Promise<void>): Promise<void> {
-  const client = new Client([ctx.server.spec], { poolSize: 1, ...options });
-  try {
-    await body(client);
-  } finally {
-    await client.close();
-  }
+/** A client with one connection to the file's server, closed afterwards. */
+function withClient(options: ClientOptions, body: (client: Client) => Promise<void>): Promise<void> {
+  return withClientOn([ctx.server.spec], { poolSize: 1, ...options }, body);
 }
 
 /** offloadThreshold settings reading every compressed value on the main thread (0) and off it (1). */

@@ -6,9 +6,9 @@
 import diagnostics from 'node:diagnostics_channel';
 import net from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { Client, UnsupportedError, type ClientOptions } from '../ts/index.js';
+import { Client, UnsupportedError } from '../ts/index.js';
 import { eventually, startFakeServer, type FakeServer } from './support/fake-server.js';
-import { useServerAndClient } from './support/server-and-client.js';
+import { useServerAndClient, withClient } from './support/server-and-client.js';
 import { hasTwemproxy, startTwemproxy } from './support/twemproxy.js';
 
 const ctx = useServerAndClient({ client: { protocol: 'meta' } });
@@ -16,15 +16,6 @@ const ctx = useServerAndClient({ client: { protocol: 'meta' } });
 afterEach(() => {
   vi.restoreAllMocks();
 });
-
-async function withClient<T>(spec: string, options: ClientOptions, body: (mc: Client) => Promise<T>): Promise<T> {
-  const mc = new Client(spec, options);
-  try {
-    return await body(mc);
-  } finally {
-    await mc.close();
-  }
-}
 
 /** The next message published on `channel`. */
 function subscribeOnce(channel: string): Promise<unknown> {

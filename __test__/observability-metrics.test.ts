@@ -9,7 +9,7 @@ import { AbortError, Client, ClientError, TimeoutError, type ClientMetrics, type
 import { eventually, startFakeServer } from './support/fake-server.js';
 import { startFaultProxy } from './support/fault-proxy.js';
 import type { MemcachedServer } from './support/memcached.js';
-import { useServers } from './support/server-and-client.js';
+import { useServers, withClient } from './support/server-and-client.js';
 
 const servers = useServers(2);
 let a: MemcachedServer;
@@ -37,15 +37,6 @@ const NO_OPS: OperationCounts = {
   delete: 0, deleteMulti: 0, incr: 0, decr: 0, touch: 0,
   stats: 0, version: 0, flushAll: 0, getItem: 0, fetch: 0, invalidate: 0,
 };
-
-async function withClient<T>(servers: string | string[], options: ConstructorParameters<typeof Client>[1], body: (mc: Client) => Promise<T>): Promise<T> {
-  const mc = new Client(servers, options);
-  try {
-    return await body(mc);
-  } finally {
-    await mc.close();
-  }
-}
 
 describe('metrics()', () => {
   it('starts at zero for every server of the pool, alive, with totals', async () => {

@@ -3,7 +3,7 @@
  * afterAll: one with a Client for it (`useServerAndClient`), or several (`useServers`).
  */
 import { afterAll, beforeAll } from 'vitest';
-import { Client, type ClientOptions } from '../../ts/index.js';
+import { Client, type ClientOptions, type ServerSpec } from '../../ts/index.js';
 import { startMemcached, type MemcachedOptions, type MemcachedServer } from './memcached.js';
 
 export interface ServerAndClientOptions {
@@ -60,4 +60,14 @@ export function useServers(count: number): readonly MemcachedServer[] {
     await Promise.all(servers.map((s) => s.stop()));
   });
   return servers;
+}
+
+/** Runs `body` with a fresh Client on `servers`, closed afterwards whatever `body` does. */
+export async function withClient<T>(servers: ServerSpec | ServerSpec[], options: ClientOptions | undefined, body: (mc: Client) => Promise<T>): Promise<T> {
+  const mc = new Client(servers, options);
+  try {
+    return await body(mc);
+  } finally {
+    await mc.close();
+  }
 }

@@ -3,22 +3,8 @@
 use memcache_core::{compress, decompress, CompressError};
 use proptest::prelude::*;
 
-fn json_like(len: usize) -> Vec<u8> {
-    let mut out = Vec::with_capacity(len + 64);
-    let mut i = 0u64;
-    while out.len() < len {
-        out.extend_from_slice(
-            format!(
-                "{{\"id\":{i},\"name\":\"user{}\",\"ok\":true}},",
-                i * 7919 % 1000
-            )
-            .as_bytes(),
-        );
-        i += 1;
-    }
-    out.truncate(len);
-    out
-}
+mod common;
+use common::json_like;
 
 #[test]
 fn round_trips_at_every_level() {

@@ -7,22 +7,8 @@ use std::io::Write;
 
 const MIB: usize = 1 << 20;
 
-fn json_like(len: usize) -> Vec<u8> {
-    let mut out = Vec::with_capacity(len + 64);
-    let mut i = 0u64;
-    while out.len() < len {
-        out.extend_from_slice(
-            format!(
-                "{{\"id\":{i},\"name\":\"user{}\",\"ok\":true}},",
-                i * 7919 % 1000
-            )
-            .as_bytes(),
-        );
-        i += 1;
-    }
-    out.truncate(len);
-    out
-}
+mod common;
+use common::json_like;
 
 /// A frame as a streaming writer makes it: no content size in the header (the size was never
 /// known), so the decoder must stream it; `window_log` sets the window it declares.
