@@ -329,17 +329,17 @@ describe('writing to a real server', () => {
     }
   });
 
-  it('writes a burst at once every 32 requests, so the server starts before the tick ends; replies stay matched', async () => {
+  it('writes a burst at once every 64 requests, so the server starts before the tick ends; replies stay matched', async () => {
     await ctx.client.version();
     const write = vi.spyOn(net.Socket.prototype, 'write');
     try {
       const sets: Promise<boolean>[] = [];
-      for (let i = 0; i < 31; i++) sets.push(ctx.client.set(`burst:${i}`, `v${i}`));
+      for (let i = 0; i < 63; i++) sets.push(ctx.client.set(`burst:${i}`, `v${i}`));
       expect(write).not.toHaveBeenCalled();
-      sets.push(ctx.client.set('burst:31', 'v31'));
+      sets.push(ctx.client.set('burst:63', 'v63'));
       expect(write).toHaveBeenCalledTimes(1);
-      for (let i = 32; i < 70; i++) sets.push(ctx.client.set(`burst:${i}`, `v${i}`));
-      expect(write).toHaveBeenCalledTimes(2); // at 64; the last 6 wait for the tick's end
+      for (let i = 64; i < 140; i++) sets.push(ctx.client.set(`burst:${i}`, `v${i}`));
+      expect(write).toHaveBeenCalledTimes(2); // at 128; the last 12 wait for the tick's end
       expect(await Promise.all(sets)).toEqual(sets.map(() => true));
       expect(write).toHaveBeenCalledTimes(3);
       const keys = sets.map((_, i) => `burst:${i}`);

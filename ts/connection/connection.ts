@@ -36,11 +36,12 @@ import { openSocket, type Endpoint } from './transport.js';
 
 /**
  * Requests queued in one tick that are written at once rather than at the tick's end: memcached
- * starts on them while the caller is still queueing the rest. 256 concurrent 100-byte sets went
- * from ~590k to ~870k/s and used less CPU per set; every 8 or 16 cost more in write calls (~8 µs
- * each on the benchmark machine) than the overlap saved (bench/PROFILE.md).
+ * starts on them while the caller is still queueing the rest. Fewer, larger bursts pay where a
+ * write call is dear (tens of µs on a VM, memcached's wake-up included); smaller ones overlap
+ * more. 64 measured best for quiet meta sets and fetch, level with 32 for text sets
+ * (bench/PROFILE.md, "Concurrent sets: bursts written as they are queued").
  */
-const BURST_WRITE = 32;
+const BURST_WRITE = 64;
 
 /** `waiting`: backing off before opening the socket (see ReconnectBackoff); requests queue meanwhile. */
 export type ConnectionStatus = 'waiting' | 'connecting' | 'ready' | 'closing' | 'closed';
