@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { randomBytes } from 'node:crypto';
 import { deflateSync } from 'node:zlib';
 import type * as Binding from 'memcache-native/binding';
 import { describe, expect, it } from 'vitest';
@@ -119,6 +120,19 @@ describeEachCore('compression off the main thread', (core) => {
         core.compressAsync(algorithm, inputs[i], level).then((again) => expectSameBytes(syncDecompress(core, algorithm, again, MiB), inputs[i])),
       ]);
       await Promise.all(calls);
+    });
+
+    ait('gives values in buffers of their own size, however well they compressed, sync and async', async () => {
+      // Random bytes barely compress, the sample about 8 to 1, zeros far more: each decompresses
+      // into an output chunk sized from a guess, which must not stay behind the value.
+      const inputs = [randomBytes(40_000), sample(300_000), Buffer.alloc(200_000)];
+      for (const data of inputs) {
+        const packed = syncCompress(core, algorithm, data, level);
+        for (const out of [syncDecompress(core, algorithm, packed, MiB), await core.decompressAsync(algorithm, packed, MiB)]) {
+          expectSameBytes(out, data);
+          expect(out.buffer.byteLength).toBeLessThanOrEqual(2 * data.length);
+        }
+      }
     });
   });
 

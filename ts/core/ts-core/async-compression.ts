@@ -5,7 +5,7 @@
  */
 import { deflate, inflate } from 'node:zlib';
 import type { CompressionAlgorithm } from '../contract.js';
-import { clampCap, type InflateInfo, inflateFailure, inflateOptions, tooLarge, wholeStream } from './compression.js';
+import { clampCap, type InflateInfo, inflateFailure, inflateOptions, rightSized, tooLarge, wholeStream } from './compression.js';
 import { zstdCompressAsync, zstdDecompressAsync } from './zstd.js';
 
 export function compressAsync(algorithm: CompressionAlgorithm, data: Uint8Array | string, level: number): Promise<Buffer> {
@@ -46,12 +46,12 @@ function inflateAsync(data: Uint8Array, maxOutputLength: number): Promise<Buffer
   const cap = clampCap(maxOutputLength);
   return new Promise((resolve, reject) => {
     // Node rejects a cap of 0, so inflate with 1 and refuse any output byte.
-    inflate(data, inflateOptions(Math.max(cap, 1)), (err, result) => {
+    inflate(data, inflateOptions(Math.max(cap, 1), data.length), (err, result) => {
       if (err) return reject(inflateFailure(err, cap));
       try {
         const output = wholeStream(result as unknown as InflateInfo, data);
         if (output.length > cap) throw tooLarge(cap);
-        resolve(output);
+        resolve(rightSized(output));
       } catch (failure) {
         reject(failure);
       }

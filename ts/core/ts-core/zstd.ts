@@ -9,7 +9,7 @@
  */
 import * as zlib from 'node:zlib';
 import { CoreUnsupportedError } from '../contract.js';
-import { clampCap, corruptError, tooLarge } from './compression.js';
+import { clampCap, corruptError, outputChunkSize, tooLarge } from './compression.js';
 import { readOneFrame, windowLimit } from './zstd-frame.js';
 
 type Callback = (error: Error | null, result: Buffer) => void;
@@ -75,8 +75,10 @@ function decompressOptions(zstd: ZstdApi, data: Uint8Array, cap: number): object
   if (frame.contentSize !== undefined ? frame.contentSize > cap : (frame.windowSize ?? 0) > windowLimit(cap)) {
     throw tooLarge(cap);
   }
-  // Node rejects a cap of 0, so decompress with 1 and refuse any output byte.
-  return { maxOutputLength: Math.max(cap, 1), params: { [zstd.constants.ZSTD_d_windowLogMax]: WINDOW_LOG_MAX } };
+  // Node rejects a cap of 0, so decompress with 1 and refuse any output byte. The frame usually
+  // says its size: one output chunk a byte larger is one pass, with no empty chunk after it.
+  const chunkSize = outputChunkSize(frame.contentSize === undefined ? data.length * 8 : frame.contentSize + 1, Math.max(cap, 1));
+  return { maxOutputLength: Math.max(cap, 1), chunkSize, params: { [zstd.constants.ZSTD_d_windowLogMax]: WINDOW_LOG_MAX } };
 }
 
 /** node:zlib's failure as the contract's: a cap overrun is 'too_large', anything else 'corrupt'. */
