@@ -161,7 +161,7 @@ describe('no injection', () => {
     });
     expect(wire).not.toContain(key);
     expect(wire).not.toMatch(/(^|\n)(get|gets|gat|gats|set|touch|delete|incr|decr) /);
-    expect(wire).toContain(`ms ${b64} 1 b F16 T0 q O`);
+    expect(wire).toContain(`ms ${b64} 1 b F16 q O`);
     expect(wire).toMatch(new RegExp(`mg ${b64} b v f O\\d+\\r\\nmg ${b64} b v f c O\\d+\\r\\nmg ${b64} b T10 O\\d+\\r\\nmd ${b64} b q O\\d+\\r\\nmn\\r\\n`));
   });
 });

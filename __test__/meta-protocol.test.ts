@@ -8,6 +8,7 @@ import net from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Client, UnsupportedError } from '../ts/index.js';
 import { eventually, startFakeServer, type FakeServer } from './support/fake-server.js';
+import { raw } from './support/raw.js';
 import { useServerAndClient, withClient } from './support/server-and-client.js';
 import { hasTwemproxy, startTwemproxy } from './support/twemproxy.js';
 
@@ -48,7 +49,19 @@ describe('protocol setting', () => {
         expect(await Promise.all([mc.set('auto:a', 'A'), mc.set('auto:b', 'B')])).toEqual([true, true]);
         expect(await mc.get('auto:a')).toBe('A');
       });
-      expect(wire).toMatch(/^ms auto:a 1 F16 T0 q O\d+\r\nA\r\nms auto:b 1 F16 T0 q O\d+\r\nB\r\nmn\r\nget auto:a\r\n$/);
+      expect(wire).toMatch(/^ms auto:a 1 F16 q O\d+\r\nA\r\nms auto:b 1 F16 q O\d+\r\nB\r\nmn\r\nget auto:a\r\n$/);
+    });
+  });
+
+  it('stores flags 0 and no ttl by leaving F and T out: the item never expires, even over one that had a ttl', async () => {
+    await withClient(ctx.server.spec, { protocol: 'meta' }, async (mc) => {
+      await mc.version();
+      expect(await mc.set('wire:bare', 'old', { ttl: 60 })).toBe(true);
+      expect((await raw(ctx.server, 'mg wire:bare t f\r\n')).toString()).toBe('HD t60 f16\r\n');
+      const wire = await written(() => mc.set('wire:bare', Buffer.from('new')));
+      expect(wire).toMatch(/^ms wire:bare 3 q O\d+\r\nnew\r\nmn\r\n$/);
+      expect((await raw(ctx.server, 'mg wire:bare t f\r\n')).toString()).toBe('HD t-1 f0\r\n');
+      expect(await mc.get('wire:bare')).toEqual(Buffer.from('new'));
     });
   });
 

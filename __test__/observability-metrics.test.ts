@@ -170,7 +170,7 @@ describe('metrics()', () => {
       const before = m;
       await Promise.all([mc.set('bytes:a', 'A'), mc.set('bytes:b', 'B')]);
       m = only(mc);
-      expect(m.bytesOut - before.bytesOut).toBe('ms bytes:a 1 F16 T0 q O1\r\nA\r\nms bytes:b 1 F16 T0 q O2\r\nB\r\nmn\r\n'.length);
+      expect(m.bytesOut - before.bytesOut).toBe('ms bytes:a 1 F16 q O1\r\nA\r\nms bytes:b 1 F16 q O2\r\nB\r\nmn\r\n'.length);
       expect(m.bytesIn - before.bytesIn).toBe('MN\r\n'.length);
     });
   });

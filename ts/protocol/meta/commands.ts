@@ -35,7 +35,7 @@ export function keyToken(key: string, encoding: KeyEncoding): string {
 export const KEY_FLAG: Readonly<Record<KeyEncoding, string>> = { wire: '', base64: ' b' };
 
 /**
- * `ms <key> <datalen> [b] F<flags> T<exptime> [C<cas>] [M<mode>] [q] O<n>\r\n<data>\r\n`.
+ * `ms <key> <datalen> [b] [F<flags>] [T<exptime>] [C<cas>] [M<mode>] [q] O<n>\r\n<data>\r\n`.
  * append / prepend ignore F and T server-side, as their text forms do.
  */
 export function encodeMetaStore(
@@ -49,7 +49,8 @@ export function encodeMetaStore(
   quiet: boolean,
   opaque: number,
 ): void {
-  let line = `ms ${keyToken(key, encoding)} ${value.length}${KEY_FLAG[encoding]} F${value.flags} T${exptime}${STORE_MODE[verb]}`;
+  // F0 and T0 are what memcached assumes without them: left out, the common set is shorter to write and to parse.
+  let line = `ms ${keyToken(key, encoding)} ${value.length}${KEY_FLAG[encoding]}${value.flags === 0 ? '' : ` F${value.flags}`}${exptime === 0 ? '' : ` T${exptime}`}${STORE_MODE[verb]}`;
   if (cas !== undefined) line += ` C${cas}`;
   w.latin1(`${line}${quiet ? QUIET : ''} O${opaqueDigits(opaque)}\r\n`);
   if (typeof value.data === 'string') w.utf8(value.data, value.length);
