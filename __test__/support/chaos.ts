@@ -271,12 +271,22 @@ export async function runChaos(config: ChaosConfig): Promise<ChaosFigures> {
   const KICK = MODES.length - 1;
   const modeWeight = MODES.reduce((n, [w]) => n + w, 0);
   let faulting = true;
+  /** Each proxy first goes through every mode once, in its own order, so that a short or slow run still injects every kind of fault. */
+  const everyModeOnce = (): number[] => {
+    const order = MODES.map((_, i) => i);
+    for (let i = order.length - 1; i > 0; i--) {
+      const j = Math.floor(rng() * (i + 1));
+      [order[i], order[j]] = [order[j], order[i]];
+    }
+    return order;
+  };
   const switchers = proxies.map((proxy) => {
     let timer: NodeJS.Timeout | undefined;
+    const firstRound = everyModeOnce();
     const next = () => {
       if (!faulting) return;
       let r = rng() * modeWeight;
-      const index = MODES.findIndex(([w]) => (r -= w) < 0);
+      const index = firstRound.pop() ?? MODES.findIndex(([w]) => (r -= w) < 0);
       const [, make, duration] = MODES[Math.max(0, index)];
       const mode = make();
       proxy.setMode(mode);
