@@ -63,7 +63,8 @@ export async function startMemcached(options: MemcachedOptions = {}): Promise<Me
     let stderr = '';
     child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
     const target = transport === 'unix' ? { path: socketPath } : { host, port };
-    if (await acceptsConnections(target, child)) {
+    const plain = !options.tls && options.users === undefined;
+    if ((await acceptsConnections(target, child)) && (await isOurs(target, child, plain))) {
       const spec = transport === 'unix' ? `unix:${socketPath}` : transport === 'ipv6' ? `[::1]:${port}` : `127.0.0.1:${port}`;
       return {
         spec,
@@ -80,7 +81,7 @@ export async function startMemcached(options: MemcachedOptions = {}): Promise<Me
           await stopProcess(child, 'SIGKILL');
           if (transport === 'unix') rmSync(socketPath, { force: true });
           child = spawn(BIN, [...base, ...listen], { stdio: ['ignore', 'ignore', 'ignore'] });
-          if (!(await acceptsConnections(target, child))) throw new Error(`memcached did not restart on ${spec}`);
+          if (!(await acceptsConnections(target, child)) || !(await isOurs(target, child, plain))) throw new Error(`memcached did not restart on ${spec}`);
         },
       };
     }
@@ -127,6 +128,40 @@ async function acceptsConnections(target: { host: string; port: number } | { pat
     await new Promise((r) => setTimeout(r, 20));
   }
   return false;
+}
+
+/**
+ * Whether what accepted connections at `target` is `child`: between `freePort` and memcached's
+ * bind, another test file's server may take the port; ours then fails to bind, and the files
+ * would share a server. A plain server says its pid in `stats`; a TLS or auth one must still be
+ * running a moment later (a failed bind exits at once).
+ */
+async function isOurs(target: { host: string; port: number } | { path: string }, child: ChildProcess, plain: boolean): Promise<boolean> {
+  if (!plain) {
+    await new Promise((r) => setTimeout(r, 150));
+    return child.exitCode === null && child.signalCode === null;
+  }
+  return (await statsPid(target)) === child.pid;
+}
+
+/** The pid in a server's `stats`, or undefined if it does not answer as memcached within a second. */
+function statsPid(target: { host: string; port: number } | { path: string }): Promise<number | undefined> {
+  return new Promise((resolve) => {
+    const socket = net.connect(target);
+    let reply = '';
+    const done = (pid: number | undefined): void => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(pid);
+    };
+    const timer = setTimeout(() => done(undefined), 1000);
+    socket.on('data', (chunk: Buffer) => {
+      reply += chunk.toString('latin1');
+      if (reply.endsWith('END\r\n')) done(Number(/^STAT pid (\d+)\r$/m.exec(reply)?.[1]));
+    });
+    socket.once('error', () => done(undefined));
+    socket.write('stats\r\n');
+  });
 }
 
 function stopProcess(child: ChildProcess, signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM'): Promise<void> {
