@@ -71,26 +71,25 @@ export function inflateOptions(cap: number, storedLength: number): { maxOutputLe
   return { maxOutputLength: cap, info: true, chunkSize: outputChunkSize(storedLength * EXPECTED_RATIO, cap) };
 }
 
-/** What compressible values (JSON, text) inflate to, times their stored size. */
-const EXPECTED_RATIO = 8;
+/** What compressible values (JSON, text) inflate to, times their stored size: the guess when nothing says the size. */
+export const EXPECTED_RATIO = 8;
 /** node:zlib's own output chunk; also the smallest used here. */
 const MIN_CHUNK = 16 * 1024;
 const MAX_CHUNK = 4 * 1024 * 1024;
+/** node:zlib refuses a smaller chunk. */
+const MIN_NODE_CHUNK = 64;
 
 /**
  * node:zlib's output chunk for an output of about `expected` bytes under `cap`. It makes a value
  * in 16 KiB chunks by default, each a pass of its JS loop (a thread-pool round trip when async)
- * and all concatenated at the end: a 256 KB value took 327 µs synchronously and 720 µs of the
- * main thread asynchronously, against 253 and 162 in one chunk (bench/PROFILE.md). Never above
- * the cap, so a zip bomb costs no more memory than before.
+ * and all concatenated at the end: a 256 KB value cost the main thread 604 µs off the thread
+ * that way, 221 in one chunk (bench/PROFILE.md, "Large values"). Never above the cap, so a zip
+ * bomb costs no more memory than before.
  */
 export function outputChunkSize(expected: number, cap: number): number {
   const wanted = Math.min(MAX_CHUNK, Math.max(MIN_CHUNK, Math.ceil(expected)));
   return Math.max(MIN_NODE_CHUNK, Math.min(wanted, cap));
 }
-
-/** node:zlib refuses a smaller chunk. */
-const MIN_NODE_CHUNK = 64;
 
 /**
  * `output` in a buffer of its own size when its chunk is over twice as large (a value that

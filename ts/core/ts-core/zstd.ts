@@ -9,7 +9,7 @@
  */
 import * as zlib from 'node:zlib';
 import { CoreUnsupportedError } from '../contract.js';
-import { clampCap, corruptError, outputChunkSize, tooLarge } from './compression.js';
+import { clampCap, corruptError, EXPECTED_RATIO, outputChunkSize, tooLarge } from './compression.js';
 import { readOneFrame, windowLimit } from './zstd-frame.js';
 
 type Callback = (error: Error | null, result: Buffer) => void;
@@ -77,7 +77,7 @@ function decompressOptions(zstd: ZstdApi, data: Uint8Array, cap: number): object
   }
   // Node rejects a cap of 0, so decompress with 1 and refuse any output byte. The frame usually
   // says its size: one output chunk a byte larger is one pass, with no empty chunk after it.
-  const chunkSize = outputChunkSize(frame.contentSize === undefined ? data.length * 8 : frame.contentSize + 1, Math.max(cap, 1));
+  const chunkSize = outputChunkSize(frame.contentSize === undefined ? data.length * EXPECTED_RATIO : frame.contentSize + 1, Math.max(cap, 1));
   return { maxOutputLength: Math.max(cap, 1), chunkSize, params: { [zstd.constants.ZSTD_d_windowLogMax]: WINDOW_LOG_MAX } };
 }
 
