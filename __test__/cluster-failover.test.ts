@@ -5,7 +5,7 @@
  * fast; flushOnReconnect clears a returning server; python-memcached's rehash chain is followed
  * exactly.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import {
   Client,
   ConnectionError,
@@ -18,21 +18,14 @@ import {
 } from '../ts/index.js';
 import { startFaultProxy } from './support/fault-proxy.js';
 import type { MemcachedServer } from './support/memcached.js';
-import { useServers } from './support/server-and-client.js';
+import { useClientOfEach, useServers } from './support/server-and-client.js';
 import { pythonChain, pythonRoute, type PoolServer } from './support/routing.js';
 
 const DEAD_RETRY = 300;
 
 const servers = useServers(4);
 /** A client of each server alone: where a key really is. */
-let single: Client[];
-
-beforeAll(() => {
-  single = servers.map((s) => new Client(s.spec));
-});
-afterAll(async () => {
-  await Promise.all((single ?? []).map((c) => c.close()));
-});
+const single = useClientOfEach(servers);
 beforeEach(async () => {
   // A test that failed half way may leave a server down.
   await Promise.all(servers.map((s) => s.restart()));

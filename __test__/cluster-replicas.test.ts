@@ -4,21 +4,14 @@
  * The figures: 4 servers, 2 000 keys, one server killed, restarted empty, then a second killed,
  * with and without replicas (the table is printed; the 0-miss steps are asserted).
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { Client, type ClientOptions } from '../ts/index.js';
 import type { MemcachedServer } from './support/memcached.js';
-import { useServers } from './support/server-and-client.js';
+import { useClientOfEach, useServers } from './support/server-and-client.js';
 
 const servers = useServers(4);
 /** A client of each server alone: where a key really is. */
-let single: Client[];
-
-beforeAll(() => {
-  single = servers.map((s) => new Client(s.spec));
-});
-afterAll(async () => {
-  await Promise.all((single ?? []).map((c) => c.close()));
-});
+const single = useClientOfEach(servers);
 beforeEach(async () => {
   await Promise.all(servers.map((s) => s.restart()));
 });

@@ -3,22 +3,15 @@
  * algorithm computed independently (support/routing.ts) for thousands of keys, and every key is
  * then found on the server serverFor() names, read back with a client of that server alone.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Client, KeyError, type ClientOptions, type Distribution, type ServerSpec } from '../ts/index.js';
 import type { MemcachedServer } from './support/memcached.js';
-import { useServers } from './support/server-and-client.js';
+import { useClientOfEach, useServers } from './support/server-and-client.js';
 import { ketamaRouter, modulaRoute, pythonRoute, type PoolServer } from './support/routing.js';
 
 const servers = useServers(4);
 /** A client of each server alone: where a key really is. */
-let single: Client[];
-
-beforeAll(() => {
-  single = servers.map((s) => new Client(s.spec));
-});
-afterAll(async () => {
-  await Promise.all((single ?? []).map((c) => c.close()));
-});
+const single = useClientOfEach(servers);
 
 const name = (server: MemcachedServer, weight = 1) => `${server.spec} (${weight})`;
 const pool = (weights: readonly number[]): PoolServer[] => weights.map((weight, i) => ({ port: servers[i].port, weight }));

@@ -62,6 +62,21 @@ export function useServers(count: number): readonly MemcachedServer[] {
   return servers;
 }
 
+/**
+ * Registers hooks that open a Client of each of `servers` alone (where a key really is), after
+ * `useServers`' own, and close them after the scope. Read the array inside tests and hooks.
+ */
+export function useClientOfEach(servers: readonly MemcachedServer[]): readonly Client[] {
+  const clients: Client[] = [];
+  beforeAll(() => {
+    clients.push(...servers.map((s) => new Client(s.spec)));
+  });
+  afterAll(async () => {
+    await Promise.all(clients.map((c) => c.close()));
+  });
+  return clients;
+}
+
 /** Runs `body` with a fresh Client on `servers`, closed afterwards whatever `body` does. */
 export async function withClient<T>(servers: ServerSpec | ServerSpec[], options: ClientOptions | undefined, body: (mc: Client) => Promise<T>): Promise<T> {
   const mc = new Client(servers, options);
