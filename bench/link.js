@@ -25,6 +25,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { waitUntilListening } from './server.js';
 
 export const SHAPE = { rate: '1gbit', burst: '32kb', latency: '10ms' };
 const PREFIX = 'mcbench-';
@@ -64,24 +65,6 @@ function freeSubnet() {
     if (!used.includes(`10.213.${third}.`)) return `10.213.${third}`;
   }
   throw new Error('no free /30 in 10.213.0.0/16');
-}
-
-function canConnect(host, port) {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, host);
-    socket.once('connect', () => { socket.destroy(); resolve(true); });
-    socket.once('error', () => resolve(false));
-  });
-}
-
-async function waitUntilListening(host, child, ms) {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (child.exitCode !== null) throw new Error(`memcached in the namespace exited with code ${child.exitCode}`);
-    if (await canConnect(host, PORT)) return;
-    await sleep(20);
-  }
-  throw new Error(`memcached in the namespace did not start within ${ms} ms`);
 }
 
 /** Payload Gbit/s each way: 32 MB of 256 KB values stored (`noreply`), then read back. */
@@ -172,7 +155,7 @@ export async function createLink() {
     const args = ['netns', 'exec', ns, BINARY, '-p', String(PORT), '-U', '0', '-l', serverAddr, '-t', '1', '-m', '256', '-c', '4096'];
     if (process.getuid?.() === 0) args.push('-u', 'root');
     server = spawn('ip', args, { stdio: 'ignore' }); // `ip netns exec` execs memcached: same pid
-    await waitUntilListening(serverAddr, server, 5000);
+    await waitUntilListening(serverAddr, PORT, server, 5000);
     measured = await measureThroughput(serverAddr);
   } catch (err) {
     teardown();

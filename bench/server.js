@@ -23,22 +23,23 @@ function freePort() {
   });
 }
 
-function canConnect(port) {
+function canConnect(host, port) {
   return new Promise((resolve) => {
-    const socket = net.connect(port, HOST);
+    const socket = net.connect(port, host);
     socket.once('connect', () => { socket.destroy(); resolve(true); });
     socket.once('error', () => resolve(false));
   });
 }
 
-async function waitUntilListening(port, child, deadlineMs) {
+/** Resolves once the memcached `child` accepts connections on `host:port`; throws if it exits or takes over `deadlineMs`. */
+export async function waitUntilListening(host, port, child, deadlineMs) {
   const end = Date.now() + deadlineMs;
   while (Date.now() < end) {
-    if (child.exitCode !== null) throw new Error(`memcached on port ${port} exited with code ${child.exitCode}`);
-    if (await canConnect(port)) return;
+    if (child.exitCode !== null) throw new Error(`memcached on ${host}:${port} exited with code ${child.exitCode}`);
+    if (await canConnect(host, port)) return;
     await sleep(20);
   }
-  throw new Error(`memcached on port ${port} did not start within ${deadlineMs} ms`);
+  throw new Error(`memcached on ${host}:${port} did not start within ${deadlineMs} ms`);
 }
 
 function stopper(child) {
@@ -55,7 +56,7 @@ export async function startServer() {
   const args = ['-p', String(port), '-U', '0', '-l', HOST, '-t', '1', '-m', '256', '-c', '4096'];
   if (process.getuid?.() === 0) args.push('-u', 'root');
   const child = spawn(BINARY, args, { stdio: 'ignore' });
-  await waitUntilListening(port, child, 5000);
+  await waitUntilListening(HOST, port, child, 5000);
   return { address: `${HOST}:${port}`, pid: child.pid, stop: stopper(child) };
 }
 
