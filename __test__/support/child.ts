@@ -5,7 +5,7 @@
  * left behind); the demo test lays out the package with `bundleForNode` and `linkRuntimeModules`.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -59,7 +59,10 @@ export async function runChild(source: string, env: Record<string, string>, mark
       stdout += chunk.toString();
       if (markedAt === undefined && stdout.split('\n').includes(marker)) markedAt = performance.now();
     });
-    const kill = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+    const kill = setTimeout(() => {
+      describeStuck(child.pid);
+      child.kill('SIGKILL');
+    }, killAfterMs);
     const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
     const exitedAt = performance.now();
     clearTimeout(kill);
@@ -67,4 +70,26 @@ export async function runChild(source: string, env: Record<string, string>, mark
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Before a child that outlived its time is killed: each of its threads' state, CPU ticks and
+ * kernel wait (Linux /proc), so a run that hung says whether it spun or waited, and where.
+ */
+function describeStuck(pid: number | undefined): void {
+  const dir = `/proc/${pid}/task`;
+  if (pid === undefined || !existsSync(dir)) return;
+  const read = (file: string): string => {
+    try {
+      return readFileSync(file, 'utf8').trim();
+    } catch {
+      return '?';
+    }
+  };
+  const lines = readdirSync(dir).map((tid) => {
+    const stat = read(`${dir}/${tid}/stat`).split(') ').at(-1)?.split(' ') ?? [];
+    const stack = read(`${dir}/${tid}/stack`).split('\n').slice(0, 6).join(' < ');
+    return `  ${read(`${dir}/${tid}/comm`)} (${tid}): state ${stat[0]}, utime ${stat[11]}, stime ${stat[12]}, wchan ${read(`${dir}/${tid}/wchan`)}; ${stack}`;
+  });
+  console.error(`child ${pid} outlived its time; its threads:\n${lines.join('\n')}`);
 }
