@@ -8,6 +8,7 @@ import diagnostics from 'node:diagnostics_channel';
 import net from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ArgumentError, CHANNELS, Client, LeaseTimeoutError, LoaderError, type ClientOptions, type FetchMessage } from '../ts/index.js';
+import { startFaultProxy } from './support/fault-proxy.js';
 import { inspect, plant, raw } from './support/raw.js';
 import { useServerAndClient } from './support/server-and-client.js';
 
@@ -188,6 +189,27 @@ describe('leases between clients', () => {
     expect(waited).toBeLessThan(400);
     loading.open('late');
     expect(await winner).toBe('late');
+  });
+});
+
+describe('a failed ask', () => {
+  it('a fetch whose lease get times out rejects with its joiners, and the next fetch of the key asks the server again', async () => {
+    const proxy = await startFaultProxy({ target: { host: '127.0.0.1', port: ctx.server.port } });
+    const mc = new Client(`127.0.0.1:${proxy.port}`, { protocol: 'meta', timeout: 200 });
+    try {
+      const key = freshKey('failed-ask');
+      await ctx.client.set(key, 'cached');
+      expect(await mc.fetch(key, () => 'loaded', { ttl: 60 })).toBe('cached'); // connected, dialect known
+      proxy.setMode({ kind: 'stall' });
+      const stalled = [mc.fetch(key, () => 'loaded', { ttl: 60 }), mc.fetch(key, () => 'loaded', { ttl: 60 })];
+      for (const call of stalled) await expect(call).rejects.toMatchObject({ code: 'MEMCACHE_TIMEOUT' });
+      proxy.setMode({ kind: 'pass' });
+      // A flight left registered would be joined here, and never settle.
+      expect(await mc.fetch(key, () => 'loaded', { ttl: 60, timeout: 1000 })).toBe('cached');
+    } finally {
+      await mc.close();
+      await proxy.close();
+    }
   });
 });
 

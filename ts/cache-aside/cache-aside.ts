@@ -13,6 +13,7 @@ import type { ProtocolSetting } from '../connection/connection-pool.js';
 import type { MemcacheError } from '../errors.js';
 import type { MetaRequestFactory } from '../protocol/meta/dialect.js';
 import { Flight, untilAborted } from './flight.js';
+import { FlightRegistry } from './flight-registry.js';
 import { send, type FetchJob } from './job.js';
 import { fetchWithLease } from './lease-flow.js';
 import { fetchSettings, invalidateStaleTtl, type FetchOptions, type InvalidateOptions, type Loader } from './options.js';
@@ -28,8 +29,7 @@ export interface CacheAsideHost {
 
 export class CacheAside {
   readonly #host: CacheAsideHost;
-  /** Fetches under way, by wire key. */
-  readonly #flights = new Map<string, Flight>();
+  readonly #flights = new FlightRegistry<Flight>();
 
   constructor(host: CacheAsideHost) {
     this.#host = host;
@@ -42,7 +42,7 @@ export class CacheAside {
     if (running !== undefined) return running.join(options?.signal);
     const node = this.#host.nodeFor(wire);
     const flight = new Flight(node.metrics, node.name, this.#flights, wire);
-    this.#flights.set(wire, flight);
+    this.#flights.start(wire, flight);
     const job: FetchJob = { node, wire, key, loader, settings, codec: this.#host.codec, flight };
     return untilAborted(this.#run(job), options?.signal);
   }

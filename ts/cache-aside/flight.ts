@@ -8,6 +8,7 @@
 import { AbortError, type MemcacheError } from '../errors.js';
 import { publishFetchEvent } from '../observability/channels.js';
 import type { ServerMetrics } from '../observability/metrics.js';
+import type { FlightRegistry } from './flight-registry.js';
 
 interface Deferred {
   readonly promise: Promise<unknown>;
@@ -18,8 +19,8 @@ interface Deferred {
 export class Flight {
   readonly #metrics: ServerMetrics;
   readonly #server: string;
-  /** The client's flights under way, by wire key: this one leaves it as it ends. */
-  readonly #flights: Map<string, Flight>;
+  /** The client's flights under way: this one leaves it as it ends. */
+  readonly #flights: FlightRegistry<Flight>;
   readonly #wire: string;
   /** What joiners wait for; made by the first joiner. */
   #shared: Deferred | undefined;
@@ -28,10 +29,11 @@ export class Flight {
   /** Whether joiners are served a value while it is reloaded, and whether that value is stale. */
   #serving: 'no' | 'fresh' | 'stale' = 'no';
   #served: unknown;
+  #left = false;
   /** Set by the flow when the outcome is a stale value found while another caller (elsewhere) reloads it. */
   staleOutcome = false;
 
-  constructor(metrics: ServerMetrics, server: string, flights: Map<string, Flight>, wire: string) {
+  constructor(metrics: ServerMetrics, server: string, flights: FlightRegistry<Flight>, wire: string) {
     this.#metrics = metrics;
     this.#server = server;
     this.#flights = flights;
@@ -80,7 +82,9 @@ export class Flight {
   }
 
   #leave(): void {
-    if (this.#flights.get(this.#wire) === this) this.#flights.delete(this.#wire);
+    if (this.#left) return; // ends once: a second end would mark a newer flight of the key ended
+    this.#left = true;
+    this.#flights.end(this.#wire);
   }
 
   #countStale(callers: number): void {
