@@ -123,17 +123,20 @@ describe('express-session over HTTP', () => {
 
   it("touch extends the session with memcached's touch, without rewriting it", async () => {
     const store = newStore(freshPrefix());
-    const url = await startApp(store, 3000); // exptime 3 s: an untouched session is gone within 3 s
+    // memcached's clock ticks once a second, so an exptime of 4 s ends 3 to 4 s later: the touch
+    // at 2.3 s (well before 3) gives the touched session until 5.3 s at least, and the check at
+    // 4.1 s (past 4) leaves a second of slack either way on a busy machine.
+    const url = await startApp(store, 4000);
     const touched = new Browser();
     const untouched = new Browser();
     await Promise.all([touched.get(`${url}/count`), untouched.get(`${url}/count`)]);
-    await sleep(1500);
+    await sleep(2300);
     const set = vi.spyOn(store, 'set');
     const touch = vi.spyOn(store.client, 'touch');
     expect(await touched.get(`${url}/peek`)).toEqual({ count: 1 }); // unmodified: express-session touches
     expect(touch).toHaveBeenCalledTimes(1);
     expect(set).not.toHaveBeenCalled();
-    await sleep(1700); // 3.2 s after the start: past the first expiry, before the touched one
+    await sleep(1800); // 4.1 s after the start: past the first expiry, before the touched one
     expect(await untouched.get(`${url}/peek`)).toEqual({ count: null });
     expect(await touched.get(`${url}/peek`)).toEqual({ count: 1 });
   });
