@@ -58,8 +58,9 @@ async function openKeyv(clientId, address) {
     const store = new KeyvMemcache(address);
     return { keyv: new Keyv({ store, namespace: 'bench-theirs' }), close: async () => store.client.close() };
   }
-  const { KeyvMemcache } = await import('../dist/keyv.js');
-  const { coreKind } = await import('../dist/index.js');
+  const build = process.env.BENCH_DIST ?? 'dist'; // another build folder, for A/B runs
+  const { KeyvMemcache } = await import(`../${build}/keyv.js`);
+  const { coreKind } = await import(`../${build}/index.js`);
   const wanted = clientId === 'ours-native' ? 'native' : 'ts';
   if (coreKind !== wanted) throw new Error(`asked for the ${wanted} core, got ${coreKind}`);
   const store = new KeyvMemcache(address);
