@@ -41,7 +41,7 @@ export class CacheAside {
     const running = this.#flights.get(wire);
     if (running !== undefined) return running.join(options?.signal);
     const node = this.#host.nodeFor(wire);
-    const flight = new Flight(node.metrics, node.name, this.#flights, wire);
+    const flight = new Flight(node.metrics, node.name, this.#flights);
     this.#flights.start(wire, flight);
     const job: FetchJob = { node, wire, key, loader, settings, codec: this.#host.codec, flight };
     return untilAborted(this.#run(job), options?.signal);

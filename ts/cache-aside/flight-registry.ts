@@ -1,32 +1,36 @@
 /**
  * The fetches under way in one client, by wire key: what a caller of a key already being fetched
- * joins. A fetch that ends leaves its key behind, marked ended, instead of deleting it: V8 shrinks
+ * joins. A fetch that ends leaves its entry behind, marked ended, instead of deleting it: V8 shrinks
  * a Map's table as entries are deleted and grows it again as they are added, so 256 fetches that
  * start and end together reallocated the table several times per batch; held by a long-lived Map,
  * each table was promoted to the old generation, and fetch paid for it in GC (bench/PROFILE.md,
- * "fetch hits: the flight registry"). Ended keys are swept once there are SWEEP_AT of them, so
- * a stream of distinct keys keeps at most that many.
+ * "fetch hits: the flight registry"). An ended flight stays as its key's entry, with nothing of
+ * its value, until the key's next flight replaces it or a sweep (at SWEEP_AT ended entries)
+ * removes it, so a stream of distinct keys keeps at most that many.
  */
 
-/** Ended keys kept before a sweep: a few hundred KB of key strings at most. */
+/** Ended entries kept before a sweep: a few hundred KB at most. */
 const SWEEP_AT = 4096;
 
-const ENDED = Symbol('ended');
+/** What the registry needs of a flight: whether it has ended. */
+export interface RegisteredFlight {
+  readonly ended: boolean;
+}
 
-export class FlightRegistry<F extends object> {
-  readonly #entries = new Map<string, F | typeof ENDED>();
-  /** Entries that are flights (the rest are ENDED). */
+export class FlightRegistry<F extends RegisteredFlight> {
+  readonly #entries = new Map<string, F>();
+  /** Entries whose flight is under way (the rest have ended). */
   #live = 0;
 
-  /** Keys held: flights under way, and ended keys not swept yet. */
+  /** Keys held: flights under way, and ended ones not swept or replaced yet. */
   get held(): number {
     return this.#entries.size;
   }
 
   /** The flight under way for `wire`, if any. */
   get(wire: string): F | undefined {
-    const entry = this.#entries.get(wire);
-    return entry === ENDED ? undefined : entry;
+    const flight = this.#entries.get(wire);
+    return flight === undefined || flight.ended ? undefined : flight;
   }
 
   /** Registers the flight of `wire`, which has none under way (get() said so). */
@@ -35,14 +39,13 @@ export class FlightRegistry<F extends object> {
     this.#live++;
   }
 
-  /** The flight of `wire` ended: callers from now on start a new one. Called once per flight. */
-  end(wire: string): void {
-    this.#entries.set(wire, ENDED);
+  /** A flight's `ended` just turned true: it stays as its key's entry until replaced or swept. Called once per flight. */
+  ended(): void {
     this.#live--;
     if (this.#entries.size - this.#live >= SWEEP_AT) this.#sweep();
   }
 
   #sweep(): void {
-    for (const [wire, entry] of this.#entries) if (entry === ENDED) this.#entries.delete(wire);
+    for (const [wire, flight] of this.#entries) if (flight.ended) this.#entries.delete(wire);
   }
 }

@@ -8,7 +8,7 @@
 import { AbortError, type MemcacheError } from '../errors.js';
 import { publishFetchEvent } from '../observability/channels.js';
 import type { ServerMetrics } from '../observability/metrics.js';
-import type { FlightRegistry } from './flight-registry.js';
+import type { FlightRegistry, RegisteredFlight } from './flight-registry.js';
 
 interface Deferred {
   readonly promise: Promise<unknown>;
@@ -16,12 +16,11 @@ interface Deferred {
   readonly reject: (error: unknown) => void;
 }
 
-export class Flight {
+export class Flight implements RegisteredFlight {
   readonly #metrics: ServerMetrics;
   readonly #server: string;
-  /** The client's flights under way: this one leaves it as it ends. */
+  /** The client's flights under way: told when this one ends. */
   readonly #flights: FlightRegistry<Flight>;
-  readonly #wire: string;
   /** What joiners wait for; made by the first joiner. */
   #shared: Deferred | undefined;
   /** Callers so far, the first included. */
@@ -29,15 +28,14 @@ export class Flight {
   /** Whether joiners are served a value while it is reloaded, and whether that value is stale. */
   #serving: 'no' | 'fresh' | 'stale' = 'no';
   #served: unknown;
-  #left = false;
+  #ended = false;
   /** Set by the flow when the outcome is a stale value found while another caller (elsewhere) reloads it. */
   staleOutcome = false;
 
-  constructor(metrics: ServerMetrics, server: string, flights: FlightRegistry<Flight>, wire: string) {
+  constructor(metrics: ServerMetrics, server: string, flights: FlightRegistry<Flight>) {
     this.#metrics = metrics;
     this.#server = server;
     this.#flights = flights;
-    this.#wire = wire;
   }
 
   /** Another caller of the same key: it shares this flight. */
@@ -63,6 +61,7 @@ export class Flight {
     this.#leave();
     if (this.staleOutcome) this.#countStale(this.#callers); // every caller gets it (a reload would have served it first)
     this.#shared?.resolve(value);
+    this.#release();
     return value;
   }
 
@@ -70,6 +69,7 @@ export class Flight {
   fail(error: MemcacheError): never {
     this.#leave();
     this.#shared?.reject(error);
+    this.#release();
     throw error;
   }
 
@@ -81,10 +81,21 @@ export class Flight {
     );
   }
 
+  /** Whether the flight has ended: callers from now on start a new one. */
+  get ended(): boolean {
+    return this.#ended;
+  }
+
   #leave(): void {
-    if (this.#left) return; // ends once: a second end would mark a newer flight of the key ended
-    this.#left = true;
-    this.#flights.end(this.#wire);
+    if (this.#ended) return; // ends once: the registry counts it
+    this.#ended = true;
+    this.#flights.ended();
+  }
+
+  /** Lets go of the value: an ended flight stays in the registry until its key's next flight or a sweep. */
+  #release(): void {
+    this.#shared = undefined;
+    this.#served = undefined;
   }
 
   #countStale(callers: number): void {
