@@ -23,6 +23,16 @@ export function rleFrame(blocks: number, options: { blockSize?: number; windowLo
   return Buffer.from(bytes);
 }
 
+/**
+ * One frame holding `data` (at most MAX_BLOCK bytes) as a single raw (stored) block, declaring no
+ * content size: a streaming writer's frame of data that did not compress.
+ */
+export function rawFrame(data: Uint8Array, windowLog = 20): Buffer {
+  if (data.length > MAX_BLOCK) throw new RangeError(`rawFrame takes at most ${MAX_BLOCK} bytes`);
+  const header = 1 | (0 << 1) | (data.length << 3); // last block, raw
+  return Buffer.concat([Buffer.from([...MAGIC, 0x00, (windowLog - 10) << 3, header & 0xff, (header >> 8) & 0xff, (header >> 16) & 0xff]), data]);
+}
+
 /** A skippable frame (magic 0x184D2A50) holding `content`. */
 export function skippableFrame(content: Uint8Array): Buffer {
   const header = Buffer.alloc(8);

@@ -9,7 +9,7 @@
  */
 import * as zlib from 'node:zlib';
 import { CoreUnsupportedError } from '../contract.js';
-import { clampCap, corruptError, EXPECTED_RATIO, outputChunkSize, tooLarge } from './compression.js';
+import { clampCap, corruptError, EXPECTED_RATIO, outputChunkSize, rightSized, tooLarge } from './compression.js';
 import { readOneFrame, windowLimit } from './zstd-frame.js';
 
 type Callback = (error: Error | null, result: Buffer) => void;
@@ -107,7 +107,7 @@ export function zstdDecompress(data: Uint8Array, maxOutputLength: number): Buffe
   } catch (err) {
     throw decompressFailure(err, cap);
   }
-  return checkLength(result, cap);
+  return rightSized(checkLength(result, cap));
 }
 
 /** `zstdCompress` through node:zlib's asynchronous API (its thread pool). */
@@ -126,7 +126,7 @@ export function zstdDecompressAsync(data: Uint8Array, maxOutputLength: number): 
     zstdApi.zstdDecompress(data, decompressOptions(zstdApi, data, cap), (err, result) => {
       if (err) reject(decompressFailure(err, cap));
       else if (result.length > cap) reject(tooLarge(cap));
-      else resolve(result);
+      else resolve(rightSized(result));
     });
   });
 }
