@@ -11,6 +11,7 @@
 // Starts its own memcached (`-t 1`), prepares the case as the benchmark does, warms up 0.5 s,
 // measures, and prints one JSON line: ops/s and CPU µs per op (medians of the slices).
 import { CLIENTS, createAdapter } from './clients/index.js';
+import { ourBuild } from './clients/memcache-native.js';
 import { runFor } from './measure.js';
 import { startServer } from './server.js';
 import { CASES } from './workloads.js';
@@ -21,7 +22,7 @@ const [clientId, caseId, seconds = '2'] = args.filter((arg) => arg !== '--mixed'
 const client = CLIENTS.find((c) => c.id === clientId);
 const spec = CASES.find((c) => c.id === caseId);
 if (client === undefined || spec === undefined || spec.servers !== 1) {
-  console.error('usage: node bench/drive.js <client> <case> [seconds]');
+  console.error('usage: node bench/drive.js <client> <case> [seconds] [--mixed]');
   console.error(`  clients: ${CLIENTS.map((c) => c.id).join(', ')}`);
   console.error(`  cases (one server): ${CASES.filter((c) => c.servers === 1).map((c) => c.id).join(', ')}`);
   process.exit(2);
@@ -45,7 +46,7 @@ process.exit(0); // peers keep idle timers and sockets alive
 
 /** Every kind of command, a few hundred times each, through a client of our build of its own. */
 async function runEveryCommand(address) {
-  const { Client } = await import(`../${process.env.BENCH_DIST ?? 'dist'}/index.js`);
+  const { Client } = await import(ourBuild('index.js'));
   const mc = new Client([address], { protocol: client.protocol });
   const keys = Array.from({ length: 64 }, (_, i) => `mixed:${i}`);
   for (let round = 0; round < 5; round++) {

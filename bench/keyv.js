@@ -15,6 +15,7 @@
 import { fork } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { ourBuild } from './clients/memcache-native.js';
 import { makeKeys, makeValue } from './fixtures.js';
 import { MARKERS as LATENCY_MARKERS } from './latency-report.js';
 import { startLoadMonitor } from './load-monitor.js';
@@ -58,9 +59,8 @@ async function openKeyv(clientId, address) {
     const store = new KeyvMemcache(address);
     return { keyv: new Keyv({ store, namespace: 'bench-theirs' }), close: async () => store.client.close() };
   }
-  const build = process.env.BENCH_DIST ?? 'dist'; // another build folder, for A/B runs
-  const { KeyvMemcache } = await import(`../${build}/keyv.js`);
-  const { coreKind } = await import(`../${build}/index.js`);
+  const { KeyvMemcache } = await import(ourBuild('keyv.js'));
+  const { coreKind } = await import(ourBuild('index.js'));
   const wanted = clientId === 'ours-native' ? 'native' : 'ts';
   if (coreKind !== wanted) throw new Error(`asked for the ${wanted} core, got ${coreKind}`);
   const store = new KeyvMemcache(address);

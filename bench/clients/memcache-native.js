@@ -4,8 +4,8 @@
 // so a meta row is never text in disguise). `options`, where given, are passed to the Client over
 // these defaults (the latency benchmark turns compression off, or moves the codec off the thread).
 const COMPRESSION_THRESHOLD = 1024;
-// BENCH_DIST names another build folder at the repository's root, for A/B runs (bench/drive.js).
-const BUILD = new URL(`../../${process.env.BENCH_DIST ?? 'dist'}/index.js`, import.meta.url).href;
+/** A file of our build: dist/, or the folder BENCH_DIST names at the repository's root (A/B runs, bench/drive.js). */
+export const ourBuild = (file) => new URL(`../../${process.env.BENCH_DIST ?? 'dist'}/${file}`, import.meta.url).href;
 
 function missInBenchmark() {
   throw new Error('fetch missed: every key was loaded before measuring');
@@ -16,7 +16,7 @@ export function createAdapter(wantedCore, protocol, options = {}) {
   return {
     name: `memcache-native (${wantedCore}, ${protocol})`,
     async connect(servers) {
-      const { Client, coreKind } = await import(BUILD);
+      const { Client, coreKind } = await import(ourBuild('index.js'));
       if (coreKind !== wantedCore) throw new Error(`asked for the ${wantedCore} core, got ${coreKind}`);
       client = new Client(servers, { compressionThreshold: COMPRESSION_THRESHOLD, protocol, ...options });
     },
