@@ -15,7 +15,8 @@ import type { MetaRequestFactory } from '../protocol/meta/dialect.js';
 import { Flight, untilAborted } from './flight.js';
 import { FlightRegistry } from './flight-registry.js';
 import { send, type FetchJob } from './job.js';
-import { fetchWithLease } from './lease-flow.js';
+import { LeaseAsks } from './lease-asks.js';
+import { fetchWithLease, LeaseFetch } from './lease-flow.js';
 import { fetchSettings, invalidateStaleTtl, type FetchOptions, type InvalidateOptions, type Loader } from './options.js';
 import { fetchWithoutLease } from './plain-flow.js';
 
@@ -30,6 +31,7 @@ export interface CacheAsideHost {
 export class CacheAside {
   readonly #host: CacheAsideHost;
   readonly #flights = new FlightRegistry<Flight>();
+  readonly #asks = new LeaseAsks();
 
   constructor(host: CacheAsideHost) {
     this.#host = host;
@@ -43,8 +45,10 @@ export class CacheAside {
     const node = this.#host.nodeFor(wire);
     const flight = new Flight(node.metrics, node.name, this.#flights);
     this.#flights.start(wire, flight);
-    const job: FetchJob = { node, wire, key, loader, settings, codec: this.#host.codec, flight };
-    return untilAborted(this.#run(job), options?.signal);
+    const requests = node.requests;
+    if (requests.dialect === 'meta') this.#asks.ask(new LeaseFetch(node, wire, key, loader, settings, this.#host.codec, flight, requests as MetaRequestFactory));
+    else this.#runAfterAsking({ node, wire, key, loader, settings, codec: this.#host.codec, flight });
+    return untilAborted(flight.promise, options?.signal);
   }
 
   /** Marks the value stale for staleTtl seconds (meta; elsewhere it is deleted); whether the key existed. */
@@ -56,12 +60,16 @@ export class CacheAside {
     return send(node, requests.invalidate(wire, staleTtl, timeout, options?.signal));
   }
 
-  /** The value, once the flight has ended with it (or its error). */
-  #run(job: FetchJob): Promise<unknown> {
-    const requests = job.node.requests;
-    if (requests.dialect === 'meta') return fetchWithLease(job, requests as MetaRequestFactory); // no await: the common case
-    return this.#leaseRequests(job.node, job.settings.timeout).then(
-      (meta) => (meta === undefined ? job.flight.endWith(fetchWithoutLease(job)) : fetchWithLease(job, meta)),
+  /**
+   * A fetch on a node not known to speak meta: asks the server first (with 'auto'), then fetches
+   * with a lease if it does, else without; the flight ends with the outcome.
+   */
+  #runAfterAsking(job: FetchJob): void {
+    this.#leaseRequests(job.node, job.settings.timeout).then(
+      (meta) => {
+        if (meta === undefined) job.flight.endWith(fetchWithoutLease(job));
+        else fetchWithLease(new LeaseFetch(job.node, job.wire, job.key, job.loader, job.settings, job.codec, job.flight, meta));
+      },
       (error: MemcacheError) => job.flight.fail(error),
     );
   }

@@ -1,8 +1,8 @@
 /**
  * In-process single flight: one fetch of a key at a time per client, whatever the number of
- * callers. The caller that started it waits for its outcome (the value found, or the one it
- * loaded); every caller that joins gets, as soon as one is known, the value being reloaded (a
- * stale one, or one recached early) without waiting for the loader, else the outcome too.
+ * callers. The caller that started it waits for its outcome (`promise`: the value found, or the
+ * one it loaded); every caller that joins gets, as soon as one is known, the value being reloaded
+ * (a stale one, or one recached early) without waiting for the loader, else the outcome too.
  * A flight nobody joins builds no promise for joiners (the common hit).
  */
 import { AbortError, type MemcacheError } from '../errors.js';
@@ -17,6 +17,10 @@ interface Deferred {
 }
 
 export class Flight implements RegisteredFlight {
+  /** The outcome, for the caller that started the flight. */
+  readonly promise: Promise<unknown>;
+  #resolve!: (value: unknown) => void;
+  #reject!: (error: MemcacheError) => void;
   readonly #metrics: ServerMetrics;
   readonly #server: string;
   /** The client's flights under way: told when this one ends. */
@@ -33,6 +37,10 @@ export class Flight implements RegisteredFlight {
   staleOutcome = false;
 
   constructor(metrics: ServerMetrics, server: string, flights: FlightRegistry<Flight>) {
+    this.promise = new Promise((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+    });
     this.#metrics = metrics;
     this.#server = server;
     this.#flights = flights;
@@ -56,26 +64,28 @@ export class Flight implements RegisteredFlight {
     this.#shared?.resolve(value);
   }
 
-  /** Ends the flight with its value (callers from now on start a new one); the value. */
-  finish(value: unknown): unknown {
+  /** Ends the flight with its value (callers from now on start a new one). */
+  finish(value: unknown): void {
+    if (this.#ended) return;
     this.#leave();
     if (this.staleOutcome) this.#countStale(this.#callers); // every caller gets it (a reload would have served it first)
+    this.#resolve(value);
     this.#shared?.resolve(value);
     this.#release();
-    return value;
   }
 
-  /** Ends the flight with an error, which it throws on. */
-  fail(error: MemcacheError): never {
+  /** Ends the flight with an error. */
+  fail(error: MemcacheError): void {
+    if (this.#ended) return;
     this.#leave();
+    this.#reject(error);
     this.#shared?.reject(error);
     this.#release();
-    throw error;
   }
 
-  /** Ends the flight with what `value` settles with; that. */
-  endWith(value: Promise<unknown>): Promise<unknown> {
-    return value.then(
+  /** Ends the flight with what `value` settles with. */
+  endWith(value: Promise<unknown>): void {
+    value.then(
       (v) => this.finish(v),
       (error: MemcacheError) => this.fail(error),
     );
@@ -87,8 +97,7 @@ export class Flight implements RegisteredFlight {
   }
 
   #leave(): void {
-    if (this.#ended) return; // ends once: the registry counts it
-    this.#ended = true;
+    this.#ended = true; // once (finish and fail check): the registry counts it
     this.#flights.ended();
   }
 

@@ -13,22 +13,56 @@
  * of waiting out lockTtl: a placeholder (or a value the loader says is gone: undefined) is
  * deleted, a stale or recaching value whose reload failed is marked stale again (staleTtl).
  */
+import type { Key } from '../call-options.js';
+import type { ServerNode } from '../cluster/cluster.js';
+import type { ValueCodec } from '../codec/value-codec.js';
 import { LeaseTimeoutError, type MemcacheError } from '../errors.js';
-import type { LeaseReply, MetaRequestFactory } from '../protocol/meta/dialect.js';
+import { decodedLease, type LeaseAsker, type LeaseReply, type MetaRequestFactory } from '../protocol/meta/dialect.js';
+import type { Flight } from './flight.js';
 import { callLoader, countWait, countWin, send, type FetchJob } from './job.js';
+import type { FetchSettings, Loader } from './options.js';
 
 /** First poll after this many ms, doubling up to MAX_POLL_MS. */
 const FIRST_POLL_MS = 5;
 const MAX_POLL_MS = 100;
 
-/** The value, once the job's flight has ended with it (or its error). */
-export function fetchWithLease(job: FetchJob, requests: MetaRequestFactory): Promise<unknown> {
-  const { node, wire, codec, settings, flight } = job;
-  const asked = send(node, requests.leaseGet(wire, settings.lockTtl, settings.recacheBefore, true, codec, settings.timeout));
-  // A hit (the common case) ends the flight in this one step, with no async function around it.
-  return asked.then(
-    (reply) => (reply.found && !reply.won ? flight.finish(found(job, reply)) : flight.endWith(decide(job, requests, reply))),
-    (error: MemcacheError) => flight.fail(error),
+/**
+ * A fetch on a server that speaks meta, from its first ask on: the asker its reply goes to,
+ * whether the ask went in a batch (lease-asks.ts) or alone (fetchWithLease).
+ */
+export class LeaseFetch implements FetchJob, LeaseAsker {
+  constructor(
+    readonly node: ServerNode,
+    readonly wire: string,
+    readonly key: Key,
+    readonly loader: Loader<unknown>,
+    readonly settings: FetchSettings,
+    readonly codec: ValueCodec,
+    readonly flight: Flight,
+    readonly requests: MetaRequestFactory,
+  ) {}
+
+  /** A hit (the common case) ends the flight in this one step; anything else goes on in `decide`. */
+  answered(reply: LeaseReply): void {
+    if (reply.value instanceof Promise) {
+      void decodedLease(reply).then((decoded) => this.answered(decoded));
+      return;
+    }
+    if (reply.found && !reply.won) this.flight.finish(found(this, reply));
+    else this.flight.endWith(decide(this, this.requests, reply));
+  }
+
+  failed(error: MemcacheError): void {
+    this.flight.fail(error);
+  }
+}
+
+/** Asks alone (a lease get of its own), for when asks are not batched: the job's flight ends with the outcome. */
+export function fetchWithLease(fetch: LeaseFetch): void {
+  const { node, wire, codec, settings, requests } = fetch;
+  send(node, requests.leaseGet(wire, settings.lockTtl, settings.recacheBefore, true, codec, settings.timeout)).then(
+    (reply) => fetch.answered(reply),
+    (error: MemcacheError) => fetch.failed(error),
   );
 }
 

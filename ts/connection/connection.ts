@@ -225,6 +225,17 @@ export class Connection implements ReplySink, AbortWatcher {
     }
   }
 
+  /** AbortWatcher: whether `request` is the last queued here, unwritten, with room for one more caller. */
+  canGrow(request: Request): boolean {
+    return this.#status !== 'closed' && !this.#closeRequested && this.#queue.isLastUnsent(request) && this.#queue.size < this.#config.maxPending;
+  }
+
+  /** AbortWatcher: `request` took in one more caller; at BURST_WRITE callers it is written, as a burst of requests is. */
+  grew(request: Request): void {
+    this.#queue.grew(request);
+    if (this.#status === 'ready' && request.weight >= BURST_WRITE) this.#flush();
+  }
+
   #flushSoon = (): void => {
     if (this.#flushScheduled) return;
     this.#flushScheduled = true;

@@ -29,9 +29,19 @@ export class RequestQueue {
   absorbIntoLastUnsent(request: Request): boolean {
     const last = this.#unsent.length > 0 ? this.#unsent[this.#unsent.length - 1] : undefined;
     if (last === undefined || last.attempt !== 0 || request.attempt !== 0 || !last.absorb(request)) return false;
-    last.weight++;
-    this.#size++;
+    this.grew(last);
     return true;
+  }
+
+  /** Whether `request` is the last unsent one. */
+  isLastUnsent(request: Request): boolean {
+    return this.#unsent.length > 0 && this.#unsent[this.#unsent.length - 1] === request;
+  }
+
+  /** An unsent request took in one more caller. */
+  grew(request: Request): void {
+    request.weight++;
+    this.#size++;
   }
 
   /** Requests queued this tick, not yet written. */

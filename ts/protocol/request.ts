@@ -36,8 +36,9 @@ export enum ReplyMode {
 
 /**
  * The connection holding a request (see Request.watcher): told when its caller gives up (its
- * signal aborted), and able to take a follow-up that a reply calls for (a text get's 0-byte
- * value that may be a lease placeholder is asked about again with `mg`, see meta/lease.ts).
+ * signal aborted), able to take a follow-up that a reply calls for (a text get's 0-byte
+ * value that may be a lease placeholder is asked about again with `mg`, see meta/lease.ts), and
+ * to let a request still unwritten take in more callers (meta/lease-batch.ts).
  */
 export interface AbortWatcher {
   onAbort(request: Request): void;
@@ -45,6 +46,10 @@ export interface AbortWatcher {
   send(request: Request): void;
   /** Whether the server speaks meta (known once the connection is ready, false with protocol 'text'). */
   readonly speaksMeta: boolean;
+  /** Whether `request` is the last request queued and not yet written, with room for one more caller (maxPending). */
+  canGrow(request: Request): boolean;
+  /** `request` (canGrow said so) took in one more caller: it counts in the queue; a burst of them is written at once. */
+  grew(request: Request): void;
 }
 
 export abstract class Request<T = unknown> {

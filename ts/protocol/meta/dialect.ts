@@ -12,12 +12,15 @@ import type { CounterSeed } from './commands.js';
 import { MetaItemRequest, type ItemInfo } from './item.js';
 import { MetaArithRequest, MetaDeleteManyRequest, MetaDeleteRequest } from './keyed.js';
 import { LeaseStoreRequest, MetaInvalidateRequest, MetaLeaseGetRequest, MetaReleaseRequest, type LeaseReply } from './lease.js';
+import { MetaLeaseBatchRequest, type LeaseAskSettings } from './lease-batch.js';
 import { MetaGetManyRequest, MetaGetRequest, MetaTouchRequest } from './retrieval.js';
 import { MetaStoreManyRequest, MetaStoreRequest, QUIET_MAX_VALUE } from './storage.js';
 
 export type { CounterSeed } from './commands.js';
 export type { ItemInfo } from './item.js';
 export type { LeaseReply } from './lease.js';
+export { decodedLease } from './lease.js';
+export type { LeaseAsker, LeaseAskSettings, MetaLeaseBatchRequest } from './lease-batch.js';
 
 export interface MetaRequestFactory extends RequestFactory {
   readonly dialect: 'meta';
@@ -35,6 +38,8 @@ export interface MetaRequestFactory extends RequestFactory {
   item(key: string, touch: number | undefined, decoder: ValueDecoder, timeout: number, signal: AbortSignal | undefined): Request<ItemInfo | undefined>;
   /** fetch's lease get (see lease.ts); `counted`: a hit or miss is counted (the first ask, not the polls). */
   leaseGet(key: string, lockTtl: number, recacheBefore: number | undefined, counted: boolean, decoder: ValueDecoder, timeout: number): Request<LeaseReply>;
+  /** The first asks of fetches started together, as one request (see lease-batch.ts); counted as leaseGet's. */
+  leaseBatch(settings: LeaseAskSettings, decoder: ValueDecoder): MetaLeaseBatchRequest;
   /** Stores the loaded value with the cas the lease was won with; whether it was stored. */
   leaseStore(key: string, value: Payload, exptime: number, cas: string, timeout: number): Request<boolean>;
   /** Marks the item stale for `staleTtl` seconds; whether it existed. */
@@ -66,6 +71,7 @@ export const metaDialect: MetaRequestFactory = Object.freeze<MetaRequestFactory>
   counter: (verb, key, delta, seed, noreply, timeout, signal) => new MetaArithRequest(verb === 'decr', key, 'wire', delta, seed, noreply, timeout, signal),
   item: (key, touch, decoder, timeout, signal) => new MetaItemRequest(key, 'wire', touch, decoder, timeout, signal),
   leaseGet: (key, lockTtl, recacheBefore, counted, decoder, timeout) => new MetaLeaseGetRequest(key, 'wire', lockTtl, recacheBefore, counted, decoder, timeout),
+  leaseBatch: (settings, decoder) => new MetaLeaseBatchRequest('wire', settings, decoder),
   leaseStore: (key, value, exptime, cas, timeout) => new LeaseStoreRequest(key, 'wire', value, exptime, cas, timeout),
   invalidate: (key, staleTtl, timeout, signal) => new MetaInvalidateRequest(key, 'wire', staleTtl, timeout, signal),
   release: (key, cas, restale, timeout) => new MetaReleaseRequest(key, 'wire', cas, restale, timeout),
@@ -91,6 +97,7 @@ export const metaBinaryDialect: MetaRequestFactory = Object.freeze<MetaRequestFa
   touch: (key, exptime, timeout, signal) => new MetaTouchRequest(key, 'base64', exptime, timeout, signal),
   item: (key, touch, decoder, timeout, signal) => new MetaItemRequest(key, 'base64', touch, decoder, timeout, signal),
   leaseGet: (key, lockTtl, recacheBefore, counted, decoder, timeout) => new MetaLeaseGetRequest(key, 'base64', lockTtl, recacheBefore, counted, decoder, timeout),
+  leaseBatch: (settings, decoder) => new MetaLeaseBatchRequest('base64', settings, decoder),
   leaseStore: (key, value, exptime, cas, timeout) => new LeaseStoreRequest(key, 'base64', value, exptime, cas, timeout),
   invalidate: (key, staleTtl, timeout, signal) => new MetaInvalidateRequest(key, 'base64', staleTtl, timeout, signal),
   release: (key, cas, restale, timeout) => new MetaReleaseRequest(key, 'base64', cas, restale, timeout),

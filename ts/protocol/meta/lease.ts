@@ -17,7 +17,7 @@
  */
 import { F_A_LEN, F_A_START, F_B_LEN, F_B_START, F_FLAGS } from '../../core/index.js';
 import { DeserializeError, MemcacheError } from '../../errors.js';
-import { Command, type CommandId } from '../../observability/metrics.js';
+import { Command, type CommandId, type ServerMetrics } from '../../observability/metrics.js';
 import type { CommandWriter } from '../command-writer.js';
 import { ReplyKind } from '../replies.js';
 import { Request, type ValueDecoder } from '../request.js';
@@ -72,7 +72,7 @@ export function leaseFlags(buf: Buffer, rec: Uint32Array, off: number): LeaseFla
     let j = i + 1;
     while (j < end && buf[j] !== SPACE) j++;
     const letter = buf[i];
-    if (j === i + 1) bits |= letter === 0x57 ? WON : letter === 0x5a ? BUSY : letter === 0x58 ? STALE : 0;
+    if (j === i + 1) bits |= leaseBit(letter);
     else if (letter === 0x63) {
       casStart = i + 1;
       casEnd = j;
@@ -88,13 +88,32 @@ export function leaseCas(buf: Buffer, flags: LeaseFlags): string {
   return buf.toString('latin1', flags.casStart, flags.casEnd);
 }
 
+/** The lease flags (W, Z, X) among a meta record's returned flags (field A), as bits: all most replies need. */
+function leaseBits(buf: Buffer, rec: Uint32Array, off: number): number {
+  const end = rec[off + F_A_START] + rec[off + F_A_LEN];
+  let bits = 0;
+  for (let i = rec[off + F_A_START]; i < end; ) {
+    let j = i + 1;
+    while (j < end && buf[j] !== SPACE) j++;
+    if (j === i + 1) bits |= leaseBit(buf[i]);
+    i = j + 1;
+  }
+  return bits;
+}
+
+/** The bit of a one-letter returned flag: W, Z, X; 0 for any other. */
+function leaseBit(letter: number): number {
+  return letter === 0x57 ? WON : letter === 0x5a ? BUSY : letter === 0x58 ? STALE : 0;
+}
+
 /**
  * Whether a VA record is a lease placeholder: no bytes, client flags 0, and a lease on it (W or
  * Z). An empty Buffer stored by `set` has no lease flag unless a lease was handed out on it (R,
  * invalidate); then it is being reloaded and taking it for no value only makes a caller wait.
+ * Only an empty, flagless record has its flags read: an ordinary value pays two comparisons.
  */
-export function isLeasePlaceholder(buf: Buffer, rec: Uint32Array, off: number, flags: LeaseFlags): boolean {
-  return rec[off + F_B_LEN] === 0 && rec[off + F_FLAGS] === 0 && (flags.bits & (WON | BUSY)) !== 0;
+export function isLeasePlaceholder(buf: Buffer, rec: Uint32Array, off: number): boolean {
+  return rec[off + F_B_LEN] === 0 && rec[off + F_FLAGS] === 0 && (leaseBits(buf, rec, off) & (WON | BUSY)) !== 0;
 }
 
 /** Whether the reply handed this caller a lease (W). */
@@ -112,7 +131,8 @@ export function decodeVa(decoder: ValueDecoder, buf: Buffer, rec: Uint32Array, o
   }
 }
 
-const MISS: LeaseReply = Object.freeze({ won: false, busy: false, stale: false, found: false, value: undefined, cas: '', error: undefined });
+/** A lease get's EN: no item, and no lease handed out. */
+export const MISS_REPLY: LeaseReply = Object.freeze({ won: false, busy: false, stale: false, found: false, value: undefined, cas: '', error: undefined });
 
 /**
  * fetch's lease get. `counted`: the first ask of a fetch counts a hit or a miss; its polls do not.
@@ -155,39 +175,45 @@ export class MetaLeaseGetRequest extends Request<LeaseReply> {
   }
 
   onReply(kind: number, buf: Buffer, rec: Uint32Array, off: number): boolean {
-    if (kind === ReplyKind.META_EN) return this.#settle(MISS, undefined);
-    if (kind !== ReplyKind.META_VA) return this.rejectWithErrorReply('fetch', kind, buf, rec, off);
-    const flags = leaseFlags(buf, rec, off);
-    let found = false;
-    let value: unknown;
-    let error: MemcacheError | undefined;
-    if (!isLeasePlaceholder(buf, rec, off, flags)) {
-      try {
-        value = decodeVa(this.#decoder, buf, rec, off, this.server);
-        found = true;
-      } catch (unreadable) {
-        error = unreadable as MemcacheError;
-      }
-    }
-    const bits = flags.bits;
-    const won = (bits & WON) !== 0;
-    // Only a winner stores or releases with the cas.
-    const cas = won ? leaseCas(buf, flags) : '';
-    const reply = { won, busy: (bits & BUSY) !== 0, stale: (bits & STALE) !== 0, found, value, cas, error };
-    if (!(value instanceof Promise)) return this.#settle(reply, undefined);
-    // Decoded off the main thread: unreadable once it is, as a value that failed at once is.
-    return this.#settle(reply, value.then((decoded) => ({ ...reply, value: decoded }), (failure: MemcacheError) => ({ ...reply, found: false, value: undefined, error: failure })));
-  }
-
-  #settle(reply: LeaseReply, later: Promise<LeaseReply> | undefined): true {
-    if (this.#counted && !this.settled) {
-      if (reply.found) this.metrics.hits++;
-      else this.metrics.misses++;
-    }
-    if (later === undefined) this.resolve(reply);
-    else this.resolveLater(later);
+    if (kind !== ReplyKind.META_VA && kind !== ReplyKind.META_EN) return this.rejectWithErrorReply('fetch', kind, buf, rec, off);
+    const reply = kind === ReplyKind.META_EN ? MISS_REPLY : readLease(this.#decoder, buf, rec, off, this.server);
+    if (this.#counted && !this.settled) countLease(this.metrics, reply);
+    if (reply.value instanceof Promise) this.resolveLater(decodedLease(reply));
+    else this.resolve(reply);
     return true;
   }
+}
+
+/** A VA record as a lease get's reply; a value being decoded off the main thread is a Promise in `value` (see decodedLease). */
+export function readLease(decoder: ValueDecoder, buf: Buffer, rec: Uint32Array, off: number, server: string): LeaseReply {
+  const bits = leaseBits(buf, rec, off);
+  // Only a winner stores or releases with the cas.
+  const cas = (bits & WON) !== 0 ? leaseCas(buf, leaseFlags(buf, rec, off)) : '';
+  if (isLeasePlaceholder(buf, rec, off)) return leaseReply(bits, cas, false, undefined, undefined);
+  try {
+    return leaseReply(bits, cas, true, decodeVa(decoder, buf, rec, off, server), undefined);
+  } catch (unreadable) {
+    return leaseReply(bits, cas, false, undefined, unreadable as MemcacheError);
+  }
+}
+
+/** A reply with the lease flags `bits`. */
+function leaseReply(bits: number, cas: string, found: boolean, value: unknown, error: MemcacheError | undefined): LeaseReply {
+  return { won: (bits & WON) !== 0, busy: (bits & BUSY) !== 0, stale: (bits & STALE) !== 0, found, value, cas, error };
+}
+
+/** `reply` once its value, decoded off the main thread, is there: unreadable if that failed, as a value that failed at once is. */
+export function decodedLease(reply: LeaseReply): Promise<LeaseReply> {
+  return (reply.value as Promise<unknown>).then(
+    (decoded) => ({ ...reply, value: decoded }),
+    (failure: MemcacheError) => ({ ...reply, found: false, value: undefined, error: failure }),
+  );
+}
+
+/** A first ask's hit or miss (polls are not counted): a hit is a value found, stale or not. */
+export function countLease(metrics: ServerMetrics, reply: LeaseReply): void {
+  if (reply.found) metrics.hits++;
+  else metrics.misses++;
 }
 
 /** The winner's store, counted as fetch's: whether it was stored (false: the item changed since the lease was won). */

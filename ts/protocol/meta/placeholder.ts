@@ -62,7 +62,7 @@ class PlaceholderProbeRequest extends Request<CasItem | undefined> {
     }
     if (kind !== ReplyKind.META_VA) return this.rejectWithErrorReply('get', kind, buf, rec, off);
     const flags = leaseFlags(buf, rec, off);
-    const placeholder = isLeasePlaceholder(buf, rec, off, flags);
+    const placeholder = isLeasePlaceholder(buf, rec, off);
     if (wonLease(flags)) this.#handBack(leaseCas(buf, flags), placeholder ? undefined : restaleTtl(flags.ttl));
     if (placeholder) {
       this.resolve(undefined);

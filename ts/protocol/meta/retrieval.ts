@@ -12,7 +12,7 @@ import { asDecoded, putDecoded, Request, type ValueDecoder } from '../request.js
 import type { RetrievalVerb } from '../text-commands.js';
 import { encodeMetaGet, encodeMetaTouch, type KeyEncoding } from './commands.js';
 import { QuietRequest } from './quiet.js';
-import { isLeasePlaceholder, leaseFlags } from './lease.js';
+import { isLeasePlaceholder } from './lease.js';
 import { replyOpaque, returnedFlags } from './replies.js';
 
 /** A VA record's value, read with its client flags as a VALUE's is; a failure is that key's error. */
@@ -79,7 +79,7 @@ export class MetaGetRequest extends Request<unknown> {
     if (kind !== ReplyKind.META_VA && kind !== ReplyKind.META_EN) return this.rejectWithErrorReply(this.#verb, kind, buf, rec, off);
     if (this.settled) return true; // aborted or timed out: read, not counted
     // A lease placeholder (someone is loading the key with fetch) is no value: a miss.
-    if (kind === ReplyKind.META_EN || isLeasePlaceholder(buf, rec, off, leaseFlags(buf, rec, off))) {
+    if (kind === ReplyKind.META_EN || isLeasePlaceholder(buf, rec, off)) {
       this.metrics.misses++;
       this.resolve(undefined);
       return true;
@@ -169,7 +169,7 @@ export class MetaGetManyRequest extends QuietRequest<void> {
   onReply(kind: number, buf: Buffer, rec: Uint32Array, off: number): boolean {
     if (kind === ReplyKind.META_EN) return false;
     if (kind !== ReplyKind.META_VA) return this.failWith(kind, buf, rec, off);
-    if (this.settled || isLeasePlaceholder(buf, rec, off, leaseFlags(buf, rec, off))) return false;
+    if (this.settled || isLeasePlaceholder(buf, rec, off)) return false;
     const key = this.#resultKeys[replyOpaque(buf, rec, off) - this.opaque];
     this.#found++;
     try {
