@@ -6,6 +6,8 @@
  */
 import diagnostics from 'node:diagnostics_channel';
 import net from 'node:net';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ArgumentError, CHANNELS, Client, LeaseTimeoutError, LoaderError, type ClientOptions, type FetchMessage } from '../ts/index.js';
 import { startFaultProxy } from './support/fault-proxy.js';
@@ -110,6 +112,23 @@ describe('single flight in one process', () => {
     await ctx.client.fetch(loaded, () => [1, 'two', { three: 3n }], { ttl: 60 });
     expect(await other.get(loaded)).toEqual([1, 'two', { three: 3n }]);
     expect([...(await other.getMulti([loaded, key]))]).toEqual([[loaded, [1, 'two', { three: 3n }]], [key, 'from set']]);
+  });
+
+  it('an ended fetch keeps nothing of its value: once its callers let go of it, it can be collected', async () => {
+    v8.setFlagsFromString('--expose-gc');
+    const gc = vm.runInNewContext('gc') as () => void;
+    const [hit, loaded] = [freshKey('collected-hit'), freshKey('collected-loaded')];
+    await ctx.client.set(hit, { big: 'x'.repeat(1000) }, { ttl: 60 });
+    // The flights stay in the client's registry after they end (flight-registry.ts): only they could hold the values.
+    const values = [
+      new WeakRef((await ctx.client.fetch(hit, () => expect.unreachable('loader'), { ttl: 60 })) as object),
+      new WeakRef((await ctx.client.fetch(loaded, () => ({ big: 'y'.repeat(1000) }), { ttl: 60 })) as object),
+    ];
+    for (let i = 0; i < 5 && values.some((ref) => ref.deref() !== undefined); i++) {
+      await sleep(0);
+      gc();
+    }
+    expect(values.map((ref) => ref.deref())).toEqual([undefined, undefined]);
   });
 });
 

@@ -44,11 +44,12 @@ export class CacheAside {
     if (running !== undefined) return running.join(options?.signal);
     const node = this.#host.nodeFor(wire);
     const flight = new Flight(node.metrics, node.name, this.#flights);
+    const outcome = flight.outcome();
     this.#flights.start(wire, flight);
     const requests = node.requests;
     if (requests.dialect === 'meta') this.#asks.ask(new LeaseFetch(node, wire, key, loader, settings, this.#host.codec, flight, requests as MetaRequestFactory));
     else this.#runAfterAsking({ node, wire, key, loader, settings, codec: this.#host.codec, flight });
-    return untilAborted(flight.promise, options?.signal);
+    return untilAborted(outcome, options?.signal);
   }
 
   /** Marks the value stale for staleTtl seconds (meta; elsewhere it is deleted); whether the key existed. */

@@ -1,7 +1,7 @@
 /**
  * In-process single flight: one fetch of a key at a time per client, whatever the number of
- * callers. The caller that started it waits for its outcome (`promise`: the value found, or the
- * one it loaded); every caller that joins gets, as soon as one is known, the value being reloaded
+ * callers. The caller that started it waits for its outcome (the value found, or the one it
+ * loaded); every caller that joins gets, as soon as one is known, the value being reloaded
  * (a stale one, or one recached early) without waiting for the loader, else the outcome too.
  * A flight nobody joins builds no promise for joiners (the common hit).
  */
@@ -17,10 +17,9 @@ interface Deferred {
 }
 
 export class Flight implements RegisteredFlight {
-  /** The outcome, for the caller that started the flight. */
-  readonly promise: Promise<unknown>;
-  #resolve!: (value: unknown) => void;
-  #reject!: (error: MemcacheError) => void;
+  /** Settle what the caller that started the flight waits for (see outcome). */
+  #resolve: ((value: unknown) => void) | undefined;
+  #reject: ((error: MemcacheError) => void) | undefined;
   readonly #metrics: ServerMetrics;
   readonly #server: string;
   /** The client's flights under way: told when this one ends. */
@@ -37,13 +36,21 @@ export class Flight implements RegisteredFlight {
   staleOutcome = false;
 
   constructor(metrics: ServerMetrics, server: string, flights: FlightRegistry<Flight>) {
-    this.promise = new Promise((resolve, reject) => {
-      this.#resolve = resolve;
-      this.#reject = reject;
-    });
     this.#metrics = metrics;
     this.#server = server;
     this.#flights = flights;
+  }
+
+  /**
+   * What the caller that starts the flight waits for: its value, or its error. Asked for once,
+   * before the flight can end. The flight keeps only the means to settle it, let go as it ends: an
+   * ended flight stays in the registry, and must not keep its value alive there.
+   */
+  outcome(): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+    });
   }
 
   /** Another caller of the same key: it shares this flight. */
@@ -69,7 +76,7 @@ export class Flight implements RegisteredFlight {
     if (this.#ended) return;
     this.#leave();
     if (this.staleOutcome) this.#countStale(this.#callers); // every caller gets it (a reload would have served it first)
-    this.#resolve(value);
+    this.#resolve?.(value);
     this.#shared?.resolve(value);
     this.#release();
   }
@@ -78,7 +85,7 @@ export class Flight implements RegisteredFlight {
   fail(error: MemcacheError): void {
     if (this.#ended) return;
     this.#leave();
-    this.#reject(error);
+    this.#reject?.(error);
     this.#shared?.reject(error);
     this.#release();
   }
@@ -103,6 +110,8 @@ export class Flight implements RegisteredFlight {
 
   /** Lets go of the value: an ended flight stays in the registry until its key's next flight or a sweep. */
   #release(): void {
+    this.#resolve = undefined;
+    this.#reject = undefined;
     this.#shared = undefined;
     this.#served = undefined;
   }
