@@ -12,6 +12,7 @@ import type { MemcachedServer } from './support/memcached.js';
 import { plant, raw } from './support/raw.js';
 import { useServerAndClient, useServers, withClient } from './support/server-and-client.js';
 import { hasTwemproxy, startTwemproxy } from './support/twemproxy.js';
+import { written } from './support/written.js';
 
 // protocol given, so a run with MEMCACHE_PROTOCOL=text still tests binary keys (which need meta).
 const BINARY: ClientOptions = { binaryKeys: true, protocol: 'auto' };
@@ -21,16 +22,6 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
-/** Every byte `body` makes the client write, as latin1 text. */
-async function written(body: () => Promise<unknown>): Promise<string> {
-  const write = vi.spyOn(net.Socket.prototype, 'write');
-  try {
-    await body();
-    return write.mock.calls.map(([chunk]) => Buffer.from(chunk as Uint8Array).toString('latin1')).join('');
-  } finally {
-    write.mockRestore();
-  }
-}
 
 type Key = string | Buffer;
 

@@ -6,12 +6,13 @@
  * every fetch, and a traced fetch is still one command of its own.
  */
 import diagnostics from 'node:diagnostics_channel';
-import net from 'node:net';
-import { describe, expect, it, vi } from 'vitest';
+import type net from 'node:net';
+import { describe, expect, it } from 'vitest';
 import { CHANNELS, Client, type CommandMessage } from '../ts/index.js';
 import { startFakeServer, type FakeServer } from './support/fake-server.js';
 import { startFaultProxy } from './support/fault-proxy.js';
 import { useServerAndClient, withClient } from './support/server-and-client.js';
+import { written } from './support/written.js';
 
 const ctx = useServerAndClient({ client: { protocol: 'meta' } });
 
@@ -69,7 +70,7 @@ describe('fetches started together', () => {
 
   it('fetches with other settings (lockTtl, recacheBefore, timeout) ask as their own batch, each as it asked', async () => {
     const names = freshKeys('settings', 3);
-    const wire = await withWrites(async () => {
+    const wire = await written(async () => {
       await Promise.all([
         ctx.client.fetch(names[0], () => 'a', { ttl: 60 }),
         ctx.client.fetch(names[1], () => 'b', { ttl: 60, lockTtl: 7 }),
@@ -168,13 +169,3 @@ describe('while commands are traced', () => {
   });
 });
 
-/** Every byte any client writes while `body` runs, as latin1 text. */
-async function withWrites(body: () => Promise<unknown>): Promise<string> {
-  const write = vi.spyOn(net.Socket.prototype, 'write');
-  try {
-    await body();
-    return write.mock.calls.map(([chunk]) => Buffer.from(chunk as Uint8Array).toString('latin1')).join('');
-  } finally {
-    write.mockRestore();
-  }
-}

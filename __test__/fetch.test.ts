@@ -5,7 +5,6 @@
  * text protocol's fallback, metrics and diagnostics. Processes of their own: fetch-processes.test.ts.
  */
 import diagnostics from 'node:diagnostics_channel';
-import net from 'node:net';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -13,6 +12,7 @@ import { ArgumentError, CHANNELS, Client, LeaseTimeoutError, LoaderError, type C
 import { startFaultProxy } from './support/fault-proxy.js';
 import { inspect, plant, raw } from './support/raw.js';
 import { useServerAndClient } from './support/server-and-client.js';
+import { written } from './support/written.js';
 
 const ctx = useServerAndClient({ client: { protocol: 'meta' } });
 /** A second client: another process, as far as leases go (its own single flight). */
@@ -58,16 +58,6 @@ async function leaseTaken(key: string): Promise<void> {
   throw new Error(`no lease on ${key}`);
 }
 
-/** Every byte `body` makes any client write, as latin1 text. */
-async function written(body: () => Promise<unknown>): Promise<string> {
-  const write = vi.spyOn(net.Socket.prototype, 'write');
-  try {
-    await body();
-    return write.mock.calls.map(([chunk]) => Buffer.from(chunk as Uint8Array).toString('latin1')).join('');
-  } finally {
-    write.mockRestore();
-  }
-}
 
 const totals = (mc: Client) => mc.metrics().totals;
 

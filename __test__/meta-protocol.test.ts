@@ -4,13 +4,13 @@
  * by opaque (against fake servers for the replies memcached would never send).
  */
 import diagnostics from 'node:diagnostics_channel';
-import net from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Client, UnsupportedError } from '../ts/index.js';
 import { eventually, startFakeServer, type FakeServer } from './support/fake-server.js';
 import { raw } from './support/raw.js';
 import { useServerAndClient, withClient } from './support/server-and-client.js';
 import { hasTwemproxy, startTwemproxy } from './support/twemproxy.js';
+import { written } from './support/written.js';
 
 const ctx = useServerAndClient({ client: { protocol: 'meta' } });
 
@@ -29,16 +29,6 @@ function subscribeOnce(channel: string): Promise<unknown> {
   });
 }
 
-/** Every byte `body` makes the client write, as latin1 text. */
-async function written(body: () => Promise<unknown>): Promise<string> {
-  const write = vi.spyOn(net.Socket.prototype, 'write');
-  try {
-    await body();
-    return write.mock.calls.map(([chunk]) => Buffer.from(chunk as Uint8Array).toString('latin1')).join('');
-  } finally {
-    write.mockRestore();
-  }
-}
 
 describe('protocol setting', () => {
   it("'auto' asks memcached 1.6 with mn once, then stores with quiet ms and reads with text get", async () => {
