@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { CHANNELS, Client, type CommandMessage } from '../ts/index.js';
 import { startFakeServer, type FakeServer } from './support/fake-server.js';
 import { startFaultProxy } from './support/fault-proxy.js';
-import { useServerAndClient, withClient } from './support/server-and-client.js';
+import { useServerAndClient, useServers, withClient } from './support/server-and-client.js';
 import { written } from './support/written.js';
 
 const ctx = useServerAndClient({ client: { protocol: 'meta' } });
@@ -80,6 +80,20 @@ describe('fetches started together', () => {
     expect(wire).toMatch(new RegExp(`mg ${names[0]} v f c N30 O\\d+\\r\\n`));
     expect(wire).toMatch(new RegExp(`mg ${names[1]} v f c N7 O\\d+\\r\\n`));
     expect(wire).toMatch(new RegExp(`mg ${names[2]} v f c N30 R5 O\\d+\\r\\n`));
+  });
+});
+
+describe('over three servers', () => {
+  const servers = useServers(3);
+
+  it('the fetches of one tick ask each key\'s own server, one batch per server, and each gets its own value', async () => {
+    await withClient(servers.map((server) => server.spec), { protocol: 'meta' }, async (mc) => {
+      const names = freshKeys('spread', 150);
+      await mc.setMulti(names.map((key, i) => [key, `value ${i}`]));
+      expect(new Set(names.map((key) => mc.serverFor(key))).size).toBe(3);
+      expect(await Promise.all(names.map((key) => mc.fetch(key, notLoaded, { ttl: 60 })))).toEqual(names.map((_, i) => `value ${i}`));
+      expect(mc.metrics().servers.map((server) => server.ops.fetch).reduce((a, b) => a + b)).toBe(150);
+    });
   });
 });
 
