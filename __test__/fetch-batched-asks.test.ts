@@ -1,7 +1,8 @@
 /**
  * fetch's first asks go out in batches (protocol/meta/lease-batch.ts): the fetches started in one
  * tick share one request per connection. Pinned here: each fetch still gets its own key's reply
- * (checked by opaque, ask by ask), a batch never overtakes a command queued after it, a failure
+ * (checked by opaque, ask by ask; on one server or three), a batch never overtakes a command
+ * queued after it, fetches with other settings ask as those settings say, a failure
  * of one ask or of the whole batch reaches exactly the fetches it concerns, maxPending counts
  * every fetch, and a traced fetch is still one command of its own.
  */
