@@ -3,7 +3,7 @@
  * for one connection go out together, as one line each (`mg <key> v f c N<lockTtl> [R<s>] O<n>`,
  * opaques consecutive), and each reply is handed to its own asker. One request per fetch paid,
  * per key, for a Request and its promise, a place in the queue, a deadline and a `.then`; a run of
- * fetch hits pays them once (bench/PROFILE.md, "fetch hits: one request for a tick's asks").
+ * fetch hits pays them once (bench/PROFILE.md, "One request for a tick's asks").
  * A batch only grows while it is the last request queued on its connection and unwritten, so
  * nothing queued after it goes out before it. Polls and the other steps of a fetch stay single
  * requests (lease.ts).
