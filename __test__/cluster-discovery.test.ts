@@ -138,7 +138,9 @@ describe('a pool from a configuration endpoint', () => {
     const first = next(mc, 'discovery:config');
     try {
       // Called at once: waits for the first configuration, then runs.
+      const fetched = mc.fetch(`${keys[0]}:fetched`, () => 'loaded', { ttl: 60 });
       expect(await mc.set(keys[0], 'first')).toBe(true);
+      expect(await fetched).toBe('loaded');
       expect(await first).toEqual({ endpoint: endpoint.spec, version: 5, previous: undefined, servers: [name(a), name(b)] });
       await mc.setMulti(Object.fromEntries(keys.map((k) => [k, k])));
       const before = await mc.stats();

@@ -322,7 +322,10 @@ export class Client extends EventEmitter<ClientEvents> {
     try {
       const timeout = this.#begin(options);
       const wire = this.#wireKey(key, this.#prefix);
-      return this.#routes.whenConfigured(timeout, options?.signal, (left) => this.#leases().fetch(wire, key, loader, options, left) as Promise<T>);
+      // Not through whenConfigured: no closure per call on the common path (bench/PROFILE.md, "One request for a tick's asks").
+      const waiting = this.#cluster.untilConfigured(timeout, options?.signal);
+      if (waiting === undefined) return this.#leases().fetch(wire, key, loader, options, timeout) as Promise<T>;
+      return waiting.then((left) => this.#leases().fetch(wire, key, loader, options, left) as Promise<T>);
     } catch (error) {
       return Promise.reject(error);
     }
