@@ -25,6 +25,7 @@ import type { Payload } from '../text-commands.js';
 import { KEY_FLAG, keyToken, type KeyEncoding } from './commands.js';
 import { MetaStoreRequest } from './storage.js';
 import { opaqueDigits } from './opaque-digits.js';
+import { returnedFlags } from './replies.js';
 
 /** What a lease get found. */
 export interface LeaseReply {
@@ -49,47 +50,11 @@ const STALE = 4;
 const SPACE = 0x20;
 
 /**
- * The flags memcached added to a reply (W, Z, X) as bits, where its `c` token's digits lie (read
- * by leaseCas only when needed: most replies are plain hits, and a string per hit costs), and
- * its `t` token.
+ * The lease flags (W, Z, X) among a meta record's returned flags (field A: `f0 c42 t30 O7 W`), as
+ * bits: all most replies need. The rare reply that needs a token's value (a winner's `c`, the
+ * placeholder probe's `t`) reads it with returnedFlags.
  */
-export interface LeaseFlags {
-  readonly bits: number;
-  readonly casStart: number;
-  readonly casEnd: number;
-  /** Seconds left (`t`); -1 never expires, or not asked. */
-  readonly ttl: number;
-}
-
-/** Reads the returned flags of a meta record (field A: `f0 c42 t30 O7 W`), token by token. */
-export function leaseFlags(buf: Buffer, rec: Uint32Array, off: number): LeaseFlags {
-  const end = rec[off + F_A_START] + rec[off + F_A_LEN];
-  let bits = 0;
-  let casStart = 0;
-  let casEnd = 0;
-  let ttl = -1;
-  for (let i = rec[off + F_A_START]; i < end; ) {
-    let j = i + 1;
-    while (j < end && buf[j] !== SPACE) j++;
-    const letter = buf[i];
-    if (j === i + 1) bits |= leaseBit(letter);
-    else if (letter === 0x63) {
-      casStart = i + 1;
-      casEnd = j;
-    }
-    else if (letter === 0x74) ttl = Number(buf.toString('latin1', i + 1, j));
-    i = j + 1;
-  }
-  return { bits, casStart, casEnd, ttl };
-}
-
-/** The item's cas unique in decimal ('' when the reply had none). */
-export function leaseCas(buf: Buffer, flags: LeaseFlags): string {
-  return buf.toString('latin1', flags.casStart, flags.casEnd);
-}
-
-/** The lease flags (W, Z, X) among a meta record's returned flags (field A), as bits: all most replies need. */
-function leaseBits(buf: Buffer, rec: Uint32Array, off: number): number {
+export function leaseBits(buf: Buffer, rec: Uint32Array, off: number): number {
   const end = rec[off + F_A_START] + rec[off + F_A_LEN];
   let bits = 0;
   for (let i = rec[off + F_A_START]; i < end; ) {
@@ -116,9 +81,9 @@ export function isLeasePlaceholder(buf: Buffer, rec: Uint32Array, off: number): 
   return rec[off + F_B_LEN] === 0 && rec[off + F_FLAGS] === 0 && (leaseBits(buf, rec, off) & (WON | BUSY)) !== 0;
 }
 
-/** Whether the reply handed this caller a lease (W). */
-export function wonLease(flags: LeaseFlags): boolean {
-  return (flags.bits & WON) !== 0;
+/** Whether the reply handed this caller a lease (W), from its leaseBits. */
+export function wonLease(bits: number): boolean {
+  return (bits & WON) !== 0;
 }
 
 /** A VA record's value, read as a VALUE's is; a failure is this key's error, never the connection's. */
@@ -188,13 +153,18 @@ export class MetaLeaseGetRequest extends Request<LeaseReply> {
 export function readLease(decoder: ValueDecoder, buf: Buffer, rec: Uint32Array, off: number, server: string): LeaseReply {
   const bits = leaseBits(buf, rec, off);
   // Only a winner stores or releases with the cas.
-  const cas = (bits & WON) !== 0 ? leaseCas(buf, leaseFlags(buf, rec, off)) : '';
+  const cas = wonLease(bits) ? leaseCas(buf, rec, off) : '';
   if (isLeasePlaceholder(buf, rec, off)) return leaseReply(bits, cas, false, undefined, undefined);
   try {
     return leaseReply(bits, cas, true, decodeVa(decoder, buf, rec, off, server), undefined);
   } catch (unreadable) {
     return leaseReply(bits, cas, false, undefined, unreadable as MemcacheError);
   }
+}
+
+/** The item's cas unique in decimal, as the reply returned it (`c`); '' when it had none. */
+function leaseCas(buf: Buffer, rec: Uint32Array, off: number): string {
+  return returnedFlags(buf, rec, off).get('c') ?? '';
 }
 
 /** A reply with the lease flags `bits`. */

@@ -15,8 +15,9 @@ import type { CommandWriter } from '../command-writer.js';
 import { ReplyKind } from '../replies.js';
 import { Request, type ValueDecoder } from '../request.js';
 import type { CasItem } from '../requests/retrieval.js';
-import { decodeVa, isLeasePlaceholder, leaseCas, leaseFlags, MetaReleaseRequest, wonLease } from './lease.js';
+import { decodeVa, isLeasePlaceholder, leaseBits, MetaReleaseRequest, wonLease } from './lease.js';
 import { opaqueDigits } from './opaque-digits.js';
+import { returnedFlags } from './replies.js';
 
 /**
  * What `key` (wire form) holds, asked after `after`'s text get found it 0 bytes with flags 0:
@@ -61,17 +62,18 @@ class PlaceholderProbeRequest extends Request<CasItem | undefined> {
       return true;
     }
     if (kind !== ReplyKind.META_VA) return this.rejectWithErrorReply('get', kind, buf, rec, off);
-    const flags = leaseFlags(buf, rec, off);
+    const returned = returnedFlags(buf, rec, off);
+    const cas = returned.get('c') ?? '';
     const placeholder = isLeasePlaceholder(buf, rec, off);
-    if (wonLease(flags)) this.#handBack(leaseCas(buf, flags), placeholder ? undefined : restaleTtl(flags.ttl));
+    if (wonLease(leaseBits(buf, rec, off))) this.#handBack(cas, placeholder ? undefined : restaleTtl(Number(returned.get('t') ?? -1)));
     if (placeholder) {
       this.resolve(undefined);
       return true;
     }
     try {
       const value = decodeVa(this.#decoder, buf, rec, off, this.server);
-      const cas = BigInt(leaseCas(buf, flags));
-      this.resolveDecoded(value, (decoded) => ({ value: decoded, cas }));
+      const unique = BigInt(cas);
+      this.resolveDecoded(value, (decoded) => ({ value: decoded, cas: unique }));
     } catch (error) {
       this.reject(error as MemcacheError);
     }
