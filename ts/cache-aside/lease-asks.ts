@@ -13,9 +13,6 @@ import { fetchWithLease, type LeaseFetch } from './lease-flow.js';
 export class LeaseAsks {
   /** Per server, the batch last started: still open while it `accepts`. */
   readonly #latest = new WeakMap<ServerNode, MetaLeaseBatchRequest>();
-  /** The last server asked and its batch: a run of fetches to one server skips the map. */
-  #lastNode: ServerNode | undefined;
-  #lastBatch: MetaLeaseBatchRequest | undefined;
 
   /** Sends the fetch's first ask; its reply goes to the fetch (LeaseFetch.answered). */
   ask(fetch: LeaseFetch): void {
@@ -24,7 +21,7 @@ export class LeaseAsks {
       return;
     }
     const { node, settings, codec } = fetch;
-    const latest = node === this.#lastNode ? this.#lastBatch : this.#latest.get(node);
+    const latest = this.#latest.get(node);
     if (latest !== undefined && latest.accepts(settings, codec)) {
       latest.add(fetch);
       return;
@@ -32,8 +29,6 @@ export class LeaseAsks {
     const batch = fetch.requests.leaseBatch(settings, codec);
     batch.add(fetch);
     this.#latest.set(node, batch);
-    this.#lastNode = node;
-    this.#lastBatch = batch;
     node.pool.send(batch);
   }
 }
