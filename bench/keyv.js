@@ -4,7 +4,8 @@
 // or GC state), in several rounds taken in turns; a row shows the median round. A measurement
 // during which other processes took over a tenth of the machine's CPU time is taken again (twice
 // at most, the least disturbed take kept), as in bench/benchmark.js. Target: our adapter at 3x
-// @keyv/memcache's ops/s or more, on each core and each case. Needs the built package (`npm run build`).
+// @keyv/memcache's ops/s or more, on each core and each case (the default configuration; the row
+// with `deserialize: deserializeKeyv` is an opt-in shown beside it). Needs the built package (`npm run build`).
 //
 //   npm run bench                       the whole benchmark, this section included
 //   npm run bench -- --keyv-only        this section only (same as `--cases=keyv`)
@@ -31,10 +32,14 @@ const RESULTS_MD = new URL('./RESULTS.md', import.meta.url);
 /** The section's bounds in bench/RESULTS.md: bench/benchmark.js keeps it, or replaces it when it runs these rows. */
 export const KEYV_MARKERS = { start: '<!-- keyv:start -->', end: '<!-- keyv:end -->' };
 
-/** The clients measured: ours on each core, and the adapter it replaces. */
+/**
+ * The clients measured: ours on each core, and the adapter it replaces. `optIn`: ours in a
+ * configuration an application chooses, shown beside the default ones and not counted in the target.
+ */
 export const KEYV_CLIENTS = [
   { id: 'ours-native', name: 'memcache-native/keyv (native core)', env: { MEMCACHE_NATIVE: '1' } },
   { id: 'ours-ts', name: 'memcache-native/keyv (pure-TS core)', env: { MEMCACHE_NATIVE: '0' } },
+  { id: 'ours-native-parse', name: 'memcache-native/keyv (native core, deserialize: deserializeKeyv)', env: { MEMCACHE_NATIVE: '1' }, optIn: true },
   { id: 'keyv-memcache', name: '@keyv/memcache (memjs)', env: {}, baseline: true },
 ];
 export const KEYV_CASES = [
@@ -59,11 +64,12 @@ async function openKeyv(clientId, address) {
     const store = new KeyvMemcache(address);
     return { keyv: new Keyv({ store, namespace: 'bench-theirs' }), close: async () => store.client.close() };
   }
-  const { KeyvMemcache } = await import(ourBuild('keyv.js'));
+  const { KeyvMemcache, deserializeKeyv } = await import(ourBuild('keyv.js'));
   const { coreKind } = await import(ourBuild('index.js'));
-  const wanted = clientId === 'ours-native' ? 'native' : 'ts';
+  const wanted = clientId === 'ours-ts' ? 'ts' : 'native';
   if (coreKind !== wanted) throw new Error(`asked for the ${wanted} core, got ${coreKind}`);
-  const store = new KeyvMemcache(address);
+  if (clientId === 'ours-native-parse' && typeof deserializeKeyv !== 'function') throw new Error('this build has no deserializeKeyv');
+  const store = new KeyvMemcache(address, clientId === 'ours-native-parse' ? { deserialize: deserializeKeyv } : {});
   return { keyv: new Keyv({ store, namespace: 'bench-ours' }), close: () => store.disconnect() };
 }
 
@@ -150,7 +156,7 @@ export async function runKeyvBenchmark({ seconds = 2, warmup = 0.5, rounds = 3, 
       KEYV_CLIENTS.map((client) => {
         const mine = summary(client.id, spec.id);
         const theirs = summary(baseline.id, spec.id);
-        return { case: spec.id, client: client.name, ours: !client.baseline, ...mine, opsRatio: mine.opsPerSec / theirs.opsPerSec, cpuRatio: mine.cpuUsPerOp / theirs.cpuUsPerOp };
+        return { case: spec.id, client: client.name, ours: !client.baseline, optIn: client.optIn === true, ...mine, opsRatio: mine.opsPerSec / theirs.opsPerSec, cpuRatio: mine.cpuUsPerOp / theirs.cpuUsPerOp };
       }),
     );
     const load = loads.length ? loads.reduce((a, b) => a + b, 0) / loads.length : null;
@@ -181,9 +187,14 @@ export function renderKeyvTable({ server, versions = {}, seconds, warmup = 0.5, 
     }
     lines.push('');
   }
+  const optIn = KEYV_CLIENTS.filter((c) => c.optIn && rows.some((r) => r.client === c.name));
+  if (optIn.length > 0) {
+    lines.push(`The ${optIn.map((c) => `"${c.name}"`).join(' and ')} row${optIn.length === 1 ? ' is an opt-in configuration' : 's are opt-in configurations'} (the adapter parses Keyv's JSON itself; not for a custom Keyv serializer or Keyv \`compression\`), shown beside the default ones and not counted in the target.`, '');
+  }
   lines.push(`| target (issue 14) | lowest ratio | required | result |`, '|---|---:|---:|---|');
   for (const spec of KEYV_CASES) {
-    const ours = rows.filter((r) => r.case === spec.id && r.ours !== false && r.client.startsWith('memcache-native'));
+    // The default configuration only: an opt-in row neither passes nor fails the target.
+    const ours = rows.filter((r) => r.case === spec.id && r.ours !== false && r.optIn !== true && r.client.startsWith('memcache-native'));
     const worst = Math.min(...ours.map((r) => r.opsRatio));
     lines.push(`| ${spec.name}: ops/s ÷ @keyv/memcache's, each of our cores | ${worst.toFixed(2)}x | ≥ ${TARGET_RATIO.toFixed(2)}x | ${worst >= TARGET_RATIO ? 'PASS' : 'FAIL'} |`);
   }

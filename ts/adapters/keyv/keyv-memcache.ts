@@ -3,10 +3,11 @@
  * Keys go to memcached as `namespace:generation:key`, so `clear()` empties one namespace only (see
  * ../namespace-generation.ts); the *Many calls go out as one multi-key call each, and so do the
  * gets Keyv makes in one tick; Keyv's ttl (ms) becomes memcached's exptime (seconds, rounded up).
- * Values are stored as Keyv serialized them.
+ * Values are stored as Keyv serialized them, and handed back so, unless the `deserialize` option
+ * parses them here (as @keyv/memcache does).
  */
 import { EventEmitter } from 'node:events';
-import { ClearRefusedError, type Client, type GetMultiResult, type MemcacheError } from '../../index.js';
+import { ClearRefusedError, DeserializeError, type Client, type GetMultiResult, type MemcacheError } from '../../index.js';
 import { exptimeFromMs, type Exptime } from '../exptime.js';
 import { NamespaceGeneration } from '../namespace-generation.js';
 import { resolveKeyvOptions, type KeyvMemcacheOptions, type KeyvMemcacheTarget } from './options.js';
@@ -16,6 +17,9 @@ import { isLive, type KeyvStoreEntry } from './stored-data.js';
 type WireKey = (key: string) => string;
 
 const asIs: WireKey = (key) => key;
+
+/** The `deserialize` option: Keyv's stored string to the data Keyv reads. */
+type Deserialize = (data: string) => unknown;
 
 /**
  * The gets called in one tick and not sent yet, side by side: their keys (without `namespace:`)
@@ -39,6 +43,8 @@ export class KeyvMemcache extends EventEmitter {
   /** set()'s options without a Keyv ttl: made once, as most sets take them. */
   readonly #defaultStore: { ttl: number };
   readonly #clearWithoutNamespace: 'refuse' | 'flushAll';
+  /** Absent (the default): the stored string goes to Keyv, which parses it. */
+  readonly #deserialize: Deserialize | undefined;
   #namespace: string | undefined;
   /** `namespace:`, which Keyv puts before every key and the wire key carries once. */
   #prefix = '';
@@ -60,6 +66,7 @@ export class KeyvMemcache extends EventEmitter {
     this.#expires = resolved.expires;
     this.#defaultStore = { ttl: resolved.expires };
     this.#clearWithoutNamespace = resolved.clearWithoutNamespace;
+    this.#deserialize = resolved.deserialize;
     this.namespace = resolved.namespace;
   }
 
@@ -78,10 +85,11 @@ export class KeyvMemcache extends EventEmitter {
   }
 
   /**
-   * The stored data, undefined on a miss. The gets of one tick (Keyv's get() calls this at once,
-   * so `Promise.all(keys.map((k) => keyv.get(k)))` is one tick) go out as one getMulti under one
-   * generation check, sent on the next tick or before the next call of any other kind (so calls
-   * reach the client in the order they were made); a lone get goes out as a get.
+   * The stored data (parsed, with the `deserialize` option), undefined on a miss. The gets of one
+   * tick (Keyv's get() calls this at once, so `Promise.all(keys.map((k) => keyv.get(k)))` is one
+   * tick) go out as one getMulti under one generation check, sent on the next tick or before the
+   * next call of any other kind (so calls reach the client in the order they were made); a lone
+   * get goes out as a get.
    */
   get(key: string): Promise<unknown> {
     let pending = this.#pending;
@@ -97,12 +105,17 @@ export class KeyvMemcache extends EventEmitter {
     });
   }
 
-  /** One getMulti: the stored data of each key, undefined where missing. */
+  /**
+   * One getMulti: the stored data of each key (parsed, with the `deserialize` option), undefined
+   * where missing. A deserializer's throw rejects it, as a server's failure does.
+   */
   getMany(keys: string[]): Promise<unknown[]> {
-    return this.#run(async (wire) => {
+    const raws = this.#run(async (wire) => {
       const wires = keys.map(wire);
       return valuesOf(await this.client.getMulti(wires), wires);
     });
+    const deserialize = this.#deserialize;
+    return deserialize === undefined ? raws : raws.then((values) => values.map((raw) => parsed(raw, deserialize)));
   }
 
   /**
@@ -187,25 +200,37 @@ export class KeyvMemcache extends EventEmitter {
     if (pending === undefined) return;
     this.#pending = undefined;
     const { keys, resolves, rejects } = pending;
-    if (keys.length === 1) this.#getOne(keys[0]).then(resolves[0], rejects[0]);
+    if (keys.length === 1) this.#getSettling(keys[0], resolves[0], rejects[0]);
     else this.#getMany(keys, resolves, rejects);
   }
 
-  /** One getMulti of `keys` (without `namespace:`), settling each key's get. */
+  /** One get of `rest` (a key without `namespace:`), settling its call (parsed, with the `deserialize` option). */
+  #getSettling(rest: string, resolve: (value: unknown) => void, reject: (error: unknown) => void): void {
+    const deserialize = this.#deserialize;
+    if (deserialize === undefined) this.#getOne(rest).then(resolve, reject);
+    else this.#getOne(rest).then((raw) => settleParsed(raw, deserialize, resolve, reject), reject);
+  }
+
+  /**
+   * One getMulti of `keys` (without `namespace:`), settling each key's get: a key's server failing,
+   * or the deserializer throwing on its data, fails that get alone.
+   */
   #getMany(keys: string[], resolves: PendingGets['resolves'], rejects: PendingGets['rejects']): void {
+    const deserialize = this.#deserialize;
     this.#getBatch(keys).then(
       (hits) => {
         const errors = hits.errors;
         for (let i = 0; i < keys.length; i++) {
           const error = errors.size === 0 ? undefined : errors.get(keys[i]);
-          if (error === undefined) resolves[i](hits.get(keys[i]));
-          else rejects[i](error);
+          if (error !== undefined) rejects[i](error);
+          else if (deserialize === undefined) resolves[i](hits.get(keys[i]));
+          else settleParsed(hits.get(keys[i]), deserialize, resolves[i], rejects[i]);
         }
       },
       (error: unknown) => {
         // A key the client refuses fails the whole getMulti before anything is sent: each key
         // again on its own, so only that get fails (with its KeyError), as it would have alone.
-        if ((error as MemcacheError | undefined)?.code === 'MEMCACHE_BAD_KEY') for (let i = 0; i < keys.length; i++) this.#getOne(keys[i]).then(resolves[i], rejects[i]);
+        if ((error as MemcacheError | undefined)?.code === 'MEMCACHE_BAD_KEY') for (let i = 0; i < keys.length; i++) this.#getSettling(keys[i], resolves[i], rejects[i]);
         else for (const reject of rejects) reject(error);
       },
     );
@@ -271,4 +296,29 @@ export class KeyvMemcache extends EventEmitter {
 function valuesOf(hits: GetMultiResult<string, unknown>, wires: string[]): unknown[] {
   for (const error of hits.errors.values()) throw error;
   return wires.map((wire) => hits.get(wire));
+}
+
+/**
+ * Stored data as the deserializer reads it: Keyv's strings parsed; misses, and data Keyv stored
+ * unserialized, as they are. A throw becomes a DeserializeError.
+ */
+function parsed(raw: unknown, deserialize: Deserialize): unknown {
+  if (typeof raw !== 'string') return raw;
+  try {
+    return deserialize(raw);
+  } catch (cause) {
+    throw new DeserializeError(`KeyvMemcache's deserialize option threw on the stored data: ${String(cause)}`, { cause });
+  }
+}
+
+/** Settles one get with parsed(raw): a deserializer's throw rejects that get, never the caller. */
+function settleParsed(raw: unknown, deserialize: Deserialize, resolve: (value: unknown) => void, reject: (error: unknown) => void): void {
+  let data: unknown;
+  try {
+    data = parsed(raw, deserialize);
+  } catch (error) {
+    reject(error);
+    return;
+  }
+  resolve(data);
 }

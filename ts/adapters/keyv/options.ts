@@ -31,6 +31,13 @@ export interface KeyvMemcacheOptions {
   keepAlive?: unknown;
   keepAliveDelay?: unknown;
   logger?: unknown;
+  /**
+   * Parses the stored string in the adapter, as @keyv/memcache does with it: get() and getMany()
+   * return `deserialize(stored)`, and Keyv skips its own deserializer. `deserializeKeyv` does what
+   * Keyv's default one does, faster. Not with a custom Keyv serializer or Keyv `compression`
+   * (README "Keyv"). Default: none, Keyv gets the string.
+   */
+  deserialize?: (data: string) => unknown;
 
   // ---- this package's ----
   /** A client to work through, kept open by disconnect(); instead of servers and client options. */
@@ -56,12 +63,13 @@ export interface ResolvedKeyvOptions {
   readonly expires: number;
   readonly namespace: string | undefined;
   readonly clearWithoutNamespace: 'refuse' | 'flushAll';
+  readonly deserialize: ((data: string) => unknown) | undefined;
 }
 
 const ADAPTER = 'KeyvMemcache';
 const KNOWN = new Set([
   'url', 'uri', 'expires', 'timeout', 'conntimeout', 'retries', 'failover', 'failoverTime', 'username', 'password',
-  'retry_delay', 'keepAlive', 'keepAliveDelay', 'logger',
+  'retry_delay', 'keepAlive', 'keepAliveDelay', 'logger', 'deserialize',
   'client', 'servers', 'clientOptions', 'namespace', 'clearWithoutNamespace',
 ]);
 /** The memjs names that configure a client: meaningless next to a client given. */
@@ -81,13 +89,14 @@ export function resolveKeyvOptions(target: KeyvMemcacheTarget | undefined, extra
     throw new OptionError('client', `comes with its own settings: ${CLIENT_SETTINGS.join(', ')} apply to a client made from servers`);
   }
   const clientOptions = given ? options.clientOptions : { ...clientSettings(options, url), ...options.clientOptions };
-  return {
-    given: options,
-    source: clientFrom(options.client, servers, clientOptions, ADAPTER),
+  // Checked before the client is made: a bad option must not leave one behind.
+  const settings = {
     expires: seconds(options.expires, 'expires') ?? 0,
     namespace: namespaceOf(options.namespace),
     clearWithoutNamespace: clearChoice(options.clearWithoutNamespace),
+    deserialize: deserializer(options.deserialize),
   };
+  return { given: options, source: clientFrom(options.client, servers, clientOptions, ADAPTER), ...settings };
 }
 
 function targetAsOptions(target: KeyvMemcacheTarget | undefined): KeyvMemcacheOptions {
@@ -150,4 +159,9 @@ function clearChoice(value: unknown): 'refuse' | 'flushAll' {
   if (value === undefined) return 'refuse';
   if (value === 'refuse' || value === 'flushAll') return value;
   throw new OptionError('clearWithoutNamespace', `must be 'refuse' or 'flushAll', got ${String(value)}`);
+}
+
+function deserializer(value: unknown): ((data: string) => unknown) | undefined {
+  if (value === undefined || typeof value === 'function') return value as ((data: string) => unknown) | undefined;
+  throw new OptionError('deserialize', `must be a function (data: string) => unknown, got ${String(value)}`);
 }
