@@ -94,6 +94,9 @@ const MALFORMED_LINES: ReadonlyArray<readonly [string, string]> = [
   ['VALUE k 4294967296 3\r\n', 'VALUE flags past u32'],
   ['VALUE k 0 4294967296\r\n', 'VALUE bytes past u32'],
   ['VALUE k 0 3 18446744073709551616\r\n', 'VALUE cas past u64'],
+  ['VALUE k 00000004294967296 3\r\n', 'VALUE flags past u32 after leading zeros'],
+  ['VALUE k 0 0000009999999999\r\n', 'VALUE bytes past u32 after leading zeros'],
+  ['VALUE k 0 3 00018446744073709551616\r\n', 'VALUE cas past u64 after leading zeros'],
   ['VALUE k 0 3 0x10\r\n', 'VALUE hexadecimal cas'],
   ['value k 0 3\r\n', 'lowercase VALUE'],
   ['HD \r\n', 'meta code with a trailing space'],
@@ -112,6 +115,11 @@ const MALFORMED_LINES: ReadonlyArray<readonly [string, string]> = [
   ['VA 4294967296\r\n', 'VA datalen past u32'],
   ['VA 1  f1\r\n', 'VA flags after a double space'],
   ['VA 1 f-1\r\n', 'VA with negative client flags'],
+  ['VA 1 f00004294967296\r\n', 'VA client flags past u32 after leading zeros'],
+  ['VA 1 f1x\r\n', 'VA client flags with a letter after the digits'],
+  ['VA 1 c1 \r\n', 'VA flags with a trailing space'],
+  ['VA 1\rZa\r\n', 'VA datalen with a lone \\r after it'],
+  ['VALUE k 0 1\rZa\r\n', 'VALUE bytes with a lone \\r after them'],
   ['MN \r\n', 'MN with a trailing space'],
   ['MN O1\r\n', 'MN with flags'],
   ['ME\r\n', 'ME without a key'],
@@ -216,6 +224,15 @@ describeEachCore('reply scanner', (core) => {
       expect(scanOnce(core, bytes(stream)).replies).toEqual(only('VALUE', stream, { a: 'k\xe9y\x01', b: 'abc', flags: 4294967295 }));
     });
 
+    it('reads the headers its fast path leaves to the careful one: numbers padded to the edge of their range, odd key bytes', () => {
+      const padded = 'VALUE k 00000004294967295 000000000003 00018446744073709551615\r\nabc\r\n';
+      expect(scanOnce(core, bytes(padded)).replies).toEqual(only('VALUE', padded, { a: 'k', b: 'abc', flags: 4294967295, c: '00018446744073709551615' }));
+      const loneCr = 'VALUE k\ry\x00 0 3\r\nabc\r\n';
+      expect(scanOnce(core, bytes(loneCr)).replies).toEqual(only('VALUE', loneCr, { a: 'k\ry\x00', b: 'abc' }));
+      const long = `VALUE ${'k'.repeat(600)} 7 3\r\nabc\r\n`;
+      expect(scanOnce(core, bytes(long)).replies).toEqual(only('VALUE', long, { a: 'k'.repeat(600), b: 'abc', flags: 7 }));
+    });
+
     it('reads every item of a multi-get', () => {
       const items = Array.from({ length: 50 }, (_, i) => `VALUE key:${i} ${i} ${i}\r\n${'x'.repeat(i)}\r\n`);
       const result = scanOnce(core, bytes(`${items.join('')}END\r\n`));
@@ -280,6 +297,15 @@ describeEachCore('reply scanner', (core) => {
     it('starts an absent opaque at the line end and an empty one just after its O', () => {
       expect(scanOnce(core, bytes('HD c1\r\n')).words).toEqual([ReplyKind.META_HD, 0, 7, 3, 2, 0, 0, 0, 5, 0]);
       expect(scanOnce(core, bytes('HD O c1\r\n')).words).toEqual([ReplyKind.META_HD, 0, 9, 3, 4, 0, 0, 0, 4, 0]);
+    });
+
+    it('reads the VA headers its fast path leaves to the careful one: padded numbers, a lone \\r in a flag, a second f', () => {
+      const padded = 'VA 0000000003 f00004294967295 O7\r\nabc\r\n';
+      expect(scanOnce(core, bytes(padded)).replies).toEqual(only('META_VA', padded, { a: 'f00004294967295 O7', b: 'abc', flags: 4294967295, c: '7' }));
+      expect(scanOnce(core, bytes('VA 3 O1 f5 O2 f6\r\nabc\r\n')).replies).toEqual(only('META_VA', 'VA 3 O1 f5 O2 f6\r\nabc\r\n', { a: 'O1 f5 O2 f6', b: 'abc', flags: 5, c: '1' }));
+      for (const header of ['VA 1 c1 \r\n', 'VA 1 c1  O2\r\n', 'VA 1 \r\n']) expect(scanOnce(core, bytes(`${header}x\r\n`)).replies).toEqual([malformed(0, header)]);
+      const odd = 'VA 3 k\rx f2 f9x O\x01 Oz\r\nabc\r\n';
+      expect(scanOnce(core, bytes(odd)).replies).toEqual(only('META_VA', odd, { a: 'k\rx f2 f9x O\x01 Oz', b: 'abc', flags: 2, c: '\x01' }));
     });
 
     it('reads VA data by its declared length, with the flags after the datalen', () => {

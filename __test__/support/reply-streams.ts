@@ -35,6 +35,22 @@ const valueNearMiss = fc
   .tuple(key, u64Digits, u64Digits, fc.option(u64Digits), trickyBytes)
   .map(([k, flags, bytes, cas, data]) => latin1(`VALUE ${k} ${flags} ${bytes}${cas === null ? '' : ` ${cas}`}\r\n${data.toString('latin1')}\r\n`));
 
+/** Decimal digits as a server might pad them: leading zeros, up to past a field's range. */
+const nearU32Edge = fc.constantFrom('999999999', '4294967295', '4294967296', '9999999999', '99999999999', '9999999999999999999', '99999999999999999999');
+const paddedDigits = fc.tuple(fc.nat({ max: 12 }), fc.oneof(u64Digits, u32.map(String), nearU32Edge)).map(([zeros, digits]) => '0'.repeat(zeros) + digits);
+/** A key's bytes, any but a space: control bytes, a lone `\r`, bytes past ASCII. */
+const oddKey = fc.array(fc.oneof(fc.integer({ min: 0x21, max: 0xff }), fc.constantFrom(0x00, 0x09, 0x0d, 0x0a, 0x7f)), { minLength: 1, maxLength: 20 }).map((b) => Buffer.from(b).toString('latin1'));
+
+/** VALUE and VA headers with odd bytes and padded numbers: what the scanners' fast paths must leave to the careful one. */
+const oddValueHeader = fc.oneof(
+  fc
+    .tuple(oddKey, paddedDigits, fc.option(paddedDigits), trickyBytes)
+    .map(([k, flags, cas, data]) => latin1(`VALUE ${k} ${flags} ${data.length}${cas === null ? '' : ` ${cas}`}\r\n${data.toString('latin1')}\r\n`)),
+  fc
+    .tuple(fc.nat({ max: 12 }), fc.array(fc.oneof(oddKey, paddedDigits.map((d) => `f${d}`), oddKey.map((k) => `O${k}`)), { maxLength: 4 }), trickyBytes)
+    .map(([zeros, words, data]) => latin1(`${withFlags(`VA ${'0'.repeat(zeros)}${data.length}`, words)}\r\n${data.toString('latin1')}\r\n`)),
+);
+
 /** Meta flags other than `f` and `O`: a letter and a token, or a letter alone. */
 const metaFlag = fc.oneof(
   fc.tuple(fc.constantFrom('c', 's', 't', 'l', 'h'), fc.nat()).map(([letter, n]) => `${letter}${n}`),
@@ -88,6 +104,7 @@ const anyReply = fc.oneof(
   { weight: 1, arbitrary: trickyBytes },
   { weight: 1, arbitrary: valueNearMiss },
   { weight: 1, arbitrary: metaNearMiss },
+  { weight: 1, arbitrary: oddValueHeader },
 );
 
 /** A stream of replies back to back, text and meta, mostly valid, sometimes with junk anywhere. */
@@ -100,7 +117,7 @@ export const metaReplyStream: fc.Arbitrary<Buffer> = fc.array(metaReply, { minLe
 export const junkStream: fc.Arbitrary<Buffer> = fc.oneof(
   fc.uint8Array({ maxLength: 200 }).map((b) => Buffer.from(b)),
   fc
-    .array(fc.oneof(trickyBytes, lineReply, valueReply, valueNearMiss, metaReply, metaNearMiss), { maxLength: 10 })
+    .array(fc.oneof(trickyBytes, lineReply, valueReply, valueNearMiss, metaReply, metaNearMiss, oddValueHeader), { maxLength: 10 })
     .map((parts) => Buffer.concat(parts)),
 );
 

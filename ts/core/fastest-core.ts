@@ -7,8 +7,9 @@
  * | hash, one md5 key             | 271 ns  | 156 ns  | TS     |
  * | ring lookup, one key          | 410 ns  | 160 ns  | TS     |
  * | hashBatch / lookupBatch, 100  | 1.1-1.4x faster | | native |
- * | scan, 1 reply (STORED)        | 186 ns  | 57 ns   | TS     |
- * | scan, 100-item multi-get      | 3.2 us  | 9.4 us  | native |
+ * | scan, 1 reply (STORED)        | 263 ns  | 70 ns   | TS     |
+ * | scan, 1 VALUE (100 B)         | 287 ns  | 146 ns  | TS     |
+ * | scan, 100-item multi-get      | 2.2 us  | 7.4 us  | native |
  * | compress / decompress(Text)   | 1.2-3.5x faster | | native |
  *
  * A call across N-API costs ~150-200 ns before any work (argument checks on each typed array),
