@@ -302,8 +302,9 @@ function fastMetaValue(buf: Uint8Array, pos: number, stop: number, out: Uint32Ar
     }
     if (i >= limit || buf[i] !== SPACE) break;
   }
-  if (opaque < 0) return fastData(ReplyKind.META_VA, buf, pos, i, limit, stop, out, o, start, i - start, bytes, client < 0 ? 0 : client, i, 0);
-  return fastData(ReplyKind.META_VA, buf, pos, i, limit, stop, out, o, start, i - start, bytes, client < 0 ? 0 : client, opaque, opaqueEnd - opaque);
+  // No opaque: an empty C at the line end, as the careful path gives.
+  const c = opaque < 0 ? i : opaque;
+  return fastData(ReplyKind.META_VA, buf, pos, i, limit, stop, out, o, start, i - start, bytes, client < 0 ? 0 : client, c, opaque < 0 ? 0 : opaqueEnd - opaque);
 }
 
 /** Where the digits fastU32 last read end (one variable for all calls: no garbage). */
@@ -314,6 +315,8 @@ let fastEnd = 0;
  * -1 when there are none, too many, or they reach `limit` (nothing after them to judge).
  */
 function fastU32(buf: Uint8Array, from: number, limit: number): number {
+  // Digits and value in one loop: digitsEnd then parseU32 (two passes, two calls) measured ~20 ns
+  // more per record, past TurboFan's inlining budget as fastData's record() was.
   let value = 0;
   let i = from;
   for (; i < limit; i++) {
