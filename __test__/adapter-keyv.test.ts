@@ -5,6 +5,7 @@
  * @keyv/memcache's option names; its `deserialize` option, and deserializeKeyv against Keyv's own
  * default deserializer.
  */
+import net from 'node:net';
 import { defaultDeserialize, defaultSerialize } from '@keyv/serialize';
 import { keyvApiTests, keyvNamespaceTest, keyvValueTests } from '@keyv/test-suite';
 import Keyv from 'keyv';
@@ -137,6 +138,34 @@ describe('the calls of one tick', () => {
     expect(await keyv.get('k1')).toEqual({ i: 1 });
     expect(spies.getMulti).toHaveBeenCalledTimes(1);
     expect(spies.get.mock.calls.at(-1)?.[0]).toMatch(/:k1$/);
+  });
+
+  it('a tick of 200 gets goes out as getMultis of 64, each full one written at once with its own counter read', async () => {
+    const client = newClient();
+    const keyv = new Keyv({ store: new KeyvMemcache(client), namespace: freshNamespace('batches') });
+    const keys = Array.from({ length: 200 }, (_, i) => `k${i}`);
+    await Promise.all(keys.map((key, i) => keyv.set(key, i)));
+    const spies = { get: vi.spyOn(client, 'get'), getMulti: vi.spyOn(client, 'getMulti'), write: vi.spyOn(net.Socket.prototype, 'write') };
+    const sizes = (): number[] => spies.getMulti.mock.calls.map(([batch]) => [...batch].length);
+
+    const gets = keys.map((key) => keyv.get(key));
+    expect(sizes()).toEqual([64, 64, 64]);
+    expect(spies.write).toHaveBeenCalledTimes(3); // memcached has them before the tick ends
+    expect(await Promise.all(gets)).toEqual(keys.map((_, i) => i));
+    expect(sizes()).toEqual([64, 64, 64, 8]);
+    // None of the later batches shares a read already sent: a clear it missed could have come between.
+    expect(spies.get.mock.calls.map(([key]) => String(key))).toEqual(Array.from({ length: 4 }, () => expect.stringMatching(/:gen$/)));
+  });
+
+  it('the calls of one tick share a counter read 63 at a time (the client writes the read and 63 more at once)', async () => {
+    const client = newClient();
+    const keyv = new Keyv({ store: new KeyvMemcache(client), namespace: freshNamespace('shared') });
+    await keyv.set('warm', 1); // the generation is known from here on
+    const counterReads = vi.spyOn(client, 'get');
+    const keys = Array.from({ length: 130 }, (_, i) => `k${i}`);
+    expect(await Promise.all(keys.map((key, i) => keyv.set(key, i)))).toEqual(keys.map(() => true));
+    expect(counterReads).toHaveBeenCalledTimes(3);
+    expect(await keyv.get('k129')).toBe(129);
   });
 
   it('keeps the order of the calls: a get before a set of the same key in one tick reads the old value', async () => {

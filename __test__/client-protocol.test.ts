@@ -349,4 +349,22 @@ describe('writing to a real server', () => {
       write.mockRestore();
     }
   });
+
+  it("writes a request of 64 keys at once, as a burst; one of 63 keys waits for the tick's end", async () => {
+    const keys = Array.from({ length: 64 }, (_, i) => `wide:${i}`);
+    await Promise.all(keys.map((key) => ctx.client.set(key, key)));
+    const write = vi.spyOn(net.Socket.prototype, 'write');
+    try {
+      const narrow = ctx.client.getMulti(keys.slice(0, 63));
+      expect(write).not.toHaveBeenCalled();
+      const wide = ctx.client.getMulti(keys);
+      expect(write).toHaveBeenCalledTimes(1); // both, before the tick ends
+      const [fewer, all] = await Promise.all([narrow, wide]);
+      expect(write).toHaveBeenCalledTimes(1);
+      expect([...fewer.values()]).toEqual(keys.slice(0, 63));
+      expect([...all.values()]).toEqual(keys);
+    } finally {
+      write.mockRestore();
+    }
+  });
 });

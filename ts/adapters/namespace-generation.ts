@@ -3,9 +3,9 @@
  * by prefix, so every key of a namespace carries its generation, a counter stored beside it:
  * `clear()` increments the counter and the old keys are never read again (LRU evicts them).
  *
- * The counter is read once per tick, in the same batch as the operations of that tick, which run
- * under the generation last seen; if the read says it moved (another process cleared), they run
- * again under the new one. So the common case costs no extra round trip and one extra key per
+ * The counter is read once per tick (or per burst the client writes at once), in the same batch as
+ * the operations of that tick, which run under the generation last seen; if the read says it moved
+ * (another process cleared), they run again under the new one. So the common case costs no extra round trip and one extra key per
  * batch, and a clear by any process is seen by every operation that starts after it completed.
  */
 import { DeserializeError, type Client } from '../index.js';
@@ -15,11 +15,19 @@ const seed = (): number => Date.now();
 
 const noop = (): void => {};
 
+/**
+ * Operations that share one counter read at most: the client writes a burst at once at 64
+ * requests (connection.ts, BURST_WRITE), the read and 63 operations queued behind it.
+ */
+const SHARED_BY = 63;
+
 /** One read of the counter, shared by the operations of a tick. */
 interface CounterRead {
   readonly promise: Promise<string>;
   /** The key prefix of the generation read, once the reply is in. */
   prefix: string | undefined;
+  /** Operations run under it so far. */
+  joined: number;
 }
 
 export class NamespaceGeneration {
@@ -28,7 +36,7 @@ export class NamespaceGeneration {
   readonly #counterKey: string;
   /** The key prefix (`base + generation + ':'`) of the generation last seen, tried first. */
   #known: string | undefined;
-  /** This tick's counter read, shared by the operations of the tick until the batch is written. */
+  /** This tick's counter read, shared by the operations of the tick until it is written. */
   #read: CounterRead | undefined;
   /** Cleared when the client answers UnsupportedError to a counter with `initial` (protocol text, or no meta). */
   #meta = true;
@@ -48,6 +56,7 @@ export class NamespaceGeneration {
   run<T>(op: (prefix: string) => Promise<T>): Promise<T> {
     // The counter read goes first: on one server its reply comes first, so it is in when op's is.
     const read = this.#current();
+    if (++read.joined === SHARED_BY) this.#read = undefined;
     const known = this.#known;
     if (known === undefined) return read.promise.then(op);
     return op(known).then(
@@ -62,15 +71,24 @@ export class NamespaceGeneration {
 
   #current(): CounterRead {
     if (this.#read !== undefined) return this.#read;
-    const read: CounterRead = { promise: this.#fetch(() => read), prefix: undefined };
+    const read: CounterRead = { promise: this.#fetch(() => read), prefix: undefined, joined: 0 };
     read.promise.catch(noop); // a failed read is reported by the operations that wait for it, once they do
     this.#read = read;
-    // The client writes this tick's requests on a later tick: joiners until then share the read,
-    // and none joins a read already sent, which could have been answered before a clear they saw.
+    // The client writes this tick's requests on a later tick, or at once in a burst (SHARED_BY,
+    // readAgain): joiners until then share the read, and none joins a read already sent, which
+    // could have been answered before a clear they saw.
     process.nextTick(() => {
       if (this.#read === read) this.#read = undefined;
     });
     return read;
+  }
+
+  /**
+   * The counter read this tick's operations share has been written (a batch the client writes at
+   * once went with it): operations from now on read the counter again.
+   */
+  readAgain(): void {
+    this.#read = undefined;
   }
 
   /** Moves the namespace to a new generation: every key written so far is unreachable. */
