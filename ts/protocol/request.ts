@@ -105,7 +105,7 @@ export abstract class Request<T = unknown> {
   /** The client method it serves (`Command.get`...), for metrics and diagnostics. */
   abstract get command(): CommandId;
 
-  /** How many keys it carries (diagnostics). */
+  /** How many keys it carries (diagnostics; the connection writes a request of many keys at once). */
   get keyCount(): number {
     return 1;
   }
