@@ -140,7 +140,7 @@ describe('the calls of one tick', () => {
     expect(spies.get.mock.calls.at(-1)?.[0]).toMatch(/:k1$/);
   });
 
-  it('a tick of 200 gets goes out as getMultis of 64, each full one written at once with its own counter read', async () => {
+  it('a tick of 200 gets goes out as getMultis of 64, the first written at once, each with its own counter read', async () => {
     const client = newClient();
     const keyv = new Keyv({ store: new KeyvMemcache(client), namespace: freshNamespace('batches') });
     const keys = Array.from({ length: 200 }, (_, i) => `k${i}`);
@@ -150,9 +150,10 @@ describe('the calls of one tick', () => {
 
     const gets = keys.map((key) => keyv.get(key));
     expect(sizes()).toEqual([64, 64, 64]);
-    expect(spies.write).toHaveBeenCalledTimes(3); // memcached has them before the tick ends
+    expect(spies.write).toHaveBeenCalledTimes(1); // memcached has the first while Keyv asks for the rest
     expect(await Promise.all(gets)).toEqual(keys.map((_, i) => i));
     expect(sizes()).toEqual([64, 64, 64, 8]);
+    expect(spies.write).toHaveBeenCalledTimes(2); // the rest together, at the tick's end
     // None of the later batches shares a read already sent: a clear it missed could have come between.
     expect(spies.get.mock.calls.map(([key]) => String(key))).toEqual(Array.from({ length: 4 }, () => expect.stringMatching(/:gen$/)));
   });

@@ -350,7 +350,7 @@ describe('writing to a real server', () => {
     }
   });
 
-  it("writes a request of 64 keys at once, as a burst; one of 63 keys waits for the tick's end", async () => {
+  it("writes a request of 64 keys at once while nothing awaits a reply; one of 63 keys, or one behind a request in flight, waits for the tick's end", async () => {
     const keys = Array.from({ length: 64 }, (_, i) => `wide:${i}`);
     await Promise.all(keys.map((key) => ctx.client.set(key, key)));
     const write = vi.spyOn(net.Socket.prototype, 'write');
@@ -359,10 +359,13 @@ describe('writing to a real server', () => {
       expect(write).not.toHaveBeenCalled();
       const wide = ctx.client.getMulti(keys);
       expect(write).toHaveBeenCalledTimes(1); // both, before the tick ends
-      const [fewer, all] = await Promise.all([narrow, wide]);
+      const behind = ctx.client.getMulti(keys); // the two above are in flight: memcached is busy
       expect(write).toHaveBeenCalledTimes(1);
+      const [fewer, all, again] = await Promise.all([narrow, wide, behind]);
+      expect(write).toHaveBeenCalledTimes(2);
       expect([...fewer.values()]).toEqual(keys.slice(0, 63));
       expect([...all.values()]).toEqual(keys);
+      expect([...again.values()]).toEqual(keys);
     } finally {
       write.mockRestore();
     }

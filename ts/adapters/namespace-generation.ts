@@ -84,8 +84,8 @@ export class NamespaceGeneration {
   }
 
   /**
-   * The counter read this tick's operations share has been written (a batch the client writes at
-   * once went with it): operations from now on read the counter again.
+   * The counter read this tick's operations share may have been written (with a batch the client
+   * writes at once when idle): operations from now on read the counter again.
    */
   readAgain(): void {
     this.#read = undefined;

@@ -36,11 +36,14 @@ import { openSocket, type Endpoint } from './transport.js';
 
 /**
  * Requests queued in one tick that are written at once rather than at the tick's end: memcached
- * starts on them while the caller is still queueing the rest. A request of this many keys or more
- * (a getMulti, a quiet setMulti) is written at once too, for the same reason. Fewer, larger bursts pay where a
+ * starts on them while the caller is still queueing the rest. Fewer, larger bursts pay where a
  * write call is dear (tens of µs on a VM, memcached's wake-up included); smaller ones overlap
  * more. 64 measured best for quiet meta sets and fetch, level with 32 for text sets
  * (bench/PROFILE.md, "Concurrent sets: bursts written as they are queued").
+ *
+ * A request of this many keys or more (a getMulti, a quiet setMulti) is written at once too when
+ * nothing is awaiting a reply here: memcached would sit idle until the tick's end. While it is busy,
+ * the request waits to be written with the rest of the tick (bench/PROFILE.md, "Keyv adapter").
  */
 const BURST_WRITE = 64;
 
@@ -185,7 +188,7 @@ export class Connection implements ReplySink, AbortWatcher {
 
   /**
    * Queues a request; it is written with everything else queued in this tick, or at once when it
-   * completes a burst of BURST_WRITE requests or carries BURST_WRITE keys.
+   * completes a burst of BURST_WRITE requests, or carries BURST_WRITE keys while nothing awaits a reply.
    */
   send(request: Request): void {
     if (this.#status === 'closed' || this.#closeRequested) {
@@ -216,7 +219,7 @@ export class Connection implements ReplySink, AbortWatcher {
     // Timers never hold the process, sockets do; while no socket is open yet, a caller's wait must.
     if (this.#status === 'waiting') this.#openTimer?.ref();
     if (this.#status !== 'ready') return;
-    if (this.#queue.unsentCount >= BURST_WRITE || request.keyCount >= BURST_WRITE) {
+    if (this.#queue.unsentCount >= BURST_WRITE || (request.keyCount >= BURST_WRITE && this.#queue.head === undefined)) {
       this.#flush();
       return;
     }

@@ -32,9 +32,10 @@ interface PendingGets {
 }
 
 /**
- * Most gets of one tick in one getMulti. The client writes a request of 64 keys at once
- * (connection.ts, BURST_WRITE), so memcached answers each full batch while Keyv is still asking
- * for the next: 1.14-1.22x the Keyv gets/s of one getMulti per tick (bench/PROFILE.md, "Keyv adapter").
+ * Most gets of one tick in one getMulti. The client writes a request of 64 keys at once when the
+ * connection is idle (connection.ts, BURST_WRITE), so memcached answers the tick's first batch
+ * while Keyv is still asking for the rest: 1.14-1.22x the Keyv gets/s of one getMulti per tick
+ * (bench/PROFILE.md, "Keyv adapter").
  */
 const GETS_PER_BATCH = 64;
 
@@ -95,7 +96,7 @@ export class KeyvMemcache extends EventEmitter {
    * The stored data (parsed, with the `deserialize` option), undefined on a miss. The gets of one
    * tick (Keyv's get() calls this at once, so `Promise.all(keys.map((k) => keyv.get(k)))` is one
    * tick) go out as getMultis of up to GETS_PER_BATCH keys, each under one generation check: a
-   * full one at once, the rest on the next tick or before the next call of any other kind (so
+   * full one as it fills, the rest on the next tick or before the next call of any other kind (so
    * calls reach the client in the order they were made); a lone get goes out as a get.
    */
   get(key: string): Promise<unknown> {
@@ -112,7 +113,7 @@ export class KeyvMemcache extends EventEmitter {
     });
     if (keys.length === GETS_PER_BATCH) {
       this.#flush();
-      // That batch was written with the tick's counter read: later calls must not share a read already sent.
+      // That batch may have been written with the tick's counter read: later calls must not share a read already sent.
       this.#generation?.readAgain();
     }
     return promise;
