@@ -5,8 +5,9 @@
  *
  * The counter is read once per tick (or per burst the client writes at once), in the same batch as
  * the operations of that tick, which run under the generation last seen; if the read says it moved
- * (another process cleared), they run again under the new one. So the common case costs no extra round trip and one extra key per
- * batch, and a clear by any process is seen by every operation that starts after it completed.
+ * (another process cleared), they run again under the new one. So the common case costs no extra
+ * round trip and one extra key per batch, and a clear by any process is seen by every operation
+ * that starts after it completed.
  */
 import { DeserializeError, type Client } from '../index.js';
 
@@ -17,7 +18,8 @@ const noop = (): void => {};
 
 /**
  * Operations that share one counter read at most: the client writes a burst at once at 64
- * requests (connection.ts, BURST_WRITE), the read and 63 operations queued behind it.
+ * requests (connection.ts, BURST_WRITE), the read and 63 operations queued behind it. (Other
+ * callers' requests on the same connection in the same tick can complete a burst sooner.)
  */
 const SHARED_BY = 63;
 
