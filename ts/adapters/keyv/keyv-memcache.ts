@@ -34,7 +34,7 @@ interface PendingGets {
 /**
  * Most gets of one tick in one getMulti. The client writes a request of 64 keys at once when the
  * connection is idle (connection.ts, BURST_WRITE), so memcached answers the tick's first batch
- * while Keyv is still asking for the rest: 1.14-1.22x the Keyv gets/s of one getMulti per tick
+ * while Keyv is still asking for the rest: 1.03-1.25x the Keyv gets/s of one getMulti per tick
  * (bench/PROFILE.md, "Keyv adapter").
  */
 const GETS_PER_BATCH = 64;
