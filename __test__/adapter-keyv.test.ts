@@ -5,6 +5,7 @@
  * @keyv/memcache's option names; its `deserialize` option, and deserializeKeyv against Keyv's own
  * default deserializer.
  */
+import { createHash } from 'node:crypto';
 import net from 'node:net';
 import { defaultDeserialize, defaultSerialize } from '@keyv/serialize';
 import { keyvApiTests, keyvNamespaceTest, keyvValueTests } from '@keyv/test-suite';
@@ -179,10 +180,12 @@ describe('the calls of one tick', () => {
   });
 
   it('a key the client refuses fails only its own call, not the others of the tick', async () => {
-    const store = new KeyvMemcache(newClient({ maxValueLength: 1000 }), { namespace: freshNamespace('refused') });
-    const sets = await Promise.allSettled([store.set('a', 'x'), store.set('bad key', 'x'), store.set('b', 'y'.repeat(2000)), store.set('c', 'z')]);
+    // maxKeyLength 40: a 50-byte key goes hashed (45 bytes), past the limit with its namespace and generation.
+    const store = new KeyvMemcache(newClient({ maxValueLength: 1000, maxKeyLength: 40 }), { namespace: freshNamespace('refused') });
+    const bad = 'k'.repeat(50);
+    const sets = await Promise.allSettled([store.set('a', 'x'), store.set(bad, 'x'), store.set('b', 'y'.repeat(2000)), store.set('c', 'z')]);
     expect(sets.map((s) => (s.status === 'fulfilled' ? s.value : (s.reason as { code: string }).code))).toEqual([true, 'MEMCACHE_BAD_KEY', 'MEMCACHE_VALUE_TOO_LARGE', true]);
-    const gets = await Promise.allSettled([store.get('a'), store.get('bad key'), store.get('b'), store.get('c')]);
+    const gets = await Promise.allSettled([store.get('a'), store.get(bad), store.get('b'), store.get('c')]);
     expect(gets.map((g) => (g.status === 'fulfilled' ? g.value : (g.reason as { code: string }).code))).toEqual(['x', 'MEMCACHE_BAD_KEY', undefined, 'z']);
   });
 
@@ -405,6 +408,62 @@ describe('values', () => {
     for (const [key, value] of Object.entries(values)) expect(await keyv.get(key)).toEqual(value);
     const stored = await inspect(ctx.server, await wireKey(ctx.server, ns, 'text'));
     expect(stored?.data.toString('utf8')).toBe(JSON.stringify({ value: values.text }));
+  });
+});
+
+describe('keys memcached cannot take as they are (any Keyv key works, as with @keyv/memcache)', () => {
+  /** Keys that would split, end or outgrow a memcached command line, and look-alikes of their escapes. */
+  const awkward: Record<string, string> = {
+    space: 'GET /users?q=Ada Lovelace',
+    newline: 'line\nbreak',
+    injection: 'x\r\nflush_all\r\nset y 0 0 1',
+    nul: 'nul\u0000byte',
+    del: 'del\u007f',
+    tilde: '~starts with a tilde',
+    escapeLookalike: `~${Buffer.from('a b').toString('base64url')}`, // what 'a b' is sent as: must stay apart from it
+    plainOfLookalike: 'a b',
+    unicode: 'clé ✓ 𝄞',
+    loneSurrogate1: 'a\uD800',
+    loneSurrogate2: 'a\uDBFF',
+    long1: `${'k'.repeat(400)}1`,
+    long2: `${'k'.repeat(400)}2`, // the same first 400 characters as long1
+    empty: '',
+  };
+
+  it('each round-trips through get, the gets of one tick, getMany, has and delete, and no two share an item', async () => {
+    const keyv = new Keyv({ store: new KeyvMemcache(ctx.client), namespace: freshNamespace('awkward') });
+    const names = Object.keys(awkward);
+    const keys = names.map((name) => awkward[name]);
+    for (const [i, key] of keys.entries()) expect(await keyv.set(key, names[i])).toBe(true);
+    for (const [i, key] of keys.entries()) expect(await keyv.get(key)).toBe(names[i]);
+    expect(await Promise.all(keys.map((key) => keyv.get(key)))).toEqual(names);
+    expect(await keyv.get(keys)).toEqual(names);
+    expect(await keyv.has(keys)).toEqual(keys.map(() => true));
+    expect(await keyv.delete(awkward.space)).toBe(true);
+    expect(await keyv.get(keys)).toEqual(names.map((name) => (name === 'space' ? undefined : name)));
+  });
+
+  it('are sent escaped under namespace:generation: (base64url, or a hash when long), so nothing reaches memcached as a command', async () => {
+    const ns = freshNamespace('escaped');
+    const keyv = new Keyv({ store: new KeyvMemcache(ctx.client), namespace: ns });
+    await keyv.set('guard', 'still here');
+    await keyv.set(awkward.injection, 'v');
+    await keyv.set(awkward.long1, 'long');
+    expect((await inspect(ctx.server, await wireKey(ctx.server, ns, `~${Buffer.from(awkward.injection).toString('base64url')}`)))?.data.toString()).toContain('"v"');
+    const hash = createHash('sha256').update(Buffer.from(awkward.long1, 'utf16le')).digest('base64url');
+    expect((await inspect(ctx.server, await wireKey(ctx.server, ns, `~~${hash}`)))?.data.toString()).toContain('"long"');
+    expect(await keyv.get('guard')).toBe('still here'); // no flush_all ran
+    expect(await inspect(ctx.server, 'y')).toBeUndefined(); // no set y ran
+    expect(await inspect(ctx.server, await wireKey(ctx.server, ns, 'guard'))).toBeDefined(); // plain keys go as they are
+  });
+
+  it('a namespace memcached cannot take as it is goes escaped too, and clear() still empties it alone', async () => {
+    const spaced = new Keyv({ store: new KeyvMemcache(ctx.client), namespace: freshNamespace('my app ') });
+    const other = new Keyv({ store: new KeyvMemcache(ctx.client), namespace: freshNamespace('other') });
+    await Promise.all([spaced.set('k', 1), other.set('k', 2)]);
+    expect([await spaced.get('k'), await other.get('k')]).toEqual([1, 2]);
+    await spaced.clear();
+    expect([await spaced.get('k'), await other.get('k')]).toEqual([undefined, 2]);
   });
 });
 

@@ -1,8 +1,9 @@
 /**
  * A Keyv 5 storage adapter on memcache-native: `new Keyv({ store: new KeyvMemcache(servers) })`.
  * Keys go to memcached as `namespace:generation:key`, so `clear()` empties one namespace only (see
- * ../namespace-generation.ts); the *Many calls go out as one multi-key call each, and so do the
- * gets Keyv makes in one tick; Keyv's ttl (ms) becomes memcached's exptime (seconds, rounded up).
+ * ../namespace-generation.ts); a key memcached could not take as it is goes escaped
+ * (memcached-key.ts). The *Many calls go out as one multi-key call each, and so do the gets Keyv
+ * makes in one tick; Keyv's ttl (ms) becomes memcached's exptime (seconds, rounded up).
  * Values are stored as Keyv serialized them, and handed back so, unless the `deserialize` option
  * parses them here (as @keyv/memcache does).
  */
@@ -11,6 +12,7 @@ import { ClearRefusedError, DeserializeError, type Client, type GetMultiResult, 
 import { exptimeFromMs, type Exptime } from '../exptime.js';
 import { NamespaceGeneration } from '../namespace-generation.js';
 import { resolveKeyvOptions, type KeyvMemcacheOptions, type KeyvMemcacheTarget } from './options.js';
+import { roomUnder, sendableNamespace, sendablePart } from './memcached-key.js';
 import { isLive, type KeyvStoreEntry } from './stored-data.js';
 
 /** Maps Keyv's key to the key sent, under the generation an operation runs in. */
@@ -22,7 +24,7 @@ const asIs: WireKey = (key) => key;
 type Deserialize = (data: string) => unknown;
 
 /**
- * The gets called in one tick and not sent yet, side by side: their keys (without `namespace:`)
+ * The gets called in one tick and not sent yet, side by side: their keys' parts (see #part)
  * and how to settle each call.
  */
 interface PendingGets {
@@ -56,6 +58,8 @@ export class KeyvMemcache extends EventEmitter {
   #namespace: string | undefined;
   /** `namespace:`, which Keyv puts before every key and the wire key carries once. */
   #prefix = '';
+  /** Bytes a key's own part may take as it is under the namespace (memcached-key.ts). */
+  #room = 0;
   #generation: NamespaceGeneration | undefined;
   /** This tick's gets, sent together on the next tick or before a call of another kind: see get(). */
   #pending: PendingGets | undefined;
@@ -89,7 +93,9 @@ export class KeyvMemcache extends EventEmitter {
     this.#flush(); // under the namespace they were called in
     this.#namespace = name;
     this.#prefix = name === undefined ? '' : `${name}:`;
-    this.#generation = name === undefined ? undefined : new NamespaceGeneration(this.client, this.#prefix);
+    const base = name === undefined ? '' : `${sendableNamespace(name)}:`;
+    this.#room = roomUnder(base);
+    this.#generation = name === undefined ? undefined : new NamespaceGeneration(this.client, base);
   }
 
   /**
@@ -106,7 +112,7 @@ export class KeyvMemcache extends EventEmitter {
       process.nextTick(this.#sendPending);
     }
     const { keys, resolves, rejects } = pending;
-    keys.push(this.#prefix === '' ? key : this.#unprefixed(key));
+    keys.push(this.#prefix === '' ? key : this.#part(key));
     const promise = new Promise((resolve, reject) => {
       resolves.push(resolve);
       rejects.push(reject);
@@ -147,7 +153,7 @@ export class KeyvMemcache extends EventEmitter {
     }
     const generation = this.#generation;
     if (generation === undefined) return this.client.set(key, value, options);
-    const rest = this.#unprefixed(key);
+    const rest = this.#part(key);
     return generation.run((prefix) => this.client.set(prefix + rest, value, options));
   }
 
@@ -218,7 +224,7 @@ export class KeyvMemcache extends EventEmitter {
     else this.#getMany(keys, resolves, rejects);
   }
 
-  /** One get of `rest` (a key without `namespace:`), settling its call (parsed, with the `deserialize` option). */
+  /** One get of `rest` (a key's part, see #part), settling its call (parsed, with the `deserialize` option). */
   #getSettling(rest: string, resolve: (value: unknown) => void, reject: (error: unknown) => void): void {
     const deserialize = this.#deserialize;
     if (deserialize === undefined) this.#getOne(rest).then(resolve, reject);
@@ -226,7 +232,7 @@ export class KeyvMemcache extends EventEmitter {
   }
 
   /**
-   * One getMulti of `keys` (without `namespace:`), settling each key's get: a key's server failing,
+   * One getMulti of `keys` (their parts, see #part), settling each key's get: a key's server failing,
    * or the deserializer throwing on its data, fails that get alone.
    */
   #getMany(keys: string[], resolves: PendingGets['resolves'], rejects: PendingGets['rejects']): void {
@@ -250,14 +256,14 @@ export class KeyvMemcache extends EventEmitter {
     );
   }
 
-  /** One get of `rest` (a key without `namespace:`), under the current generation. */
+  /** One get of `rest` (a key's part, see #part), under the current generation. */
   #getOne(rest: string): Promise<unknown> {
     const generation = this.#generation;
     if (generation === undefined) return this.client.get(rest);
     return generation.run((prefix) => this.client.get(prefix + rest));
   }
 
-  /** One getMulti of `rests` (keys without `namespace:`), under the current generation: hits by rest. */
+  /** One getMulti of `rests` (keys' parts, see #part), under the current generation: hits by rest. */
   #getBatch(rests: string[]): Promise<GetMultiResult<string, unknown>> {
     const generation = this.#generation;
     if (generation === undefined) return this.client.getMulti(rests);
@@ -269,12 +275,16 @@ export class KeyvMemcache extends EventEmitter {
     this.#flush();
     const generation = this.#generation;
     if (generation === undefined) return op(asIs);
-    return generation.run((prefix) => op((key) => prefix + this.#unprefixed(key)));
+    return generation.run((prefix) => op((key) => prefix + this.#part(key)));
   }
 
-  /** Keyv's key without the `namespace:` Keyv put before it (the wire key carries the namespace once). */
-  #unprefixed(key: string): string {
-    return key.startsWith(this.#prefix) ? key.slice(this.#prefix.length) : key;
+  /**
+   * The part of the key sent after `namespace:generation:`: Keyv's key without the `namespace:`
+   * Keyv put before it (the wire key carries the namespace once), escaped when memcached could not
+   * take it as it is (a space, a control byte, too long: memcached-key.ts).
+   */
+  #part(key: string): string {
+    return sendablePart(key.startsWith(this.#prefix) ? key.slice(this.#prefix.length) : key, this.#room);
   }
 
   #exptime(ttl: number | undefined): Exptime {

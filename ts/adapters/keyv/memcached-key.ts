@@ -1,0 +1,58 @@
+/**
+ * Keyv keys are any strings; a memcached key is at most 250 bytes, with no space or control byte.
+ * The part of a key the adapter sends after `namespace:generation:` goes as it is when it can, else
+ * in a form no part sent as it is takes: a part sent as it is never starts with '~' (one that does
+ * is escaped too); an escaped part is '~' and the base64url of its UTF-8 bytes; one whose escape
+ * would not fit, or that is not well-formed UTF-16, is '~~' and the base64url of the SHA-256 of its
+ * UTF-16 code units (base64url has no '~', so the two escapes cannot meet either).
+ */
+import { Buffer } from 'node:buffer';
+import { createHash } from 'node:crypto';
+
+/** memcached's key limit (KEY_MAX_LENGTH). */
+const MEMCACHED_KEY_BYTES = 250;
+
+/** Bytes a generation takes in a key with its ':' (a 64-bit counter in base 36 is 13 characters). */
+const GENERATION_BYTES = 14;
+
+/** Longest namespace sent as it is: room is left for a generation and a hashed part. */
+const NAMESPACE_ROOM = 190;
+
+const TILDE = 0x7e;
+
+/** Any character that is not a printable ASCII byte (0x21-0x7e): the slow path sorts it out. */
+const NOT_PRINTABLE_ASCII = /[^\x21-\x7e]/;
+
+const SPACE_OR_CONTROL = /[\x00-\x20\x7f]/;
+
+/** `String#isWellFormed` (Node 20+; ES2024, past this project's `lib`). */
+const isWellFormed = (String.prototype as unknown as { isWellFormed(this: string): boolean }).isWellFormed;
+
+/** Bytes left for the key's own part under the namespace `base` (`namespace:`, as sent). */
+export function roomUnder(base: string): number {
+  return MEMCACHED_KEY_BYTES - Buffer.byteLength(base) - GENERATION_BYTES;
+}
+
+/** A namespace as sent: escaped as a key's part is when it cannot go as it is. */
+export function sendableNamespace(namespace: string): string {
+  return sendablePart(namespace, NAMESPACE_ROOM);
+}
+
+/**
+ * `part` as sent (see the module comment), in at most `room` bytes when it goes as it is or
+ * base64url-escaped; a hashed part takes 45 bytes whatever `room` says.
+ */
+export function sendablePart(part: string, room: number): string {
+  // The common key: printable ASCII (one byte per character), short, not starting with '~'.
+  if (part.length <= room && part.charCodeAt(0) !== TILDE && !NOT_PRINTABLE_ASCII.test(part)) return part;
+  return escapedPart(part, room);
+}
+
+function escapedPart(part: string, room: number): string {
+  if (isWellFormed.call(part)) {
+    if (part.charCodeAt(0) !== TILDE && !SPACE_OR_CONTROL.test(part) && Buffer.byteLength(part) <= room) return part; // UTF-8 beyond ASCII
+    const escaped = `~${Buffer.from(part, 'utf8').toString('base64url')}`;
+    if (escaped.length <= room) return escaped;
+  }
+  return `~~${createHash('sha256').update(Buffer.from(part, 'utf16le')).digest('base64url')}`;
+}
