@@ -37,11 +37,16 @@ afterEach(async () => {
   await Promise.all(clients.splice(0).map((client) => client.close()));
 });
 
-/** The key memcached holds `key` of namespace `ns` under: `ns:<generation in base 36>:key`. */
+/** The key memcached holds Keyv's `key` of namespace `ns` under: `ns:<generation in base 36>:ns:key`. */
 async function wireKey(server: MemcachedServer, ns: string, key: string): Promise<string> {
+  return wirePart(server, ns, `${ns}:${key}`);
+}
+
+/** `ns:<generation in base 36>:part`: the key memcached holds under `part`, what the adapter sends of Keyv's key. */
+async function wirePart(server: MemcachedServer, ns: string, part: string): Promise<string> {
   const counter = await inspect(server, `${ns}:gen`);
   if (counter === undefined) throw new Error(`no generation counter for ${ns}`);
-  return `${ns}:${BigInt(counter.data.toString('latin1').trim()).toString(36)}:${key}`;
+  return `${ns}:${BigInt(counter.data.toString('latin1').trim()).toString(36)}:${part}`;
 }
 
 /** Seconds memcached gives the item left to live (-1: no expiry), by a raw meta get. */
@@ -413,33 +418,37 @@ describe('values', () => {
 
 describe('keys memcached cannot take as they are (any Keyv key works, as with @keyv/memcache)', () => {
   /** Keys that would split, end or outgrow a memcached command line, and look-alikes of their escapes. */
-  const awkward: Record<string, string> = {
+  /** Keys that would split, end or outgrow a memcached command line, and a look-alike of an escape. */
+  const awkward = (ns: string, useKeyPrefix: boolean): Record<string, string> => ({
     space: 'GET /users?q=Ada Lovelace',
     newline: 'line\nbreak',
     injection: 'x\r\nflush_all\r\nset y 0 0 1',
     nul: 'nul\u0000byte',
     del: 'del\u007f',
     tilde: '~starts with a tilde',
-    escapeLookalike: `~${Buffer.from('a b').toString('base64url')}`, // what 'a b' is sent as: must stay apart from it
     plainOfLookalike: 'a b',
+    // What 'a b' is sent as, as a key of its own: apart from it because a plain key never starts with '~'.
+    escapeLookalike: `~${Buffer.from(useKeyPrefix ? `${ns}:a b` : 'a b').toString('base64url')}`,
     unicode: 'clé ✓ 𝄞',
     loneSurrogate1: 'a\uD800',
     loneSurrogate2: 'a\uDBFF',
     long1: `${'k'.repeat(400)}1`,
     long2: `${'k'.repeat(400)}2`, // the same first 400 characters as long1
     empty: '',
-  };
+  });
 
-  it('each round-trips through get, the gets of one tick, getMany, has and delete, and no two share an item', async () => {
-    const keyv = new Keyv({ store: new KeyvMemcache(ctx.client), namespace: freshNamespace('awkward') });
-    const names = Object.keys(awkward);
-    const keys = names.map((name) => awkward[name]);
+  it.each([true, false])('each round-trips through get, the gets of one tick, getMany, has and delete, and no two share an item (useKeyPrefix %s)', async (useKeyPrefix) => {
+    const ns = freshNamespace('awkward');
+    const keyv = new Keyv({ store: new KeyvMemcache(ctx.client), namespace: ns, useKeyPrefix });
+    const byName = awkward(ns, useKeyPrefix);
+    const names = Object.keys(byName);
+    const keys = names.map((name) => byName[name]);
     for (const [i, key] of keys.entries()) expect(await keyv.set(key, names[i])).toBe(true);
     for (const [i, key] of keys.entries()) expect(await keyv.get(key)).toBe(names[i]);
     expect(await Promise.all(keys.map((key) => keyv.get(key)))).toEqual(names);
     expect(await keyv.get(keys)).toEqual(names);
     expect(await keyv.has(keys)).toEqual(keys.map(() => true));
-    expect(await keyv.delete(awkward.space)).toBe(true);
+    expect(await keyv.delete(byName.space)).toBe(true);
     expect(await keyv.get(keys)).toEqual(names.map((name) => (name === 'space' ? undefined : name)));
   });
 
@@ -447,14 +456,26 @@ describe('keys memcached cannot take as they are (any Keyv key works, as with @k
     const ns = freshNamespace('escaped');
     const keyv = new Keyv({ store: new KeyvMemcache(ctx.client), namespace: ns });
     await keyv.set('guard', 'still here');
-    await keyv.set(awkward.injection, 'v');
-    await keyv.set(awkward.long1, 'long');
-    expect((await inspect(ctx.server, await wireKey(ctx.server, ns, `~${Buffer.from(awkward.injection).toString('base64url')}`)))?.data.toString()).toContain('"v"');
-    const hash = createHash('sha256').update(Buffer.from(awkward.long1, 'utf16le')).digest('base64url');
-    expect((await inspect(ctx.server, await wireKey(ctx.server, ns, `~~${hash}`)))?.data.toString()).toContain('"long"');
+    const { injection, long1 } = awkward(ns, true);
+    await keyv.set(injection, 'v');
+    await keyv.set(long1, 'long');
+    const escaped = `~${Buffer.from(`${ns}:${injection}`).toString('base64url')}`; // Keyv's key is `ns:key`
+    expect((await inspect(ctx.server, await wirePart(ctx.server, ns, escaped)))?.data.toString()).toContain('"v"');
+    const hash = createHash('sha256').update(Buffer.from(`${ns}:${long1}`, 'utf16le')).digest('base64url');
+    expect((await inspect(ctx.server, await wirePart(ctx.server, ns, `~~${hash}`)))?.data.toString()).toContain('"long"');
     expect(await keyv.get('guard')).toBe('still here'); // no flush_all ran
     expect(await inspect(ctx.server, 'y')).toBeUndefined(); // no set y ran
     expect(await inspect(ctx.server, await wireKey(ctx.server, ns, 'guard'))).toBeDefined(); // plain keys go as they are
+  });
+
+  it("with Keyv's useKeyPrefix false, 'x' and 'ns:x' stay two keys (the adapter strips nothing from Keyv's key)", async () => {
+    const keyv = new Keyv({ store: new KeyvMemcache(ctx.client), namespace: freshNamespace('unprefixed'), useKeyPrefix: false });
+    const ns = keyv.namespace as string;
+    await keyv.set('x', 'plain');
+    await keyv.set(`${ns}:x`, 'prefixed');
+    expect([await keyv.get('x'), await keyv.get(`${ns}:x`)]).toEqual(['plain', 'prefixed']);
+    await keyv.clear();
+    expect([await keyv.get('x'), await keyv.get(`${ns}:x`)]).toEqual([undefined, undefined]);
   });
 
   it('a namespace memcached cannot take as it is goes escaped too, and clear() still empties it alone', async () => {

@@ -1,6 +1,7 @@
 /**
  * A Keyv 5 storage adapter on memcache-native: `new Keyv({ store: new KeyvMemcache(servers) })`.
- * Keys go to memcached as `namespace:generation:key`, so `clear()` empties one namespace only (see
+ * Keys go to memcached as `namespace:generation:` and Keyv's key (`namespace:key` as Keyv makes it,
+ * so the namespace is there twice), so `clear()` empties one namespace only (see
  * ../namespace-generation.ts); a key memcached could not take as it is goes escaped
  * (memcached-key.ts). The *Many calls go out as one multi-key call each, and so do the gets Keyv
  * makes in one tick; Keyv's ttl (ms) becomes memcached's exptime (seconds, rounded up).
@@ -56,9 +57,7 @@ export class KeyvMemcache extends EventEmitter {
   /** Absent (the default): the stored string goes to Keyv, which parses it. */
   readonly #deserialize: Deserialize | undefined;
   #namespace: string | undefined;
-  /** `namespace:`, which Keyv puts before every key and the wire key carries once. */
-  #prefix = '';
-  /** Bytes a key's own part may take as it is under the namespace (memcached-key.ts). */
+  /** Bytes Keyv's key may take as it is after `namespace:generation:` (memcached-key.ts). */
   #room = 0;
   #generation: NamespaceGeneration | undefined;
   /** This tick's gets, sent together on the next tick or before a call of another kind: see get(). */
@@ -92,7 +91,6 @@ export class KeyvMemcache extends EventEmitter {
     if (name === this.#namespace && (name === undefined || this.#generation !== undefined)) return;
     this.#flush(); // under the namespace they were called in
     this.#namespace = name;
-    this.#prefix = name === undefined ? '' : `${name}:`;
     const base = name === undefined ? '' : `${sendableNamespace(name)}:`;
     this.#room = roomUnder(base);
     this.#generation = name === undefined ? undefined : new NamespaceGeneration(this.client, base);
@@ -112,7 +110,7 @@ export class KeyvMemcache extends EventEmitter {
       process.nextTick(this.#sendPending);
     }
     const { keys, resolves, rejects } = pending;
-    keys.push(this.#prefix === '' ? key : this.#part(key));
+    keys.push(this.#generation === undefined ? key : this.#part(key));
     const promise = new Promise((resolve, reject) => {
       resolves.push(resolve);
       rejects.push(reject);
@@ -279,12 +277,13 @@ export class KeyvMemcache extends EventEmitter {
   }
 
   /**
-   * The part of the key sent after `namespace:generation:`: Keyv's key without the `namespace:`
-   * Keyv put before it (the wire key carries the namespace once), escaped when memcached could not
-   * take it as it is (a space, a control byte, too long: memcached-key.ts).
+   * The part of the key sent after `namespace:generation:`: Keyv's key as Keyv gives it (with its
+   * `namespace:` unless Keyv's useKeyPrefix is false, so 'x' and 'ns:x' stay two keys either way),
+   * escaped when memcached could not take it as it is (a space, a control byte, too long:
+   * memcached-key.ts).
    */
   #part(key: string): string {
-    return sendablePart(key.startsWith(this.#prefix) ? key.slice(this.#prefix.length) : key, this.#room);
+    return sendablePart(key, this.#room);
   }
 
   #exptime(ttl: number | undefined): Exptime {
