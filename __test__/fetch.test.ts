@@ -5,6 +5,7 @@
  * text protocol's fallback, metrics and diagnostics. Processes of their own: fetch-processes.test.ts.
  */
 import diagnostics from 'node:diagnostics_channel';
+import net from 'node:net';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -198,6 +199,77 @@ describe('leases between clients', () => {
     expect(waited).toBeLessThan(400);
     loading.open('late');
     expect(await winner).toBe('late');
+  });
+});
+
+describe('no caller waits for good', () => {
+  it('a loader that never settles holds no caller past lockTtl: the winner and its joiners reject, and the next fetch loads afresh', async () => {
+    const key = freshKey('stuck');
+    const never = new Promise<string>(() => {});
+    const started = performance.now();
+    const [error, joinerError] = await Promise.all([
+      ctx.client.fetch(key, () => never, { ttl: 60, lockTtl: 1 }).catch((e: unknown) => e),
+      ctx.client.fetch(key, () => 'never', { ttl: 60, lockTtl: 1, waitTimeout: 5000 }).catch((e: unknown) => e),
+    ]);
+    expect(performance.now() - started).toBeLessThan(1800);
+    expect(error).toBeInstanceOf(LoaderError);
+    expect(error).toMatchObject({ code: 'MEMCACHE_LOADER', cause: { code: 'MEMCACHE_TIMEOUT' } });
+    expect(joinerError).toBe(error);
+    expect(await ctx.client.fetch(key, () => 'fresh', { ttl: 60 })).toBe('fresh');
+  });
+
+  it('a caller sharing the flight of a loading caller in its process waits at most its own waitTimeout', async () => {
+    const key = freshKey('joiner-wait');
+    const loading = gate<string>();
+    const winner = ctx.client.fetch(key, () => loading.promise, { ttl: 60 });
+    await leaseTaken(key);
+    const started = performance.now();
+    const error = await ctx.client.fetch(key, () => 'never', { ttl: 60, waitTimeout: 150 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(LeaseTimeoutError);
+    expect(error).toMatchObject({ code: 'MEMCACHE_LEASE_TIMEOUT', server: ctx.client.serverFor(key) });
+    expect(performance.now() - started).toBeLessThan(400);
+    loading.open('loaded');
+    expect(await winner).toBe('loaded');
+  });
+
+  it('waitTimeout 0 does not fail a caller sharing a flight that finds a value (its clock starts at a load only)', async () => {
+    const proxy = await startFaultProxy({ target: { host: '127.0.0.1', port: ctx.server.port } });
+    const mc = new Client(`127.0.0.1:${proxy.port}`, { protocol: 'meta' });
+    try {
+      const key = freshKey('joiner-hit');
+      await mc.set(key, 'cached');
+      proxy.setMode({ kind: 'delay', ms: 50, direction: 'toClient' }); // the hit takes longer than a 0 ms timer
+      const calls = [mc.fetch(key, () => 'never', { ttl: 60 }), mc.fetch(key, () => 'never', { ttl: 60, waitTimeout: 0 })];
+      expect(await Promise.all(calls)).toEqual(['cached', 'cached']);
+    } finally {
+      await mc.close();
+      await proxy.close();
+    }
+  });
+
+  it('after close(), a fetch waiting on another client\'s lease rejects with a ClientClosedError and opens no connection', async () => {
+    const key = freshKey('closing');
+    const loading = gate<string>();
+    const winner = ctx.client.fetch(key, () => loading.promise, { ttl: 60 });
+    await leaseTaken(key);
+    const closing = new Client(ctx.server.spec, { protocol: 'meta' });
+    const waiting = closing.fetch(key, () => 'never', { ttl: 60 });
+    await sleep(30); // it polls
+    const connects = vi.spyOn(net.Socket.prototype, 'connect');
+    await closing.close();
+    await expect(waiting).rejects.toMatchObject({ code: 'MEMCACHE_CLIENT_CLOSED' });
+    await sleep(150); // past a poll's interval
+    expect(connects).not.toHaveBeenCalled();
+    loading.open('loaded');
+    expect(await winner).toBe('loaded');
+  });
+
+  it('a lockTtl past what a Node timer holds (24.8 days) does not abort the loader at once', async () => {
+    const seen = await ctx.client.fetch(freshKey('long-lease'), async (_key, { signal }) => {
+      await sleep(20);
+      return signal.aborted ? 'aborted' : 'running';
+    }, { ttl: 60, lockTtl: 30 * 86_400 });
+    expect(seen).toBe('running');
   });
 });
 
@@ -481,6 +553,7 @@ describe('options', () => {
           mc.fetch(key, () => 1, { ttl: 60, lockTtl: 0 }),
           mc.fetch(key, () => 1, { ttl: 60, staleTtl: 1.5 }),
           mc.fetch(key, () => 1, { ttl: 60, recacheBefore: 0 }),
+          mc.fetch(key, () => 1, { ttl: 60, recacheBefore: 60 }), // every value would be recached at once
           mc.fetch(key, () => 1, { ttl: 60, waitTimeout: -1 }),
           mc.fetch(key, 'loader' as never, { ttl: 60 }),
           mc.invalidate(key, { staleTtl: 0 }),

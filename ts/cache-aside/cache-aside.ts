@@ -41,7 +41,7 @@ export class CacheAside {
   fetch(wire: string, key: Key, loader: Loader<unknown>, options: FetchOptions | undefined, timeout: number): Promise<unknown> {
     const settings = fetchSettings(loader, options, timeout);
     const running = this.#flights.get(wire);
-    if (running !== undefined) return running.join(options?.signal);
+    if (running !== undefined) return running.join(options?.signal, settings.waitTimeout);
     const node = this.#host.nodeFor(wire);
     const flight = new Flight(node.metrics, node.name, this.#flights);
     const outcome = flight.outcome();

@@ -5,7 +5,7 @@
  * (a stale one, or one recached early) without waiting for the loader, else the outcome too.
  * A flight nobody joins builds no promise for joiners (the common hit).
  */
-import { AbortError, type MemcacheError } from '../errors.js';
+import { AbortError, LeaseTimeoutError, type MemcacheError } from '../errors.js';
 import { publishFetchEvent } from '../observability/channels.js';
 import type { ServerMetrics } from '../observability/metrics.js';
 import type { FlightRegistry, RegisteredFlight } from './flight-registry.js';
@@ -32,6 +32,11 @@ export class Flight implements RegisteredFlight {
   #serving: 'no' | 'fresh' | 'stale' = 'no';
   #served: unknown;
   #ended = false;
+  /**
+   * 'loading' once the flight waits on a loader (its own, or another process's lease); before,
+   * the joiners' waitTimeout clocks to start then (see join).
+   */
+  #load: 'loading' | Array<() => void> | undefined;
   /** Set by the flow when the outcome is a stale value found while another caller (elsewhere) reloads it. */
   staleOutcome = false;
 
@@ -53,14 +58,49 @@ export class Flight implements RegisteredFlight {
     });
   }
 
-  /** Another caller of the same key: it shares this flight. */
-  join(signal: AbortSignal | undefined): Promise<unknown> {
+  /**
+   * Another caller of the same key: it shares this flight, and waits for a loader (this flight's,
+   * or another process's) at most its own `waitTimeout` ms, then rejects with a LeaseTimeoutError.
+   */
+  join(signal: AbortSignal | undefined, waitTimeout: number): Promise<unknown> {
     this.#callers++;
     if (this.#serving !== 'no') {
       if (this.#serving === 'stale') this.#countStale(1);
       return Promise.resolve(this.#served);
     }
-    return untilAborted((this.#shared ??= deferred()).promise, signal);
+    return untilAborted(this.#withinWait((this.#shared ??= deferred()).promise, waitTimeout), signal);
+  }
+
+  /** The flight waits on a loader from now on: its own (it won the lease) or another process's. */
+  loading(): void {
+    const load = this.#load;
+    this.#load = 'loading';
+    if (Array.isArray(load)) for (const startClock of load) startClock();
+  }
+
+  /** `outcome`, or a LeaseTimeoutError once the flight has waited `waitTimeout` ms on a loader since this caller joined. */
+  #withinWait(outcome: Promise<unknown>, waitTimeout: number): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      const startClock = (): void => {
+        timer = setTimeout(() => reject(new LeaseTimeoutError(`no value within waitTimeout (${waitTimeout} ms): a caller in this process holds the lease`, { server: this.#server })), waitTimeout);
+        timer.unref(); // the loader's work holds the process, not this
+      };
+      const load = this.#load;
+      if (load === 'loading') startClock();
+      else if (load === undefined) this.#load = [startClock];
+      else load.push(startClock);
+      outcome.then(
+        (value) => {
+          clearTimeout(timer);
+          resolve(value);
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      );
+    });
   }
 
   /** This caller reloads `value`, which joiners get meanwhile, now and from now on. */
@@ -114,6 +154,7 @@ export class Flight implements RegisteredFlight {
     this.#reject = undefined;
     this.#shared = undefined;
     this.#served = undefined;
+    this.#load = undefined;
   }
 
   #countStale(callers: number): void {

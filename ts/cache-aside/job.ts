@@ -4,6 +4,7 @@ import type { ServerNode } from '../cluster/cluster.js';
 import type { ValueCodec } from '../codec/value-codec.js';
 import { LoaderError, TimeoutError } from '../errors.js';
 import { publishFetchEvent } from '../observability/channels.js';
+import { MAX_TIMEOUT } from '../options.js';
 import type { Request } from '../protocol/request-factory.js';
 import type { Flight } from './flight.js';
 import type { FetchSettings, Loader } from './options.js';
@@ -29,14 +30,18 @@ export function send<T>(node: ServerNode, request: Request<T>): Promise<T> {
 
 /**
  * Runs the loader, its signal aborted when the lease runs out. A throw or a rejection is a
- * LoaderError whose `cause` is what the loader threw (counted, published without it).
+ * LoaderError whose `cause` is what the loader threw (counted, published without it); a loader
+ * still running when the lease runs out is left behind, with the signal's reason as that cause,
+ * so a loader that never settles cannot hold its callers (nor the key's next fetches) for good.
  */
 export async function callLoader(job: FetchJob): Promise<unknown> {
+  job.flight.loading();
   const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(leaseRanOut(job)), job.settings.lockTtl * 1000);
+  // Node's timers fire at once past 2^31 - 1 ms: a longer lease is let go of at that (24.8 days).
+  const timer = setTimeout(() => controller.abort(leaseRanOut(job)), Math.min(job.settings.lockTtl * 1000, MAX_TIMEOUT));
   timer.unref(); // the loader's own work holds the process, not this
   try {
-    return await job.loader(job.key, { signal: controller.signal });
+    return await untilLeaseRunsOut(controller.signal, () => job.loader(job.key, { signal: controller.signal }));
   } catch (cause) {
     job.node.metrics.loaderErrors++;
     publishFetchEvent('loader:error', job.node.name);
@@ -44,6 +49,14 @@ export async function callLoader(job: FetchJob): Promise<unknown> {
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** What `load` settles with, or the signal's reason once it aborts, whichever comes first; a synchronous throw rejects. */
+function untilLeaseRunsOut(signal: AbortSignal, load: () => unknown): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+    Promise.resolve(load()).then(resolve, reject);
+  });
 }
 
 function leaseRanOut(job: FetchJob): TimeoutError {
@@ -58,6 +71,7 @@ export function countWin(job: FetchJob): void {
 
 /** Counts and publishes a wait for another caller's value. */
 export function countWait(job: FetchJob): void {
+  job.flight.loading();
   job.node.metrics.leaseWaits++;
   publishFetchEvent('lease:wait', job.node.name);
 }

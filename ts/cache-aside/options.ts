@@ -57,11 +57,12 @@ export function fetchSettings(loader: unknown, options: FetchOptions | undefined
   if (typeof loader !== 'function') throw new ArgumentError(`loader must be a function, got ${typeof loader}`);
   if (options?.ttl === undefined) throw new ArgumentError('fetch needs options.ttl, the seconds the loaded value lives');
   const lockTtl = seconds(options.lockTtl, 'lockTtl', FETCH_DEFAULTS.lockTtl);
+  const ttl = checkTtl(options.ttl);
   return {
-    ttl: checkTtl(options.ttl),
+    ttl,
     lockTtl,
     staleTtl: seconds(options.staleTtl, 'staleTtl', FETCH_DEFAULTS.staleTtl),
-    recacheBefore: options.recacheBefore === undefined ? undefined : seconds(options.recacheBefore, 'recacheBefore', 0),
+    recacheBefore: options.recacheBefore === undefined ? undefined : recacheBefore(options.recacheBefore, ttl),
     waitTimeout: waitTimeout(options.waitTimeout, lockTtl),
     timeout,
   };
@@ -79,6 +80,16 @@ function seconds(value: unknown, name: string, fallback: number): number {
     throw new ArgumentError(`${name} must be an integer from 1 to ${MAX_RELATIVE_TTL} seconds, got ${String(value)}`);
   }
   return value;
+}
+
+/**
+ * Seconds, less than a relative `ttl`: at `ttl` or more, every value would be recached by the
+ * first fetch after it was stored. (A ttl of 0, or past 30 days, a Unix time, is not compared.)
+ */
+function recacheBefore(value: unknown, ttl: number): number {
+  const before = seconds(value, 'recacheBefore', 0);
+  if (ttl > 0 && ttl <= MAX_RELATIVE_TTL && before >= ttl) throw new ArgumentError(`recacheBefore must be less than ttl (${ttl} s), got ${before}`);
+  return before;
 }
 
 /** ms from 0 (do not wait) up; default the lease's life. */

@@ -5,7 +5,7 @@
  * else after a backoff (see ReconnectBackoff). When a connection's socket breaks, the requests on
  * it that may be retried (see RetryPolicy) go to a fresh connection instead of failing.
  */
-import { ConnectionError, UnsupportedError, type MemcacheError } from '../errors.js';
+import { ClientClosedError, ConnectionError, UnsupportedError, type MemcacheError } from '../errors.js';
 import { reconnecting } from '../observability/lifecycle.js';
 import type { Request } from '../protocol/request.js';
 import { Connection, type ConnectionConfig, type ConnectionObserver } from './connection.js';
@@ -90,6 +90,11 @@ export class ConnectionPool {
   }
 
   send(request: Request): void {
+    if (this.#closed) {
+      // A step of a call begun before close() (a fetch's poll or store): a connection opened now would hold the process open.
+      request.fail(new ClientClosedError('the client is closed: no request is sent after close()', { server: this.#config.name }));
+      return;
+    }
     request.dispatched(this.#config.metrics, this.#config.name);
     let connection: Connection;
     try {
