@@ -267,6 +267,19 @@ describe('clear() by namespace generation', () => {
     expect(await there.get('gone')).toBeUndefined();
   });
 
+  it.each([['meta', 'auto'], ['text', 'text']] as const)(
+    'calls made after clear(), before it completes, see the cleared namespace; calls made before it, the old one (%s)',
+    async (_name, protocol) => {
+      const keyv = new Keyv({ store: new KeyvMemcache(newClient({ protocol })), namespace: freshNamespace(`clear-order-${protocol}`) });
+      await keyv.set('x', 'before');
+      const [before, , get, has, many, stored] = await Promise.all([
+        keyv.get('x'), keyv.clear(), keyv.get('x'), keyv.has('x'), keyv.getMany(['x']), keyv.set('a', 'after the clear'),
+      ]);
+      expect({ before, get, has, many, stored }).toEqual({ before: 'before', get: undefined, has: false, many: [undefined], stored: true });
+      expect(await keyv.get('a')).toBe('after the clear'); // not written under the old generation and lost
+    },
+  );
+
   it('concurrent clears from two instances both take effect atomically (no lost increment)', async () => {
     const ns = freshNamespace('race');
     const stores = [new KeyvMemcache(newClient()), new KeyvMemcache(newClient())];

@@ -171,6 +171,15 @@ describe('MemcacheStore', () => {
     expect(await ctx.client.get('not-a-session')).toBe('kept');
   });
 
+  it('a session set after clear() is called, before it completes, is kept (it is written under the new generation)', async () => {
+    const store = newStore(freshPrefix());
+    const data = { cookie: cookieFor(60_000), count: 1 } as SessionData;
+    await call((cb) => store.set('old', data, cb));
+    await Promise.all([call((cb) => store.clear(cb)), call((cb) => store.set('new', data, cb))]);
+    expect(await call((cb) => store.get('old', cb))).toBeNull();
+    expect((await call<SessionData | null>((cb) => store.get('new', cb)))?.count).toBe(1);
+  });
+
   it("the ttl comes from the cookie's expiry, else the ttl option (seconds); an expired cookie deletes", async () => {
     const prefix = freshPrefix();
     const store = newStore(prefix, 120);

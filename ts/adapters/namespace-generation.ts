@@ -7,7 +7,8 @@
  * the operations of that tick, which run under the generation last seen; if the read says it moved
  * (another process cleared), they run again under the new one. So the common case costs no extra
  * round trip and one extra key per batch, and a clear by any process is seen by every operation
- * that starts after it completed.
+ * that starts after it completed; in the process that clears, by every operation started after
+ * the clear was called (they wait for it).
  */
 import { DeserializeError, type Client } from '../index.js';
 
@@ -42,6 +43,8 @@ export class NamespaceGeneration {
   #read: CounterRead | undefined;
   /** Cleared when the client answers UnsupportedError to a counter with `initial` (protocol text, or no meta). */
   #meta = true;
+  /** A bump under way: operations started meanwhile wait for it (settled either way), and run under what it made. */
+  #bumping: Promise<void> | undefined;
 
   /** `base` starts every key of the namespace, e.g. `'keyv:'` or `'sess:'`. */
   constructor(client: Client, base: string) {
@@ -56,6 +59,8 @@ export class NamespaceGeneration {
    * module comment; resolves with its result.
    */
   run<T>(op: (prefix: string) => Promise<T>): Promise<T> {
+    const bumping = this.#bumping;
+    if (bumping !== undefined) return bumping.then(() => this.run(op));
     // The counter read goes first: on one server its reply comes first, so it is in when op's is.
     const read = this.#current();
     if (++read.joined === SHARED_BY) this.#read = undefined;
@@ -93,8 +98,22 @@ export class NamespaceGeneration {
     this.#read = undefined;
   }
 
-  /** Moves the namespace to a new generation: every key written so far is unreachable. */
-  async bump(): Promise<void> {
+  /**
+   * Moves the namespace to a new generation: every key written so far is unreachable. Operations
+   * started before it (their counter read already queued) run under the old generation; those
+   * started after it, even before it completes, under the new one.
+   */
+  bump(): Promise<void> {
+    const bumped = this.#bump();
+    const bumping = bumped.then(noop, noop);
+    this.#bumping = bumping;
+    void bumping.then(() => {
+      if (this.#bumping === bumping) this.#bumping = undefined;
+    });
+    return bumped;
+  }
+
+  async #bump(): Promise<void> {
     const value = this.#meta ? await this.#metaCounter(1) : undefined;
     this.#known = this.#prefixOf(value ?? (await this.#textBump()));
   }
