@@ -123,9 +123,9 @@ describe('express-session over HTTP', () => {
 
   it("touch extends the session with memcached's touch, without rewriting it", async () => {
     const store = newStore(freshPrefix());
-    // memcached's clock ticks once a second, so an exptime of 4 s ends 3 to 4 s later: the touch
-    // at 2.3 s (well before 3) gives the touched session until 5.3 s at least, and the check at
-    // 4.1 s (past 4) leaves a second of slack either way on a busy machine.
+    // A maxAge of 4 s is sent as exptime 5 (rounded up, one more for memcached's whole-second
+    // clock), which ends 4 to 5 s later: the touch at 2.3 s gives the touched session until 6.3 s
+    // at least, and the check at 5.2 s (past 5) leaves a second of slack either way.
     const url = await startApp(store, 4000);
     const touched = new Browser();
     const untouched = new Browser();
@@ -136,7 +136,7 @@ describe('express-session over HTTP', () => {
     expect(await touched.get(`${url}/peek`)).toEqual({ count: 1 }); // unmodified: express-session touches
     expect(touch).toHaveBeenCalledTimes(1);
     expect(set).not.toHaveBeenCalled();
-    await sleep(1800); // 4.1 s after the start: past the first expiry, before the touched one
+    await sleep(2900); // 5.2 s after the start: past the first expiry, before the touched one
     expect(await untouched.get(`${url}/peek`)).toEqual({ count: null });
     expect(await touched.get(`${url}/peek`)).toEqual({ count: 1 });
   });
@@ -187,7 +187,7 @@ describe('MemcacheStore', () => {
     await call((cb) => store.set('browser-session', { cookie: cookieFor(null) } as SessionData, cb));
     const left = await secondsLeft(await sessionKey(prefix, 'cookie'));
     expect(left).toBeGreaterThan(57);
-    expect(left).toBeLessThanOrEqual(60);
+    expect(left).toBeLessThanOrEqual(61);
     expect(await secondsLeft(await sessionKey(prefix, 'browser-session'))).toBeGreaterThan(115);
 
     await call((cb) => store.set('cookie', { cookie: cookieFor(-1000) } as SessionData, cb));

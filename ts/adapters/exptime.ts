@@ -13,15 +13,17 @@ const MAX_EXPTIME = 2 ** 31 - 1;
 export type Exptime = number | 'expired';
 
 /**
- * Seconds rounded up (an item may outlive its ttl by under a second, never die before it); past 30
- * days the absolute Unix time, clamped to 2038. 0 (no expiry) for Infinity; 'expired' for ms <= 0,
- * which the caller deletes rather than stores.
+ * Seconds rounded up, and one more (an item may outlive its ttl by up to two seconds, never die
+ * before it); past 30 days the absolute Unix time, clamped to 2038. 0 (no expiry) for Infinity;
+ * 'expired' for ms <= 0, which the caller deletes rather than stores.
  */
 export function exptimeFromMs(ms: number, now: number = Date.now()): Exptime {
   if (typeof ms !== 'number' || Number.isNaN(ms)) throw new ArgumentError(`ttl must be a number of ms, got ${String(ms)}`);
   if (ms <= 0) return 'expired';
   if (ms === Infinity) return 0;
-  const seconds = Math.ceil(ms / 1000);
+  // memcached's clock moves in whole seconds: an item stored mid-second with exptime N dies when that
+  // clock has moved N times, which can be up to a second before N seconds have passed.
+  const seconds = Math.ceil(ms / 1000) + 1;
   if (seconds <= MAX_RELATIVE_EXPTIME) return seconds;
   return Math.min(Math.ceil((now + ms) / 1000), MAX_EXPTIME);
 }
