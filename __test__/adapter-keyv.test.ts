@@ -115,6 +115,38 @@ describe('multi-key calls', () => {
     for (const [key] of spies.get.mock.calls) expect(String(key)).toMatch(/:gen$/);
   });
 
+  it('setMany: a value the client refuses (too large) fails only its own entry, and it is emitted', async () => {
+    const store = new KeyvMemcache(newClient({ maxValueLength: 1000 }), { namespace: freshNamespace('refused-many') });
+    const emitted: unknown[] = [];
+    store.on('error', (error: { code?: string }) => emitted.push(error.code));
+    const ns = store.namespace as string;
+    const stored = await store.setMany([{ key: `${ns}:small`, value: 'x' }, { key: `${ns}:big`, value: 'y'.repeat(2000) }, { key: `${ns}:also`, value: 'z' }]);
+    expect(stored).toEqual([true, false, true]);
+    expect(await store.getMany([`${ns}:small`, `${ns}:big`, `${ns}:also`])).toEqual(['x', undefined, 'z']);
+    expect(emitted).toEqual(['MEMCACHE_VALUE_TOO_LARGE']);
+  });
+
+  it("setMany: of a key's entries the last is stored, whatever their ttls (as sets one by one would leave it)", async () => {
+    const keyv = new Keyv({ store: new KeyvMemcache(ctx.client), namespace: freshNamespace('dupes') });
+    await keyv.setMany([
+      { key: 'dup', value: 'v1', ttl: 60_000 },
+      { key: 'other', value: 'o', ttl: 120_000 },
+      { key: 'dup', value: 'v2', ttl: 120_000 },
+      { key: 'dup', value: 'v3', ttl: 60_000 },
+    ]);
+    expect(await keyv.get(['dup', 'other'])).toEqual(['v3', 'o']);
+  });
+
+  it('set: a ttl of 0 means none (as in Keyv); a ttl that is not a number rejects, never throws', async () => {
+    const store = new KeyvMemcache({ client: ctx.client, expires: 0 }, { namespace: freshNamespace('ttl0') });
+    const ns = store.namespace as string;
+    expect(await store.set(`${ns}:k`, 'v', 0)).toBe(true);
+    expect(await store.get(`${ns}:k`)).toBe('v');
+    let call: Promise<boolean> | undefined;
+    expect(() => (call = store.set(`${ns}:k`, 'v', Number.NaN))).not.toThrow();
+    await expect(call).rejects.toMatchObject({ code: 'MEMCACHE_BAD_ARGUMENT' });
+  });
+
   it('setMany with different ttls stores each with its own exptime', async () => {
     const ns = freshNamespace('ttls');
     const keyv = new Keyv({ store: new KeyvMemcache(ctx.client), namespace: ns });
@@ -336,20 +368,50 @@ describe('clear() by namespace generation', () => {
 });
 
 describe('failures', () => {
-  it("a server gone down fails the adapter's calls with the client's coded errors, none left unhandled", async () => {
+  it("a server gone down: get, set and clear reject with the client's coded errors; getMany, has and hasMany read misses; none left unhandled", async () => {
     const { startMemcached } = await import('./support/memcached.js');
     const server = await startMemcached();
     const client = new Client(server.spec, { connectTimeout: 300, timeout: 500, retries: 0, failover: false });
     try {
       const store = new KeyvMemcache(client, { namespace: 'down' });
+      const emitted: unknown[] = [];
+      store.on('error', (error: { code?: string }) => emitted.push(error.code));
       await store.set('down:k', 'v'); // the generation is known from here on
       await server.kill();
-      const failures = await Promise.allSettled([store.get('down:k'), store.set('down:k', 'w'), store.getMany(['down:k']), store.clear()]);
+      const failures = await Promise.allSettled([store.get('down:k'), store.set('down:k', 'w'), store.clear()]);
       for (const failure of failures) {
         expect(failure.status).toBe('rejected');
         expect((failure as PromiseRejectedResult).reason).toHaveProperty('code', expect.stringMatching(/^MEMCACHE_/));
       }
+      // Keyv catches around get, set and clear (and emits a set's and a clear's failure itself), not around these:
+      expect(await store.getMany(['down:k', 'down:j'])).toEqual([undefined, undefined]);
+      expect(await store.has('down:k')).toBe(false);
+      expect(await store.hasMany(['down:k'])).toEqual([false]);
+      // Each failed read is emitted once (Keyv takes it for a miss and would not hear of it otherwise).
+      expect(emitted).toEqual(Array.from({ length: 4 }, () => expect.stringMatching(/^MEMCACHE_/)));
       await sleep(50); // an unhandled rejection would surface here and fail the run
+    } finally {
+      await client.close({ force: true });
+      await server.stop();
+    }
+  });
+
+  it("through Keyv, an outage reads as misses and each failure reaches keyv.on('error'), as with @keyv/memcache", async () => {
+    const { startMemcached } = await import('./support/memcached.js');
+    const server = await startMemcached();
+    const client = new Client(server.spec, { connectTimeout: 300, timeout: 500, retries: 0, failover: false });
+    try {
+      const keyv = new Keyv({ store: new KeyvMemcache(client), namespace: freshNamespace('outage') });
+      const errors: unknown[] = [];
+      keyv.on('error', (error: { code?: string }) => errors.push(error.code));
+      await keyv.set('k', 'v');
+      await server.kill();
+      expect(await keyv.get('k')).toBeUndefined();
+      expect(await keyv.get(['k', 'j'])).toEqual([undefined, undefined]);
+      expect(await keyv.has('k')).toBe(false);
+      expect(await keyv.set('k', 'w')).toBe(false);
+      expect(errors).toHaveLength(4);
+      for (const code of errors) expect(code).toMatch(/^MEMCACHE_/);
     } finally {
       await client.close({ force: true });
       await server.stop();
@@ -638,9 +700,12 @@ describe('the deserialize option (as @keyv/memcache takes it)', () => {
     expect(error.code).toBe('MEMCACHE_DESERIALIZE');
     expect(error.cause).toBe(broken);
 
-    // A lone get fails the same way; getMany, one promise for every key, rejects as a whole.
+    // A lone get fails the same way; in getMany, one promise for every key, that key reads as a miss, the error emitted.
     await expect(store.get(`${ns}:bad`)).rejects.toMatchObject({ code: 'MEMCACHE_DESERIALIZE', cause: broken });
-    await expect(store.getMany([`${ns}:good`, `${ns}:bad`])).rejects.toMatchObject({ code: 'MEMCACHE_DESERIALIZE', cause: broken });
+    const emitted: unknown[] = [];
+    store.on('error', (e: unknown) => emitted.push(e));
+    expect(await store.getMany([`${ns}:good`, `${ns}:bad`])).toEqual([{ value: 'fine' }, undefined]);
+    expect(emitted).toEqual([expect.objectContaining({ code: 'MEMCACHE_DESERIALIZE', cause: broken })]);
     expect(await store.has(`${ns}:bad`)).toBe(true); // has() reads the raw text
   });
 });

@@ -42,6 +42,9 @@ interface PendingGets {
  */
 const GETS_PER_BATCH = 64;
 
+/** What the client refuses of a setMulti's entries before sending any: a bad key, a value too large or not serializable. */
+const REFUSED_BEFORE_SENDING = new Set(['MEMCACHE_BAD_KEY', 'MEMCACHE_VALUE_TOO_LARGE', 'MEMCACHE_SERIALIZE']);
+
 export class KeyvMemcache extends EventEmitter {
   /** Read by Keyv (and @keyv/memcache's users): items expire in memcached itself. */
   readonly ttlSupport = true;
@@ -125,15 +128,16 @@ export class KeyvMemcache extends EventEmitter {
 
   /**
    * One getMulti: the stored data of each key (parsed, with the `deserialize` option), undefined
-   * where missing. A deserializer's throw rejects it, as a server's failure does.
+   * where missing. A key that fails (its server, or the deserializer) reads as a miss, its error
+   * emitted (#report): Keyv reads a failed get as a miss, but does not catch around getMany.
    */
   getMany(keys: string[]): Promise<unknown[]> {
-    const raws = this.#run(async (wire) => {
-      const wires = keys.map(wire);
-      return valuesOf(await this.client.getMulti(wires), wires);
-    });
     const deserialize = this.#deserialize;
-    return deserialize === undefined ? raws : raws.then((values) => values.map((raw) => parsed(raw, deserialize)));
+    return this.#run(async (wire) => {
+      const wires = keys.map(wire);
+      const raws = this.#hitsOf(await this.client.getMulti(wires), wires);
+      return deserialize === undefined ? raws : raws.map((raw) => this.#parsedOrMiss(raw, deserialize));
+    }).catch((error: unknown) => this.#missed(error, keys.map(() => undefined)));
   }
 
   /**
@@ -144,8 +148,13 @@ export class KeyvMemcache extends EventEmitter {
   set(key: string, value: unknown, ttl?: number): Promise<boolean> {
     this.#flush();
     let options = this.#defaultStore;
-    if (ttl !== undefined) {
-      const exptime = exptimeFromMs(ttl);
+    if (ttl !== undefined && ttl !== 0) {
+      let exptime: Exptime;
+      try {
+        exptime = exptimeFromMs(ttl);
+      } catch (error) {
+        return Promise.reject(error);
+      }
       if (exptime === 'expired') return this.delete(key).then(() => true);
       options = { ttl: exptime };
     }
@@ -157,14 +166,16 @@ export class KeyvMemcache extends EventEmitter {
 
   /**
    * One setMulti (one per distinct ttl when the entries' ttls differ); resolves with whether each
-   * entry was stored.
+   * entry was stored. Of entries of one key, the last is stored (as the sets one by one would
+   * leave it), and the others share its outcome.
    */
   setMany(entries: KeyvStoreEntry[]): Promise<boolean[]> {
     return this.#run(async (wire) => {
       const stored = entries.map(() => true);
-      const groups = this.#byExptime(entries);
+      const last = lastOfEachKey(entries);
+      const groups = this.#byExptime(entries, last);
       await Promise.all([...groups].map(([exptime, indices]) => this.#storeGroup(entries, indices, exptime, wire, stored)));
-      return stored;
+      return entries.map((entry, index) => stored[last.get(entry.key) ?? index]);
     });
   }
 
@@ -178,9 +189,9 @@ export class KeyvMemcache extends EventEmitter {
     return this.#run(async (wire) => (await this.client.deleteMulti(keys.map(wire))).length === 0);
   }
 
-  /** Whether the key holds data Keyv would not call expired. */
+  /** Whether the key holds data Keyv would not call expired; false when that cannot be read (the error emitted, as getMany's). */
   has(key: string): Promise<boolean> {
-    return this.#run(async (wire) => isLive(await this.client.get(wire(key)), Date.now()));
+    return this.#run(async (wire) => isLive(await this.client.get(wire(key)), Date.now())).catch((error: unknown) => this.#missed(error, false));
   }
 
   /** One getMulti: has() of each key. */
@@ -188,8 +199,8 @@ export class KeyvMemcache extends EventEmitter {
     return this.#run(async (wire) => {
       const wires = keys.map(wire);
       const now = Date.now();
-      return valuesOf(await this.client.getMulti(wires), wires).map((raw) => isLive(raw, now));
-    });
+      return this.#hitsOf(await this.client.getMulti(wires), wires).map((raw) => isLive(raw, now));
+    }).catch((error: unknown) => this.#missed(error, keys.map(() => false)));
   }
 
   /**
@@ -222,36 +233,96 @@ export class KeyvMemcache extends EventEmitter {
     else this.#getMany(keys, resolves, rejects);
   }
 
-  /** One get of `rest` (a key's part, see #part), settling its call (parsed, with the `deserialize` option). */
+  /**
+   * One get of `rest` (a key's part, see #part), settling its call (parsed, with the `deserialize`
+   * option); a failure rejects it, emitted too (#report).
+   */
   #getSettling(rest: string, resolve: (value: unknown) => void, reject: (error: unknown) => void): void {
     const deserialize = this.#deserialize;
-    if (deserialize === undefined) this.#getOne(rest).then(resolve, reject);
-    else this.#getOne(rest).then((raw) => settleParsed(raw, deserialize, resolve, reject), reject);
+    const fail = (error: unknown): void => {
+      this.#report(error);
+      reject(error);
+    };
+    if (deserialize === undefined) this.#getOne(rest).then(resolve, fail);
+    else this.#getOne(rest).then((raw) => this.#settleParsed(raw, deserialize, resolve, reject), fail);
   }
 
   /**
    * One getMulti of `keys` (their parts, see #part), settling each key's get: a key's server failing,
-   * or the deserializer throwing on its data, fails that get alone.
+   * or the deserializer throwing on its data, fails that get alone (each error emitted once).
    */
   #getMany(keys: string[], resolves: PendingGets['resolves'], rejects: PendingGets['rejects']): void {
     const deserialize = this.#deserialize;
     this.#getBatch(keys).then(
       (hits) => {
         const errors = hits.errors;
+        if (errors.size > 0) this.#reportEach(errors.values());
         for (let i = 0; i < keys.length; i++) {
           const error = errors.size === 0 ? undefined : errors.get(keys[i]);
           if (error !== undefined) rejects[i](error);
           else if (deserialize === undefined) resolves[i](hits.get(keys[i]));
-          else settleParsed(hits.get(keys[i]), deserialize, resolves[i], rejects[i]);
+          else this.#settleParsed(hits.get(keys[i]), deserialize, resolves[i], rejects[i]);
         }
       },
       (error: unknown) => {
         // A key the client refuses fails the whole getMulti before anything is sent: each key
         // again on its own, so only that get fails (with its KeyError), as it would have alone.
         if ((error as MemcacheError | undefined)?.code === 'MEMCACHE_BAD_KEY') for (let i = 0; i < keys.length; i++) this.#getSettling(keys[i], resolves[i], rejects[i]);
-        else for (const reject of rejects) reject(error);
+        else {
+          this.#report(error);
+          for (const reject of rejects) reject(error);
+        }
       },
     );
+  }
+
+  /** Settles one get with parsed(raw): a deserializer's throw rejects that get (emitted), never the caller. */
+  #settleParsed(raw: unknown, deserialize: Deserialize, resolve: (value: unknown) => void, reject: (error: unknown) => void): void {
+    let data: unknown;
+    try {
+      data = parsed(raw, deserialize);
+    } catch (error) {
+      this.#report(error);
+      reject(error);
+      return;
+    }
+    resolve(data);
+  }
+
+  /** parsed(raw), or a miss when the deserializer throws (emitted). */
+  #parsedOrMiss(raw: unknown, deserialize: Deserialize): unknown {
+    try {
+      return parsed(raw, deserialize);
+    } catch (error) {
+      this.#report(error);
+      return undefined;
+    }
+  }
+
+  /** The hits of a getMulti in the order of `wires`; a key whose server failed reads as a miss, each error emitted once. */
+  #hitsOf(hits: GetMultiResult<string, unknown>, wires: string[]): unknown[] {
+    if (hits.errors.size > 0) this.#reportEach(hits.errors.values());
+    return wires.map((wire) => hits.get(wire));
+  }
+
+  /** `fallback` (a miss) for a read that failed, the error emitted. */
+  #missed<T>(error: unknown, fallback: T): T {
+    this.#report(error);
+    return fallback;
+  }
+
+  /**
+   * Emits a failure Keyv would hear of no other way as 'error', where anyone listens (Keyv does,
+   * and emits it in turn, as it does @keyv/memcache's): a read it takes for a miss, a setMany
+   * entry it sees as not stored. Not for calls that reject to Keyv: it emits those itself.
+   */
+  #report(error: unknown): void {
+    if (this.listenerCount('error') > 0) this.emit('error', error);
+  }
+
+  /** #report() of each distinct error (a server's failure is one error for all its keys). */
+  #reportEach(errors: Iterable<unknown>): void {
+    for (const error of new Set(errors)) this.#report(error);
   }
 
   /** One get of `rest` (a key's part, see #part), under the current generation. */
@@ -286,14 +357,16 @@ export class KeyvMemcache extends EventEmitter {
     return sendablePart(key, this.#room);
   }
 
+  /** Keyv's ttl (ms; 0 or none: the `expires` option) as an exptime. */
   #exptime(ttl: number | undefined): Exptime {
-    return ttl === undefined ? this.#expires : exptimeFromMs(ttl);
+    return ttl === undefined || ttl === 0 ? this.#expires : exptimeFromMs(ttl);
   }
 
-  /** Indices of the entries by exptime: usually one group. */
-  #byExptime(entries: KeyvStoreEntry[]): Map<Exptime, number[]> {
+  /** Indices of the entries to store (each key's last, see lastOfEachKey) by exptime: usually one group. */
+  #byExptime(entries: KeyvStoreEntry[], last: Map<string, number>): Map<Exptime, number[]> {
     const groups = new Map<Exptime, number[]>();
     entries.forEach((entry, index) => {
+      if (last.get(entry.key) !== index) return; // a later entry of the key is stored instead
       const exptime = this.#exptime(entry.ttl);
       const group = groups.get(exptime);
       if (group === undefined) groups.set(exptime, [index]);
@@ -308,17 +381,37 @@ export class KeyvMemcache extends EventEmitter {
       await this.client.deleteMulti(wires);
       return;
     }
-    const failed = new Set(await this.client.setMulti(indices.map((index, n) => [wires[n], entries[index].value] as const), { ttl: exptime }));
+    let failed: Set<string>;
+    try {
+      failed = new Set(await this.client.setMulti(indices.map((index, n) => [wires[n], entries[index].value] as const), { ttl: exptime }));
+    } catch (error) {
+      if (!REFUSED_BEFORE_SENDING.has((error as MemcacheError | undefined)?.code ?? '')) throw error;
+      // One entry the client refuses fails the whole setMulti before anything is sent: each on
+      // its own, so only that entry is not stored, as with sets one by one.
+      await Promise.all(indices.map((index, n) => this.#storeOne(wires[n], entries[index].value, exptime, index, stored)));
+      return;
+    }
     indices.forEach((index, n) => {
       if (failed.has(wires[n])) stored[index] = false;
     });
   }
+
+  /** One set of a setMany's entry; a failure marks it not stored, and is emitted (Keyv sees only the false). */
+  async #storeOne(wire: string, value: unknown, exptime: number, index: number, stored: boolean[]): Promise<void> {
+    try {
+      if (!(await this.client.set(wire, value, { ttl: exptime }))) stored[index] = false;
+    } catch (error) {
+      stored[index] = false;
+      this.#report(error);
+    }
+  }
 }
 
-/** The hits of a getMulti in the order of `wires`; a server's failure rejects, as a get's would. */
-function valuesOf(hits: GetMultiResult<string, unknown>, wires: string[]): unknown[] {
-  for (const error of hits.errors.values()) throw error;
-  return wires.map((wire) => hits.get(wire));
+/** Each key's last entry (by index): the one a setMany stores, as sets one by one would leave it. */
+function lastOfEachKey(entries: KeyvStoreEntry[]): Map<string, number> {
+  const last = new Map<string, number>();
+  entries.forEach((entry, index) => last.set(entry.key, index));
+  return last;
 }
 
 /**
@@ -332,16 +425,4 @@ function parsed(raw: unknown, deserialize: Deserialize): unknown {
   } catch (cause) {
     throw new DeserializeError(`KeyvMemcache's deserialize option threw on the stored data: ${String(cause)}`, { cause });
   }
-}
-
-/** Settles one get with parsed(raw): a deserializer's throw rejects that get, never the caller. */
-function settleParsed(raw: unknown, deserialize: Deserialize, resolve: (value: unknown) => void, reject: (error: unknown) => void): void {
-  let data: unknown;
-  try {
-    data = parsed(raw, deserialize);
-  } catch (error) {
-    reject(error);
-    return;
-  }
-  resolve(data);
 }
