@@ -229,4 +229,11 @@ describe('MemcacheStore', () => {
     expect(() => new MemcacheStore({ servers: ctx.server.spec, ttl: -1 })).toThrow(/ttl/);
     expect(() => new MemcacheStore({ client: ctx.client, servers: ctx.server.spec })).toThrow(/client/);
   });
+
+  it('refuses a prefix no memcached key could start with (a space, a control byte, too long) at construction, not at each request', () => {
+    for (const prefix of ['my sess:', 'sess\r\n:', 'p'.repeat(201)]) {
+      expect(() => new MemcacheStore({ client: ctx.client, prefix })).toThrow(expect.objectContaining({ code: 'MEMCACHE_BAD_OPTION', option: 'prefix' }));
+    }
+    expect(() => new MemcacheStore({ client: ctx.client, prefix: 'séss:' })).not.toThrow();
+  });
 });

@@ -1,4 +1,5 @@
 /** MemcacheStore's options, checked at construction (a bad or unknown option is an OptionError). */
+import { Buffer } from 'node:buffer';
 import { OptionError, type Client, type ClientOptions, type ServerSpec } from '../../index.js';
 import { clientFrom, rejectUnknown, type ClientSource } from '../client-source.js';
 
@@ -28,12 +29,25 @@ const ADAPTER = 'MemcacheStore';
 const KNOWN = new Set(['client', 'servers', 'hosts', 'clientOptions', 'prefix', 'ttl']);
 const ONE_DAY = 86_400;
 
+/** Longest prefix: a key is the prefix, a generation (up to 14 bytes with its ':') and a session id (uid-safe's are 32). */
+const MAX_PREFIX_BYTES = 200;
+
+/**
+ * The prefix every session key starts with: refused here when no key could hold it (a space or a
+ * control byte, or too long), rather than at every request.
+ */
+function checkPrefix(prefix: unknown): string {
+  if (typeof prefix !== 'string') throw new OptionError('prefix', `must be a string, got ${String(prefix)}`);
+  if (/[\x00-\x20\x7f]/.test(prefix)) throw new OptionError('prefix', `must not hold a space or control character (memcached keys cannot), got ${JSON.stringify(prefix)}`);
+  if (Buffer.byteLength(prefix) > MAX_PREFIX_BYTES) throw new OptionError('prefix', `must be at most ${MAX_PREFIX_BYTES} bytes, got ${Buffer.byteLength(prefix)}`);
+  return prefix;
+}
+
 export function resolveStoreOptions(options: MemcacheStoreOptions = {}): ResolvedStoreOptions {
   if (typeof options !== 'object' || options === null) throw new OptionError('options', `${ADAPTER} takes an options object`);
   rejectUnknown(options, KNOWN, ADAPTER);
   if (options.servers !== undefined && options.hosts !== undefined) throw new OptionError('hosts', 'and servers both name the servers: give one');
-  const prefix = options.prefix ?? 'sess:';
-  if (typeof prefix !== 'string') throw new OptionError('prefix', `must be a string, got ${String(prefix)}`);
+  const prefix = checkPrefix(options.prefix ?? 'sess:');
   const ttl = options.ttl ?? ONE_DAY;
   if (typeof ttl !== 'number' || !Number.isFinite(ttl) || ttl <= 0) throw new OptionError('ttl', `must be a number of seconds > 0, got ${String(ttl)}`);
   return { source: clientFrom(options.client, options.servers ?? options.hosts, options.clientOptions, ADAPTER), prefix, ttl: ttl * 1000 };
