@@ -4,8 +4,9 @@
  * nodes: scale out, scale in, the endpoint down, garbage, a version going backwards, the first
  * call waiting for the first configuration, TLS and authentication on the endpoint.
  */
+import { getEventListeners } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Client, DiscoveryError, OptionError, UnsupportedError, type ClientEvents } from '../ts/index.js';
+import { AbortError, Client, DiscoveryError, OptionError, UnsupportedError, type ClientEvents } from '../ts/index.js';
 import { nodeServer, scanConfigReply } from '../ts/cluster/discovery/config-reply.js';
 import { configReply, localNode, startConfigEndpoint, type ConfigEndpoint } from './support/config-endpoint.js';
 import { startMemcached, type MemcachedServer } from './support/memcached.js';
@@ -226,6 +227,24 @@ describe('a pool from a configuration endpoint', () => {
       await endpoint.up();
       endpoint.setNodes([localNode(a.port)], 30);
       expect(await mc.set('late', 1, { timeout: 2500 })).toBe(true);
+    } finally {
+      await mc.close();
+      await endpoint.up().catch(() => {});
+    }
+  });
+
+  it('rejects calls waiting for a first configuration with an AbortError as their signal aborts, one listener for all', async () => {
+    await endpoint.down();
+    const mc = new Client([], { discovery: { endpoint: endpoint.spec, interval: 100 } });
+    try {
+      const controller = new AbortController();
+      const calls = Array.from({ length: 20 }, (_, i) => mc.get(`x${i}`, { timeout: 5000, signal: controller.signal }).catch((e: unknown) => e));
+      expect(getEventListeners(controller.signal, 'abort')).toHaveLength(1);
+      const started = performance.now();
+      controller.abort();
+      for (const error of await Promise.all(calls)) expect(error).toBeInstanceOf(AbortError);
+      expect(performance.now() - started).toBeLessThan(100);
+      expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
     } finally {
       await mc.close();
       await endpoint.up().catch(() => {});

@@ -5,6 +5,7 @@
  * (a stale one, or one recached early) without waiting for the loader, else the outcome too.
  * A flight nobody joins builds no promise for joiners (the common hit).
  */
+import { listenForAbort, stopListening, type AbortListener } from '../abort-listeners.js';
 import { AbortError, LeaseTimeoutError, type MemcacheError } from '../errors.js';
 import { publishFetchEvent } from '../observability/channels.js';
 import type { ServerMetrics } from '../observability/metrics.js';
@@ -177,15 +178,15 @@ function deferred(): Deferred {
 export function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
   if (signal === undefined) return promise;
   return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(new AbortError());
-    signal.addEventListener('abort', onAbort, { once: true });
+    const listener: AbortListener = { handleEvent: () => reject(new AbortError()) };
+    listenForAbort(signal, listener);
     promise.then(
       (value) => {
-        signal.removeEventListener('abort', onAbort);
+        stopListening(signal, listener);
         resolve(value);
       },
       (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
+        stopListening(signal, listener);
         reject(error);
       },
     );

@@ -3,6 +3,7 @@
  * The connection queues requests, writes them in order and feeds each reply record to the oldest
  * request still waiting, so requests never need to know about sockets or each other.
  */
+import { listenForAbort, stopListening, type AbortListener } from '../abort-listeners.js';
 import { AbortError, type MemcacheError } from '../errors.js';
 import { commandEnded, commandFailed, commandStarted, tracingCommands, type CommandMessage } from '../observability/channels.js';
 import { countFailure, UNCOUNTED, type CommandId, type ServerMetrics } from '../observability/metrics.js';
@@ -52,7 +53,7 @@ export interface AbortWatcher {
   grew(request: Request): void;
 }
 
-export abstract class Request<T = unknown> {
+export abstract class Request<T = unknown> implements AbortListener {
   /** The next request in its connection's reply queue. */
   next: Request | undefined = undefined;
   /** When the request times out (performance.now() ms); set when first queued, kept by a retry. */
@@ -94,7 +95,7 @@ export abstract class Request<T = unknown> {
     });
     if (signal !== undefined) {
       this.#signal = signal;
-      signal.addEventListener('abort', this);
+      listenForAbort(signal, this);
     }
   }
 
@@ -266,7 +267,7 @@ export abstract class Request<T = unknown> {
   #settle(): void {
     this.#settled = true;
     if (this.#signal !== undefined) {
-      this.#signal.removeEventListener('abort', this);
+      stopListening(this.#signal, this);
       this.#signal = undefined;
     }
   }

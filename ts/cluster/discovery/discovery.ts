@@ -6,6 +6,7 @@
  * configuration arrives the endpoint is asked again every second at most, and calls wait for it
  * (`untilConfigured`) within their own timeouts. The poll timer never holds the process open.
  */
+import { listenForAbort, stopListening, type AbortListener } from '../../abort-listeners.js';
 import { AbortError, ClientClosedError, DiscoveryError } from '../../errors.js';
 import type { ServerSpec } from '../server-spec.js';
 import { fetchClusterConfig, type EndpointSettings } from './config-client.js';
@@ -96,7 +97,7 @@ export class Discovery {
       if (signal?.aborted) return reject(new AbortError());
       const cleanUp = (): void => {
         clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
+        if (signal !== undefined) stopListening(signal, listener);
         this.#waiters.delete(finish);
       };
       const finish = (configured: boolean): void => {
@@ -104,16 +105,18 @@ export class Discovery {
         if (configured) resolve(Math.max(1, timeout - (performance.now() - started)));
         else reject(new ClientClosedError('the client was closed before the cluster configuration arrived'));
       };
-      const onAbort = (): void => {
-        cleanUp();
-        reject(new AbortError());
+      const listener: AbortListener = {
+        handleEvent: () => {
+          cleanUp();
+          reject(new AbortError());
+        },
       };
       const timer = setTimeout(() => {
         cleanUp();
         const { name } = this.#settings;
         reject(new DiscoveryError('no-config', `no cluster configuration from ${name} within ${timeout} ms`, { server: name, cause: this.#lastError }));
       }, timeout);
-      signal?.addEventListener('abort', onAbort);
+      if (signal !== undefined) listenForAbort(signal, listener);
       this.#waiters.add(finish);
     });
   }
