@@ -253,6 +253,35 @@ describe('no caller waits for good', () => {
     expect(await winner).toBe('loaded');
   });
 
+  it('a fetch whose every caller aborted stops asking about another client\'s lease; the next fetch asks afresh', async () => {
+    const key = freshKey('abandoned');
+    const loading = gate<string>();
+    const winner = ctx.client.fetch(key, () => loading.promise, { ttl: 60 });
+    await leaseTaken(key);
+    const waiter = new Client(ctx.server.spec, { protocol: 'meta' });
+    try {
+      const [first, second] = [new AbortController(), new AbortController()];
+      const calls = [first, second].map((c) => waiter.fetch(key, () => 'never', { ttl: 60, signal: c.signal }).catch((e: unknown) => e));
+      await sleep(40); // it polls
+      first.abort();
+      await sleep(150); // one caller still waits: the polls go on
+      const stillAsking = totals(waiter).ops.fetch;
+      await sleep(150);
+      expect(totals(waiter).ops.fetch).toBeGreaterThan(stillAsking);
+      second.abort();
+      for (const outcome of await Promise.all(calls)) expect(outcome).toMatchObject({ code: 'MEMCACHE_ABORTED' });
+      await sleep(120); // past the poll that may have been asleep
+      const asked = totals(waiter).ops.fetch;
+      await sleep(300);
+      expect(totals(waiter).ops.fetch).toBe(asked);
+      loading.open('loaded');
+      expect(await winner).toBe('loaded');
+      expect(await waiter.fetch(key, () => 'never', { ttl: 60 })).toBe('loaded');
+    } finally {
+      await waiter.close();
+    }
+  });
+
   it('a lockTtl past what a Node timer holds (24.8 days) does not abort the loader at once', async () => {
     const seen = await ctx.client.fetch(freshKey('long-lease'), async (_key, { signal }) => {
       await sleep(20);

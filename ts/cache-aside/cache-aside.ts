@@ -49,7 +49,7 @@ export class CacheAside {
     const requests = node.requests;
     if (requests.dialect === 'meta') this.#asks.ask(new LeaseFetch(node, wire, key, loader, settings, this.#host.codec, flight, requests as MetaRequestFactory));
     else this.#runAfterAsking({ node, wire, key, loader, settings, codec: this.#host.codec, flight });
-    return untilAborted(outcome, options?.signal);
+    return untilAborted(outcome, options?.signal, flight);
   }
 
   /** Marks the value stale for staleTtl seconds (meta; elsewhere it is deleted); whether the key existed. */

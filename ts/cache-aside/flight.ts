@@ -29,6 +29,8 @@ export class Flight implements RegisteredFlight {
   #shared: Deferred | undefined;
   /** Callers so far, the first included. */
   #callers = 1;
+  /** Callers still waiting for the outcome: those that gave up (their signal aborted) are not. */
+  #waiting = 1;
   /** Whether joiners are served a value while it is reloaded, and whether that value is stale. */
   #serving: 'no' | 'fresh' | 'stale' = 'no';
   #served: unknown;
@@ -69,7 +71,18 @@ export class Flight implements RegisteredFlight {
       if (this.#serving === 'stale') this.#countStale(1);
       return Promise.resolve(this.#served);
     }
-    return untilAborted(this.#withinWait((this.#shared ??= deferred()).promise, waitTimeout), signal);
+    this.#waiting++;
+    return untilAborted(this.#withinWait((this.#shared ??= deferred()).promise, waitTimeout), signal, this);
+  }
+
+  /** A caller gave up waiting (its signal aborted). */
+  left(): void {
+    this.#waiting--;
+  }
+
+  /** Whether every caller gave up: a flight still waiting on another process's lease stops asking. */
+  get abandoned(): boolean {
+    return this.#waiting === 0;
   }
 
   /** The flight waits on a loader from now on: its own (it won the lease) or another process's. */
@@ -174,11 +187,19 @@ function deferred(): Deferred {
   return { promise, resolve, reject };
 }
 
-/** `promise`, or an AbortError as soon as `signal` aborts: a caller giving up leaves the flight running for the others. */
-export function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+/**
+ * `promise`, or an AbortError as soon as `signal` aborts: a caller giving up leaves `flight`
+ * running for the others (and tells it so).
+ */
+export function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined, flight: Flight): Promise<T> {
   if (signal === undefined) return promise;
   return new Promise<T>((resolve, reject) => {
-    const listener: AbortListener = { handleEvent: () => reject(new AbortError()) };
+    const listener: AbortListener = {
+      handleEvent: () => {
+        flight.left();
+        reject(new AbortError());
+      },
+    };
     listenForAbort(signal, listener);
     promise.then(
       (value) => {

@@ -7,7 +7,8 @@
  *     │                              a value that came with the W is served to joiners meanwhile
  *     └─ no value, Z ............... wait: ask again after a short backoff (asking with N, so a
  *                                    lease that ran out or was released is won), until a value
- *                                    or a W comes, or waitTimeout: a LeaseTimeoutError
+ *                                    or a W comes, or waitTimeout: a LeaseTimeoutError, or every
+ *                                    caller gave up (aborted)
  *
  * A winner that will store nothing gives its lease back at once, so the next fetch loads instead
  * of waiting out lockTtl: a placeholder (or a value the loader says is gone: undefined) is
@@ -16,7 +17,7 @@
 import type { Key } from '../call-options.js';
 import type { ServerNode } from '../cluster/cluster.js';
 import type { ValueCodec } from '../codec/value-codec.js';
-import { LeaseTimeoutError, type MemcacheError } from '../errors.js';
+import { AbortError, LeaseTimeoutError, type MemcacheError } from '../errors.js';
 import { decodedLease, type LeaseAsker, type LeaseReply, type MetaRequestFactory } from '../protocol/meta/dialect.js';
 import type { Flight } from './flight.js';
 import { callLoader, countWait, countWin, send, type FetchJob } from './job.js';
@@ -88,6 +89,7 @@ async function decide(job: FetchJob, requests: MetaRequestFactory, first: LeaseR
     }
     if (now >= deadline) throw new LeaseTimeoutError(`no value within waitTimeout (${settings.waitTimeout} ms): another caller holds the lease`, { server: node.name });
     await sleep(Math.min(FIRST_POLL_MS * 2 ** poll, MAX_POLL_MS, deadline - now));
+    if (job.flight.abandoned) throw new AbortError(undefined, { server: node.name }); // nobody would get the value
     reply = await send(node, requests.leaseGet(wire, settings.lockTtl, settings.recacheBefore, false, codec, settings.timeout));
   }
 }
