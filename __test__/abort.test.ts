@@ -176,8 +176,26 @@ describe('one signal shared by many concurrent calls', () => {
     (mc, signal) => mc.fetch('ab:k', () => 'loaded', { ttl: 60, signal }),
   ];
 
-  /** 100 calls of every kind with one signal, each answered 100 ms late by the proxy. */
-  async function inFlight(mc: Client, signal: AbortSignal, proxy: { stats: { bytesToServer: number } }): Promise<Promise<unknown>[]> {
+  type Proxy = Awaited<ReturnType<typeof startFaultProxy>>;
+
+  /** Runs `body` with a client behind a proxy that holds each reply `delayMs` before passing it on. */
+  async function behindDelay(delayMs: number, body: (mc: Client, proxy: Proxy) => Promise<void>): Promise<void> {
+    const proxy = await startFaultProxy({ target: { host: '127.0.0.1', port: ctx.server.port } });
+    const mc = new Client(`127.0.0.1:${proxy.port}`, { timeout: 2000 });
+    try {
+      await ctx.client.set('ab:k', 'v');
+      await ctx.client.delete('ab:fetched');
+      await mc.version();
+      proxy.setMode({ kind: 'delay', ms: delayMs, direction: 'toClient' });
+      await body(mc, proxy);
+    } finally {
+      await mc.close();
+      await proxy.close();
+    }
+  }
+
+  /** 100 calls of every kind with one signal, once they reached the server. */
+  async function inFlight(mc: Client, signal: AbortSignal, proxy: Proxy): Promise<Promise<unknown>[]> {
     const sent = proxy.stats.bytesToServer;
     const calls = Array.from({ length: 100 }, (_, i) => SHARED[i % SHARED.length](mc, signal).catch((e: unknown) => e));
     await eventually(() => proxy.stats.bytesToServer > sent);
@@ -185,36 +203,26 @@ describe('one signal shared by many concurrent calls', () => {
   }
 
   it('adds one abort listener to it, whatever their number, and Node never warns of a leak', async () => {
-    const proxy = await startFaultProxy({ target: { host: '127.0.0.1', port: ctx.server.port } });
-    const mc = new Client(`127.0.0.1:${proxy.port}`, { timeout: 2000 });
     const warnings: Error[] = [];
     const onWarning = (warning: Error): void => void warnings.push(warning);
     process.on('warning', onWarning);
     try {
-      await ctx.client.delete('ab:fetched');
-      await mc.version();
-      proxy.setMode({ kind: 'delay', ms: 100, direction: 'toClient' });
-      const controller = new AbortController();
-      const calls = await inFlight(mc, controller.signal, proxy);
-      expect(getEventListeners(controller.signal, 'abort')).toHaveLength(1);
-      for (const outcome of await Promise.all(calls)) expect(outcome).not.toBeInstanceOf(Error);
-      expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0); // left as it was found
-      await new Promise((resolve) => setImmediate(resolve));
-      expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning')).toEqual([]);
+      await behindDelay(100, async (mc, proxy) => {
+        const controller = new AbortController();
+        const calls = await inFlight(mc, controller.signal, proxy);
+        expect(getEventListeners(controller.signal, 'abort')).toHaveLength(1);
+        for (const outcome of await Promise.all(calls)) expect(outcome).not.toBeInstanceOf(Error);
+        expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0); // left as it was found
+        await new Promise((resolve) => setImmediate(resolve));
+        expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning')).toEqual([]);
+      });
     } finally {
       process.off('warning', onWarning);
-      await mc.close();
-      await proxy.close();
     }
   });
 
   it('aborted, rejects every one of them at once with an AbortError', async () => {
-    const proxy = await startFaultProxy({ target: { host: '127.0.0.1', port: ctx.server.port } });
-    const mc = new Client(`127.0.0.1:${proxy.port}`, { timeout: 2000 });
-    try {
-      await ctx.client.delete('ab:fetched');
-      await mc.version();
-      proxy.setMode({ kind: 'delay', ms: 300, direction: 'toClient' });
+    await behindDelay(300, async (mc, proxy) => {
       const controller = new AbortController();
       const calls = await inFlight(mc, controller.signal, proxy);
       const started = performance.now();
@@ -224,21 +232,12 @@ describe('one signal shared by many concurrent calls', () => {
       expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
       proxy.setMode({ kind: 'pass' });
       expect(await mc.set('ab:after', 'ok', { signal: new AbortController().signal })).toBe(true);
-    } finally {
-      await mc.close();
-      await proxy.close();
-    }
+    });
   });
 
   it('a call on another signal is not told when this one aborts', async () => {
-    const proxy = await startFaultProxy({ target: { host: '127.0.0.1', port: ctx.server.port } });
-    const mc = new Client(`127.0.0.1:${proxy.port}`, { timeout: 2000 });
-    try {
-      await ctx.client.set('ab:k', 'v');
-      await mc.version();
-      proxy.setMode({ kind: 'delay', ms: 100, direction: 'toClient' });
-      const aborted = new AbortController();
-      const other = new AbortController();
+    await behindDelay(100, async (mc, proxy) => {
+      const [aborted, other] = [new AbortController(), new AbortController()];
       const sent = proxy.stats.bytesToServer;
       const gone = mc.get('ab:k', { signal: aborted.signal }).catch((e: unknown) => e);
       const kept = mc.get('ab:k', { signal: other.signal });
@@ -247,9 +246,6 @@ describe('one signal shared by many concurrent calls', () => {
       expect(await gone).toBeInstanceOf(AbortError);
       expect(await kept).toBe('v');
       expect(getEventListeners(other.signal, 'abort')).toHaveLength(0);
-    } finally {
-      await mc.close();
-      await proxy.close();
-    }
+    });
   });
 });
