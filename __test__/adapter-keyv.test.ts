@@ -126,6 +126,20 @@ describe('multi-key calls', () => {
     expect(emitted).toEqual(['MEMCACHE_VALUE_TOO_LARGE']);
   });
 
+  it('a value the client refuses for its size leaves no older value behind (memcached unlinks the item when it refuses a set)', async () => {
+    for (const namespace of [freshNamespace('dropped'), '']) {
+      const store = new KeyvMemcache(newClient({ maxValueLength: 1000 }), { namespace });
+      const emitted: unknown[] = [];
+      store.on('error', (error: { code?: string }) => emitted.push(error.code));
+      const [one, many] = [`${namespace}:one:${namespaces}`, `${namespace}:many:${namespaces}`];
+      expect(await store.setMany([{ key: one, value: 'old' }, { key: many, value: 'old' }])).toEqual([true, true]);
+      await expect(store.set(one, 'y'.repeat(2000))).rejects.toMatchObject({ code: 'MEMCACHE_VALUE_TOO_LARGE' });
+      expect(await store.setMany([{ key: many, value: 'y'.repeat(2000) }, { key: `${many}:small`, value: 'x' }])).toEqual([false, true]);
+      expect(await store.getMany([one, many, `${many}:small`])).toEqual([undefined, undefined, 'x']);
+      expect(emitted).toEqual(['MEMCACHE_VALUE_TOO_LARGE']); // the setMany entry's (the set's own rejection goes to its caller)
+    }
+  });
+
   it("setMany: of a key's entries the last is stored, whatever their ttls (as sets one by one would leave it)", async () => {
     const keyv = new Keyv({ store: new KeyvMemcache(ctx.client), namespace: freshNamespace('dupes') });
     await keyv.setMany([
@@ -224,6 +238,19 @@ describe('the calls of one tick', () => {
     expect(sets.map((s) => (s.status === 'fulfilled' ? s.value : (s.reason as { code: string }).code))).toEqual([true, 'MEMCACHE_BAD_KEY', 'MEMCACHE_VALUE_TOO_LARGE', true]);
     const gets = await Promise.allSettled([store.get('a'), store.get(bad), store.get('b'), store.get('c')]);
     expect(gets.map((g) => (g.status === 'fulfilled' ? g.value : (g.reason as { code: string }).code))).toEqual(['x', 'MEMCACHE_BAD_KEY', undefined, 'z']);
+  });
+
+  it('without a namespace, a key the client refuses fails only its own key of a getMany, hasMany or deleteMany', async () => {
+    const store = new KeyvMemcache(ctx.client);
+    const emitted: unknown[] = [];
+    store.on('error', (error: { code?: string }) => emitted.push(error.code));
+    const good = `good:${++namespaces}`;
+    await store.set(good, 'g');
+    expect(await store.getMany([good, 'bad key'])).toEqual(['g', undefined]);
+    expect(await store.hasMany([good, 'bad\r\nkey'])).toEqual([true, false]);
+    expect(await store.deleteMany([good, 'bad key'])).toBe(false); // not every key was there
+    expect(await store.get(good)).toBeUndefined();
+    expect(emitted).toEqual(['MEMCACHE_BAD_KEY', 'MEMCACHE_BAD_KEY', 'MEMCACHE_BAD_KEY']);
   });
 
   it('calls of one tick with different ttls each get their own exptime', async () => {
@@ -474,9 +501,11 @@ describe('ttl: Keyv ms to memcached exptime', () => {
     const ns = freshNamespace('has');
     const keyv = new Keyv({ store: new KeyvMemcache(ctx.client), namespace: ns });
     await keyv.set('k', 'v', 50);
-    await sleep(80); // memcached still holds it (exptime 1 s); Keyv calls it expired
+    await keyv.set('fraction', 'v', 50.5); // Keyv stores expires with the fraction
+    await sleep(80); // memcached still holds them (exptime 1 s); Keyv calls them expired
     expect(await keyv.has('k')).toBe(false);
-    expect(await keyv.has(['k'])).toEqual([false]);
+    expect(await keyv.has(['k', 'fraction'])).toEqual([false, false]);
+    expect(await keyv.has('fraction')).toBe(false);
   });
 });
 
@@ -739,6 +768,23 @@ describe("@keyv/memcache's option names", () => {
       expect(() => new KeyvMemcache(ctx.client, { deserialize } as never)).toThrow(/deserialize/);
     }
     expect(new KeyvMemcache(ctx.client, { deserialize: JSON.parse }).opts.deserialize).toBe(JSON.parse); // a function, next to a client too
+  });
+
+  it('disconnect() right after calls on a fresh namespace, or after a clear, lets them finish first', async () => {
+    const ns = freshNamespace('closing');
+    const store = new KeyvMemcache(ctx.server.spec, { namespace: ns });
+    const first = store.set(`${ns}:a`, 'A'); // waits for the namespace's first counter read
+    await store.disconnect();
+    expect(await first).toBe(true);
+    const again = new KeyvMemcache(ctx.server.spec, { namespace: ns });
+    expect(await again.get(`${ns}:a`)).toBe('A');
+    const cleared = again.clear();
+    const after = again.set(`${ns}:b`, 'B'); // waits for the clear
+    await again.disconnect();
+    await cleared;
+    expect(await after).toBe(true);
+    const reader = new KeyvMemcache(ctx.client, { namespace: ns });
+    expect(await reader.getMany([`${ns}:a`, `${ns}:b`])).toEqual([undefined, 'B']);
   });
 
   it('disconnect() leaves a client it was given open', async () => {

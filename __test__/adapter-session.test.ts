@@ -180,6 +180,23 @@ describe('MemcacheStore', () => {
     expect((await call<SessionData | null>((cb) => store.get('new', cb)))?.count).toBe(1);
   });
 
+  it('close() right after a set on a fresh store, or after a clear, lets the calls made before it finish', async () => {
+    const prefix = freshPrefix();
+    const data = { cookie: cookieFor(60_000), count: 2 } as SessionData;
+    const fresh = new MemcacheStore({ servers: ctx.server.spec, prefix });
+    const first = call((cb) => fresh.set('first', data, cb)); // waits for the prefix's first counter read
+    await fresh.close();
+    await first;
+    const clearing = new MemcacheStore({ servers: ctx.server.spec, prefix });
+    const cleared = call((cb) => clearing.clear(cb));
+    const after = call((cb) => clearing.set('after', data, cb)); // waits for the clear
+    await clearing.close();
+    await Promise.all([cleared, after]);
+    const reader = newStore(prefix);
+    expect(await call((cb) => reader.get('first', cb))).toBeNull(); // cleared
+    expect((await call<SessionData | null>((cb) => reader.get('after', cb)))?.count).toBe(2);
+  });
+
   it("the ttl comes from the cookie's expiry, else the ttl option (seconds); an expired cookie deletes", async () => {
     const prefix = freshPrefix();
     const store = newStore(prefix, 120);

@@ -45,6 +45,13 @@ export class NamespaceGeneration {
   #meta = true;
   /** A bump under way: operations started meanwhile wait for it (settled either way), and run under what it made. */
   #bumping: Promise<void> | undefined;
+  /**
+   * Operations not handed to the client yet (waiting for a first counter read or a bump), and
+   * bumps: what `settled()` waits for. An operation run under a known generation is handed over
+   * at once, and the client's close() lets it finish.
+   */
+  #deferred = 0;
+  #whenSettled: Array<() => void> = [];
 
   /** `base` starts every key of the namespace, e.g. `'keyv:'` or `'sess:'`. */
   constructor(client: Client, base: string) {
@@ -60,12 +67,12 @@ export class NamespaceGeneration {
    */
   run<T>(op: (prefix: string) => Promise<T>): Promise<T> {
     const bumping = this.#bumping;
-    if (bumping !== undefined) return bumping.then(() => this.run(op));
+    if (bumping !== undefined) return this.#defer(bumping.then(() => this.run(op)));
     // The counter read goes first: on one server its reply comes first, so it is in when op's is.
     const read = this.#current();
     if (++read.joined === SHARED_BY) this.#read = undefined;
     const known = this.#known;
-    if (known === undefined) return read.promise.then(op);
+    if (known === undefined) return this.#defer(read.promise.then(op));
     return op(known).then(
       (result) => (read.prefix === known ? result : read.promise.then((prefix) => (prefix === known ? result : op(prefix)))),
       (error: unknown) =>
@@ -74,6 +81,25 @@ export class NamespaceGeneration {
           return op(prefix); // a clear moved the generation: the failure is moot
         }),
     );
+  }
+
+  /**
+   * Resolves once every bump, and every operation that was waiting for a counter read or a bump,
+   * has settled: then all that was called has reached the client, and its close() lets it finish.
+   * (An operation run again because another process cleared at that moment is not waited for.)
+   */
+  settled(): Promise<void> {
+    if (this.#deferred === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#whenSettled.push(resolve));
+  }
+
+  #defer<T>(promise: Promise<T>): Promise<T> {
+    this.#deferred++;
+    const done = (): void => {
+      if (--this.#deferred === 0) for (const resolve of this.#whenSettled.splice(0)) resolve();
+    };
+    promise.then(done, done);
+    return promise;
   }
 
   #current(): CounterRead {
@@ -104,7 +130,7 @@ export class NamespaceGeneration {
    * started after it, even before it completes, under the new one.
    */
   bump(): Promise<void> {
-    const bumped = this.#bump();
+    const bumped = this.#defer(this.#bump());
     const bumping = bumped.then(noop, noop);
     this.#bumping = bumping;
     void bumping.then(() => {

@@ -137,7 +137,7 @@ export class KeyvMemcache extends EventEmitter {
       const wires = keys.map(wire);
       const raws = this.#hitsOf(await this.client.getMulti(wires), wires);
       return deserialize === undefined ? raws : raws.map((raw) => this.#parsedOrMiss(raw, deserialize));
-    }).catch((error: unknown) => this.#missed(error, keys.map(() => undefined)));
+    }).catch((error: unknown) => (keys.length > 1 && isBadKey(error) ? eachAlone(keys, (key) => this.getMany([key])) : this.#missed(error, keys.map(() => undefined))));
   }
 
   /**
@@ -159,9 +159,9 @@ export class KeyvMemcache extends EventEmitter {
       options = { ttl: exptime };
     }
     const generation = this.#generation;
-    if (generation === undefined) return this.client.set(key, value, options);
+    if (generation === undefined) return this.#setOrDrop(key, value, options);
     const rest = this.#part(key);
-    return generation.run((prefix) => this.client.set(prefix + rest, value, options));
+    return generation.run((prefix) => this.#setOrDrop(prefix + rest, value, options));
   }
 
   /**
@@ -184,9 +184,17 @@ export class KeyvMemcache extends EventEmitter {
     return this.#run((wire) => this.client.delete(wire(key)));
   }
 
-  /** One deleteMulti; true when every key existed (as Keyv 5 reads it). */
+  /**
+   * One deleteMulti; true when every key existed (as Keyv 5 reads it). A key the client refuses
+   * (without a namespace) fails the deleteMulti before anything is sent: then each key goes on its
+   * own, and a refused one counts as not there (its error emitted).
+   */
   deleteMany(keys: string[]): Promise<boolean> {
-    return this.#run(async (wire) => (await this.client.deleteMulti(keys.map(wire))).length === 0);
+    return this.#run(async (wire) => (await this.client.deleteMulti(keys.map(wire))).length === 0).catch(async (error: unknown) => {
+      if (!isBadKey(error)) throw error;
+      const existed = await Promise.all(keys.map((key) => this.delete(key).catch((refused: unknown) => this.#missed(refused, false))));
+      return existed.every(Boolean);
+    });
   }
 
   /** Whether the key holds data Keyv would not call expired; false when that cannot be read (the error emitted, as getMany's). */
@@ -200,7 +208,7 @@ export class KeyvMemcache extends EventEmitter {
       const wires = keys.map(wire);
       const now = Date.now();
       return this.#hitsOf(await this.client.getMulti(wires), wires).map((raw) => isLive(raw, now));
-    }).catch((error: unknown) => this.#missed(error, keys.map(() => false)));
+    }).catch((error: unknown) => (keys.length > 1 && isBadKey(error) ? eachAlone(keys, (key) => this.hasMany([key])) : this.#missed(error, keys.map(() => false))));
   }
 
   /**
@@ -217,9 +225,13 @@ export class KeyvMemcache extends EventEmitter {
     );
   }
 
-  /** Closes the client if the adapter made it; a client given stays open. */
+  /**
+   * Closes the client if the adapter made it, once every call made before has reached it (the
+   * client's close() lets those finish); a client given stays open.
+   */
   async disconnect(): Promise<void> {
     this.#flush();
+    await this.#generation?.settled();
     if (this.#owned) await this.client.close();
   }
 
@@ -267,7 +279,7 @@ export class KeyvMemcache extends EventEmitter {
       (error: unknown) => {
         // A key the client refuses fails the whole getMulti before anything is sent: each key
         // again on its own, so only that get fails (with its KeyError), as it would have alone.
-        if ((error as MemcacheError | undefined)?.code === 'MEMCACHE_BAD_KEY') for (let i = 0; i < keys.length; i++) this.#getSettling(keys[i], resolves[i], rejects[i]);
+        if (isBadKey(error)) for (let i = 0; i < keys.length; i++) this.#getSettling(keys[i], resolves[i], rejects[i]);
         else {
           this.#report(error);
           for (const reject of rejects) reject(error);
@@ -396,15 +408,43 @@ export class KeyvMemcache extends EventEmitter {
     });
   }
 
-  /** One set of a setMany's entry; a failure marks it not stored, and is emitted (Keyv sees only the false). */
+  /**
+   * A set; one the client refuses for the value's size first deletes what the key held, as memcached
+   * does when it refuses a set (it unlinks the item): readers must not go on getting the value the
+   * caller meant to replace. Rejects with the refusal.
+   */
+  #setOrDrop(wire: string, value: unknown, options: { ttl: number }): Promise<boolean> {
+    return this.client.set(wire, value, options).catch((error: unknown) => {
+      if ((error as MemcacheError | undefined)?.code !== 'MEMCACHE_VALUE_TOO_LARGE') throw error;
+      const rethrow = (): never => {
+        throw error;
+      };
+      return this.client.delete(wire).then(rethrow, rethrow);
+    });
+  }
+
+  /** One set of a setMany's entry (#setOrDrop); a failure marks it not stored, and is emitted (Keyv sees only the false). */
   async #storeOne(wire: string, value: unknown, exptime: number, index: number, stored: boolean[]): Promise<void> {
     try {
-      if (!(await this.client.set(wire, value, { ttl: exptime }))) stored[index] = false;
+      if (!(await this.#setOrDrop(wire, value, { ttl: exptime }))) stored[index] = false;
     } catch (error) {
       stored[index] = false;
       this.#report(error);
     }
   }
+}
+
+/** Whether the client refused a key before sending anything (a KeyError). */
+function isBadKey(error: unknown): boolean {
+  return (error as MemcacheError | undefined)?.code === 'MEMCACHE_BAD_KEY';
+}
+
+/**
+ * A multi-key read the client refused for one bad key, again one key at a time (`alone` with a
+ * single key), so only that key reads as missing, as it would in gets one by one.
+ */
+function eachAlone<T>(keys: string[], alone: (key: string) => Promise<T[]>): Promise<T[]> {
+  return Promise.all(keys.map(async (key) => (await alone(key))[0]));
 }
 
 /** Each key's last entry (by index): the one a setMany stores, as sets one by one would leave it. */

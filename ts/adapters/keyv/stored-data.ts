@@ -25,10 +25,13 @@ export function isLive(raw: unknown, now: number): boolean {
   return typeof expires !== 'number' || expires > now;
 }
 
-/** The trailing `"expires":<digits>}` of Keyv's JSON, without parsing the value before it. */
+/** A JSON number: Keyv's `expires` is `Date.now() + ttl`, with a fraction when the ttl has one. */
+const JSON_NUMBER = /^-?\d{1,20}(?:\.\d{1,20})?(?:[eE][+-]?\d{1,3})?$/;
+
+/** The trailing `"expires":<number>}` of Keyv's JSON, without parsing the value before it. */
 function expiresInJson(json: string): number | undefined {
   const at = json.lastIndexOf(EXPIRES);
   if (at < 0 || json.charCodeAt(json.length - 1) !== 0x7d /* } */) return undefined;
-  const digits = json.slice(at + EXPIRES.length, -1);
-  return /^\d{1,16}$/.test(digits) ? Number(digits) : undefined;
+  const number = json.slice(at + EXPIRES.length, -1);
+  return JSON_NUMBER.test(number) ? Number(number) : undefined;
 }

@@ -79,8 +79,12 @@ export class MemcacheStore extends session.Store {
     settle(this.#generation.bump(), callback);
   }
 
-  /** Closes the client if the store made it; a client given stays open. */
+  /**
+   * Closes the client if the store made it, once every call made before has reached it (the
+   * client's close() lets those finish); a client given stays open.
+   */
   async close(): Promise<void> {
+    await this.#generation.settled();
     if (this.#owned) await this.client.close();
   }
 
