@@ -4,10 +4,12 @@
  * connection goes on serving; with its reply half read and nobody else waiting, the connection
  * is closed instead and the next call opens a fresh one.
  */
+import { pbkdf2, randomBytes } from 'node:crypto';
+import diagnostics from 'node:diagnostics_channel';
 import { getEventListeners } from 'node:events';
 import net from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { AbortError, Client } from '../ts/index.js';
+import { AbortError, CHANNELS, Client, type CommandMessage } from '../ts/index.js';
 import { eventually, startFakeServer } from './support/fake-server.js';
 import { startFaultProxy } from './support/fault-proxy.js';
 import { useServerAndClient } from './support/server-and-client.js';
@@ -161,6 +163,75 @@ describe('a signal aborted while the call is in flight', () => {
       expect(await mc.get('ab:k', { signal: controller.signal })).toBe('v');
       controller.abort();
       expect(await mc.get('ab:k')).toBe('v');
+    } finally {
+      await mc.close();
+    }
+  });
+});
+
+describe('a signal aborted between the steps of a call', () => {
+  it('a step made after the abort is never sent: incr with initial, aborted as its version probe ends, creates no counter', async () => {
+    const mc = new Client(ctx.server.spec, { protocol: 'auto' }); // asks `version` before a meta-only call
+    const controller = new AbortController();
+    const abortAfterVersion = (message: unknown): void => {
+      if ((message as CommandMessage).command === 'version') controller.abort();
+    };
+    diagnostics.subscribe(CHANNELS.commandEnd, abortAfterVersion);
+    try {
+      const key = `ab:counter:${process.pid}`;
+      await ctx.client.delete(key);
+      const outcome = await mc.incr(key, 1, { initial: 10, signal: controller.signal }).catch((e: unknown) => e);
+      expect(controller.signal.aborted).toBe(true);
+      expect(outcome).toBeInstanceOf(AbortError);
+      expect(await ctx.client.get(key)).toBeUndefined(); // the counter step was never written
+    } finally {
+      diagnostics.unsubscribe(CHANNELS.commandEnd, abortAfterVersion);
+      await mc.close();
+    }
+  });
+
+  it('aborted while a 0-byte value is asked about again (mg: a lease placeholder?), rejects at once', async () => {
+    const fake = await startFakeServer(
+      (socket, data) => {
+        if (data.toString('latin1').includes('get empty')) socket.write('VALUE empty 0 0\r\n\r\nEND\r\n'); // the mg that follows is never answered
+      },
+      { meta: true },
+    );
+    const mc = new Client(fake.spec, { protocol: 'auto', timeout: 3000 });
+    try {
+      const controller = new AbortController();
+      const call = mc.get('empty', { signal: controller.signal }).catch((e: unknown) => e);
+      await eventually(() => fake.received[0]?.includes('mg empty'));
+      const started = performance.now();
+      controller.abort();
+      expect(await call).toBeInstanceOf(AbortError);
+      expect(performance.now() - started).toBeLessThan(100);
+    } finally {
+      await mc.destroy();
+      await fake.close();
+    }
+  });
+});
+
+describe('a signal aborted while the value is decompressed off the main thread', () => {
+  it('makes get and getMulti reject at once, the value dropped when it is ready', async () => {
+    const mc = new Client(ctx.server.spec, { compressionThreshold: 1000, offloadThreshold: 1000 });
+    try {
+      await mc.set('ab:big', randomBytes(60_000).toString('base64')); // compressed, and read back compressed
+      // Every thread of libuv's pool busy for a while: the decompression waits its turn.
+      const threads = Number(process.env.UV_THREADPOOL_SIZE ?? 4);
+      const busy = Array.from({ length: threads }, () => new Promise((resolve) => pbkdf2('x', 'y', 1_000_000, 32, 'sha256', resolve)));
+      const controller = new AbortController();
+      const calls = [mc.get('ab:big', { signal: controller.signal }), mc.getMulti(['ab:big'], { signal: controller.signal })].map((call) =>
+        call.catch((e: unknown) => e),
+      );
+      await new Promise((resolve) => setTimeout(resolve, 30)); // the reply is in, its value waits for a thread
+      const started = performance.now();
+      controller.abort();
+      for (const outcome of await Promise.all(calls)) expect(outcome).toBeInstanceOf(AbortError);
+      expect(performance.now() - started).toBeLessThan(100);
+      await Promise.all(busy);
+      expect(await mc.get('ab:big')).toHaveLength(80_000); // the connection serves on
     } finally {
       await mc.close();
     }

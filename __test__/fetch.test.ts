@@ -282,6 +282,30 @@ describe('no caller waits for good', () => {
     }
   });
 
+  it('a caller out of its waitTimeout has given up too: once the others abort, the polls stop', async () => {
+    const key = freshKey('timed-out');
+    const loading = gate<string>();
+    const winner = ctx.client.fetch(key, () => loading.promise, { ttl: 60 });
+    await leaseTaken(key);
+    const waiter = new Client(ctx.server.spec, { protocol: 'meta' });
+    try {
+      const controller = new AbortController();
+      const starter = waiter.fetch(key, () => 'never', { ttl: 60, signal: controller.signal }).catch((e: unknown) => e);
+      const joiner = waiter.fetch(key, () => 'never', { ttl: 60, waitTimeout: 50 }).catch((e: unknown) => e);
+      expect(await joiner).toMatchObject({ code: 'MEMCACHE_LEASE_TIMEOUT' });
+      controller.abort();
+      expect(await starter).toMatchObject({ code: 'MEMCACHE_ABORTED' });
+      await sleep(120); // past the poll that may have been asleep
+      const asked = totals(waiter).ops.fetch;
+      await sleep(300);
+      expect(totals(waiter).ops.fetch).toBe(asked);
+      loading.open('loaded');
+      expect(await winner).toBe('loaded');
+    } finally {
+      await waiter.close();
+    }
+  });
+
   it('a lockTtl past what a Node timer holds (24.8 days) does not abort the loader at once', async () => {
     const seen = await ctx.client.fetch(freshKey('long-lease'), async (_key, { signal }) => {
       await sleep(20);

@@ -16,8 +16,15 @@ export interface AbortListener {
 /** Per signal, the one listener waiting on it, or the Set of them once there are two. */
 const waiting = new WeakMap<AbortSignal, AbortListener | Set<AbortListener>>();
 
-/** Tells `listener` when `signal` aborts (the caller checked it has not yet), until `stopListening`. */
+/**
+ * Tells `listener` when `signal` aborts, until `stopListening`; at once if it has already (a call's
+ * follow-up request made after its signal aborted).
+ */
 export function listenForAbort(signal: AbortSignal, listener: AbortListener): void {
+  if (signal.aborted) {
+    listener.handleEvent();
+    return;
+  }
   const entry = waiting.get(signal);
   if (entry === undefined) {
     waiting.set(signal, listener);

@@ -17,7 +17,7 @@ interface Deferred {
   readonly reject: (error: unknown) => void;
 }
 
-export class Flight implements RegisteredFlight {
+export class Flight implements RegisteredFlight, Caller {
   /** Settle what the caller that started the flight waits for (see outcome). */
   #resolve: ((value: unknown) => void) | undefined;
   #reject: ((error: MemcacheError) => void) | undefined;
@@ -29,7 +29,7 @@ export class Flight implements RegisteredFlight {
   #shared: Deferred | undefined;
   /** Callers so far, the first included. */
   #callers = 1;
-  /** Callers still waiting for the outcome: those that gave up (their signal aborted) are not. */
+  /** Callers still waiting for the outcome: those that gave up (their signal aborted, or out of waitTimeout) are not. */
   #waiting = 1;
   /** Whether joiners are served a value while it is reloaded, and whether that value is stale. */
   #serving: 'no' | 'fresh' | 'stale' = 'no';
@@ -71,13 +71,26 @@ export class Flight implements RegisteredFlight {
       if (this.#serving === 'stale') this.#countStale(1);
       return Promise.resolve(this.#served);
     }
-    this.#waiting++;
-    return untilAborted(this.#withinWait((this.#shared ??= deferred()).promise, waitTimeout), signal, this);
+    const caller = this.#joiner();
+    return untilAborted(this.#withinWait((this.#shared ??= deferred()).promise, waitTimeout, caller), signal, caller);
   }
 
-  /** A caller gave up waiting (its signal aborted). */
+  /** The caller that started the flight gave up waiting (its signal aborted). */
   left(): void {
     this.#waiting--;
+  }
+
+  /** A joiner, waiting until it leaves: by an abort or at its waitTimeout, whichever comes first. */
+  #joiner(): Caller {
+    this.#waiting++;
+    let gone = false;
+    return {
+      left: () => {
+        if (gone) return;
+        gone = true;
+        this.#waiting--;
+      },
+    };
   }
 
   /** Whether every caller gave up: a flight still waiting on another process's lease stops asking. */
@@ -93,11 +106,14 @@ export class Flight implements RegisteredFlight {
   }
 
   /** `outcome`, or a LeaseTimeoutError once the flight has waited `waitTimeout` ms on a loader since this caller joined. */
-  #withinWait(outcome: Promise<unknown>, waitTimeout: number): Promise<unknown> {
+  #withinWait(outcome: Promise<unknown>, waitTimeout: number, caller: Caller): Promise<unknown> {
     return new Promise((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
       const startClock = (): void => {
-        timer = setTimeout(() => reject(new LeaseTimeoutError(`no value within waitTimeout (${waitTimeout} ms): a caller in this process holds the lease`, { server: this.#server })), waitTimeout);
+        timer = setTimeout(() => {
+          caller.left();
+          reject(new LeaseTimeoutError(`no value within waitTimeout (${waitTimeout} ms): a caller in this process holds the lease`, { server: this.#server }));
+        }, waitTimeout);
         timer.unref(); // the loader's work holds the process, not this
       };
       const load = this.#load;
@@ -187,16 +203,21 @@ function deferred(): Deferred {
   return { promise, resolve, reject };
 }
 
+/** A caller of a flight, which tells it when it stops waiting. */
+export interface Caller {
+  left(): void;
+}
+
 /**
- * `promise`, or an AbortError as soon as `signal` aborts: a caller giving up leaves `flight`
+ * `promise`, or an AbortError as soon as `signal` aborts: a caller giving up leaves the flight
  * running for the others (and tells it so).
  */
-export function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined, flight: Flight): Promise<T> {
+export function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined, caller: Caller): Promise<T> {
   if (signal === undefined) return promise;
   return new Promise<T>((resolve, reject) => {
     const listener: AbortListener = {
       handleEvent: () => {
-        flight.left();
+        caller.left();
         reject(new AbortError());
       },
     };

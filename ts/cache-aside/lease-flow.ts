@@ -8,7 +8,7 @@
  *     └─ no value, Z ............... wait: ask again after a short backoff (asking with N, so a
  *                                    lease that ran out or was released is won), until a value
  *                                    or a W comes, or waitTimeout: a LeaseTimeoutError, or every
- *                                    caller gave up (aborted)
+ *                                    caller gave up (aborted, or out of its waitTimeout)
  *
  * A winner that will store nothing gives its lease back at once, so the next fetch loads instead
  * of waiting out lockTtl: a placeholder (or a value the loader says is gone: undefined) is

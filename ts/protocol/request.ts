@@ -82,6 +82,11 @@ export abstract class Request<T = unknown> implements AbortListener {
   readonly timeout: number;
   readonly promise: Promise<T>;
   #settled = false;
+  /**
+   * Settled for the connection (its reply is in), while its value is still being made (see
+   * resolveLater): the caller may still give up until then.
+   */
+  #later = false;
   // Typed loosely so a Request<T> can stand where a Request<unknown> is queued; resolve() is typed.
   #resolve!: (value: unknown) => void;
   #reject!: (error: MemcacheError) => void;
@@ -203,21 +208,40 @@ export abstract class Request<T = unknown> implements AbortListener {
     else this.resolve(shape(value));
   }
 
-  /** Resolves with what `later` settles to (a value decoded off the main thread); its failure rejects. */
+  /**
+   * Resolves with what `later` settles to (a value decoded off the main thread, or what a follow-up
+   * found); its failure rejects. The connection is done with the request at once; its caller's
+   * signal still counts until `later` settles.
+   */
   resolveLater(later: Promise<T>): void {
     if (this.#settled) return;
-    this.#settle();
+    this.#settled = true;
+    this.#later = true;
     later.then(
       (value) => {
+        if (!this.#endLater()) return;
         if (this.trace !== undefined) commandEnded(this.trace);
         this.#resolve(value);
       },
       (error: MemcacheError) => {
-        countFailure(this.metrics, error.code);
-        if (this.trace !== undefined) commandFailed(this.trace, error);
-        this.#reject(error);
+        if (this.#endLater()) this.#rejectLate(error);
       },
     );
+  }
+
+  /** A value made later is ready, or its caller gave up: false when that was done already. */
+  #endLater(): boolean {
+    if (!this.#later) return false;
+    this.#later = false;
+    this.#stopListening();
+    return true;
+  }
+
+  /** Rejects a request the connection is done with (see resolveLater). */
+  #rejectLate(error: MemcacheError): void {
+    countFailure(this.metrics, error.code);
+    if (this.trace !== undefined) commandFailed(this.trace, error);
+    this.#reject(error);
   }
 
   reject(error: MemcacheError): void {
@@ -258,14 +282,26 @@ export abstract class Request<T = unknown> implements AbortListener {
     return true;
   }
 
-  /** The abort listener: rejects at once; if already sent, the reply is still read and dropped. */
+  /**
+   * The abort listener: rejects at once; if already sent, the reply is still read and dropped; if
+   * read, the value still being made is dropped.
+   */
   handleEvent(): void {
-    this.reject(new AbortError(undefined, { server: this.server || undefined }));
+    const error = new AbortError(undefined, { server: this.server || undefined });
+    if (this.#endLater()) {
+      this.#rejectLate(error);
+      return;
+    }
+    this.reject(error);
     this.watcher?.onAbort(this);
   }
 
   #settle(): void {
     this.#settled = true;
+    this.#stopListening();
+  }
+
+  #stopListening(): void {
     if (this.#signal !== undefined) {
       stopListening(this.#signal, this);
       this.#signal = undefined;

@@ -173,7 +173,7 @@ export class GetRequest extends RetrievalRequest<unknown> {
     const again = rec[off + F_B_LEN] === 0 ? this.askedAgain(index, buf, rec, off) : undefined;
     if (again !== undefined) {
       // Each waiter follows the answer (a pending value resolves the caller when it settles).
-      for (let w: GetRequest | undefined = first; w !== undefined; w = w.#sameKey) if (!w.settled) w.resolve(again.then((item) => w.#found(item)));
+      for (let w: GetRequest | undefined = first; w !== undefined; w = w.#sameKey) if (!w.settled) w.resolveLater(again.then((item) => w.#found(item)));
       return;
     }
     for (let w: GetRequest | undefined = first; w !== undefined; w = w.#sameKey) {
