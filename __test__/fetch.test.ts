@@ -253,12 +253,30 @@ describe('no caller waits for good', () => {
     expect(await winner).toBe('loaded');
   });
 
-  it('a fetch whose every caller aborted stops asking about another client\'s lease; the next fetch asks afresh', async () => {
-    const key = freshKey('abandoned');
+  /** A fresh key whose lease `ctx.client` holds, loading until `release` stores `value`; and a client to wait on it. */
+  async function leaseHeldElsewhere(name: string): Promise<{ key: string; waiter: Client; release(value: string): Promise<void> }> {
+    const key = freshKey(name);
     const loading = gate<string>();
     const winner = ctx.client.fetch(key, () => loading.promise, { ttl: 60 });
     await leaseTaken(key);
     const waiter = new Client(ctx.server.spec, { protocol: 'meta' });
+    const release = async (value: string): Promise<void> => {
+      loading.open(value);
+      expect(await winner).toBe(value);
+    };
+    return { key, waiter, release };
+  }
+
+  /** `client` asks about no lease any more: none in 300 ms, past a poll that may have been asleep. */
+  async function expectNoMorePolls(client: Client): Promise<void> {
+    await sleep(120);
+    const asked = totals(client).ops.fetch;
+    await sleep(300);
+    expect(totals(client).ops.fetch).toBe(asked);
+  }
+
+  it('a fetch whose every caller aborted stops asking about another client\'s lease; the next fetch asks afresh', async () => {
+    const { key, waiter, release } = await leaseHeldElsewhere('abandoned');
     try {
       const [first, second] = [new AbortController(), new AbortController()];
       const calls = [first, second].map((c) => waiter.fetch(key, () => 'never', { ttl: 60, signal: c.signal }).catch((e: unknown) => e));
@@ -270,12 +288,8 @@ describe('no caller waits for good', () => {
       expect(totals(waiter).ops.fetch).toBeGreaterThan(stillAsking);
       second.abort();
       for (const outcome of await Promise.all(calls)) expect(outcome).toMatchObject({ code: 'MEMCACHE_ABORTED' });
-      await sleep(120); // past the poll that may have been asleep
-      const asked = totals(waiter).ops.fetch;
-      await sleep(300);
-      expect(totals(waiter).ops.fetch).toBe(asked);
-      loading.open('loaded');
-      expect(await winner).toBe('loaded');
+      await expectNoMorePolls(waiter);
+      await release('loaded');
       expect(await waiter.fetch(key, () => 'never', { ttl: 60 })).toBe('loaded');
     } finally {
       await waiter.close();
@@ -283,11 +297,7 @@ describe('no caller waits for good', () => {
   });
 
   it('a caller out of its waitTimeout has given up too: once the others abort, the polls stop', async () => {
-    const key = freshKey('timed-out');
-    const loading = gate<string>();
-    const winner = ctx.client.fetch(key, () => loading.promise, { ttl: 60 });
-    await leaseTaken(key);
-    const waiter = new Client(ctx.server.spec, { protocol: 'meta' });
+    const { key, waiter, release } = await leaseHeldElsewhere('timed-out');
     try {
       const controller = new AbortController();
       const starter = waiter.fetch(key, () => 'never', { ttl: 60, signal: controller.signal }).catch((e: unknown) => e);
@@ -295,12 +305,8 @@ describe('no caller waits for good', () => {
       expect(await joiner).toMatchObject({ code: 'MEMCACHE_LEASE_TIMEOUT' });
       controller.abort();
       expect(await starter).toMatchObject({ code: 'MEMCACHE_ABORTED' });
-      await sleep(120); // past the poll that may have been asleep
-      const asked = totals(waiter).ops.fetch;
-      await sleep(300);
-      expect(totals(waiter).ops.fetch).toBe(asked);
-      loading.open('loaded');
-      expect(await winner).toBe('loaded');
+      await expectNoMorePolls(waiter);
+      await release('loaded');
     } finally {
       await waiter.close();
     }
