@@ -15,6 +15,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ClearRefusedError, Client, DeserializeError, OptionError, type ClientOptions } from '../ts/index.js';
 import { KeyvMemcache, deserializeKeyv } from '../ts/adapters/keyv/index.js';
 import { exptimeFromMs } from '../ts/adapters/exptime.js';
+import { startFakeServer } from './support/fake-server.js';
 import { inspect, raw } from './support/raw.js';
 import { useServerAndClient } from './support/server-and-client.js';
 import type { MemcachedServer } from './support/memcached.js';
@@ -785,6 +786,34 @@ describe("@keyv/memcache's option names", () => {
     expect(await after).toBe(true);
     const reader = new KeyvMemcache(ctx.client, { namespace: ns });
     expect(await reader.getMany([`${ns}:a`, `${ns}:b`])).toEqual([undefined, 'B']);
+  });
+
+  it('disconnect() waits for the calls made before it only, not for those an app keeps making', async () => {
+    // Every command fails 200 ms late: the counter read never succeeds, so each call waits for one, and fails.
+    const busy = await startFakeServer((socket, data) => {
+      const lines = data.toString('latin1').split('\r\n').filter((line) => line !== '').length;
+      setTimeout(() => socket.write('SERVER_ERROR busy\r\n'.repeat(lines)), 200);
+    });
+    const store = new KeyvMemcache(busy.spec, { namespace: freshNamespace('busy'), timeout: 2 });
+    let traffic = true;
+    const calls: Promise<unknown>[] = [];
+    const keepCalling = (async () => {
+      while (traffic) {
+        calls.push(store.get('k').catch(() => undefined));
+        await sleep(30);
+      }
+    })();
+    try {
+      await sleep(100);
+      const started = performance.now();
+      await store.disconnect();
+      expect(performance.now() - started).toBeLessThan(1000); // the calls before it failed (0.2 s); later ones do not count
+    } finally {
+      traffic = false;
+      await keepCalling;
+      await Promise.all(calls);
+      await busy.close();
+    }
   });
 
   it('disconnect() leaves a client it was given open', async () => {

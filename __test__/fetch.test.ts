@@ -10,6 +10,7 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ArgumentError, CHANNELS, Client, LeaseTimeoutError, LoaderError, type ClientOptions, type FetchMessage } from '../ts/index.js';
+import { startFakeServer } from './support/fake-server.js';
 import { startFaultProxy } from './support/fault-proxy.js';
 import { inspect, plant, raw } from './support/raw.js';
 import { useServerAndClient } from './support/server-and-client.js';
@@ -501,6 +502,28 @@ describe('a lease placeholder is never a value', () => {
     expect(await written(() => ctx.client.get(full))).toBe(`get ${full}\r\n`);
     expect(await written(() => ctx.client.get(`${empty}:text`))).toBe(`get ${empty}:text\r\n`);
     expect(await written(() => ctx.client.get(empty))).toMatch(new RegExp(`^get ${empty}\\r\\nmg ${empty} v f c t O\\d+\\r\\n$`));
+  });
+
+  it('a follow-up mg that fails fails the gets waiting on it, each error counted once', async () => {
+    const fake = await startFakeServer(
+      (socket, data) => {
+        for (const line of data.toString('latin1').split('\r\n')) {
+          if (line.startsWith('get ')) socket.write(`VALUE ${line.slice(4)} 0 0\r\n\r\nEND\r\n`);
+          else if (line.startsWith('mg ')) socket.write('SERVER_ERROR boom\r\n');
+        }
+      },
+      { meta: true },
+    );
+    const mc = new Client(fake.spec, { protocol: 'auto' });
+    try {
+      const outcomes = await Promise.all([mc.get('k'), mc.get('k'), mc.get('k')].map((call) => call.catch((e: { code?: string }) => e.code)));
+      expect(outcomes).toEqual(Array(3).fill('MEMCACHE_SERVER_ERROR'));
+      const server = mc.metrics().servers[0];
+      expect([server.ops.get, server.errors]).toEqual([3, 1]); // three calls merged into one get, one mg failed
+    } finally {
+      await mc.close();
+      await fake.close();
+    }
   });
 
   it('a get that meets a stale placeholder hands its lease back, so the next fetch loads at once', async () => {

@@ -47,11 +47,10 @@ export class NamespaceGeneration {
   #bumping: Promise<void> | undefined;
   /**
    * Operations not handed to the client yet (waiting for a first counter read or a bump), and
-   * bumps: what `settled()` waits for. An operation run under a known generation is handed over
-   * at once, and the client's close() lets it finish.
+   * bumps, until they settle: what `settled()` waits for. An operation run under a known
+   * generation is handed over at once, and the client's close() lets it finish.
    */
-  #deferred = 0;
-  #whenSettled: Array<() => void> = [];
+  readonly #deferred = new Set<Promise<unknown>>();
 
   /** `base` starts every key of the namespace, e.g. `'keyv:'` or `'sess:'`. */
   constructor(client: Client, base: string) {
@@ -84,20 +83,19 @@ export class NamespaceGeneration {
   }
 
   /**
-   * Resolves once every bump, and every operation that was waiting for a counter read or a bump,
-   * has settled: then all that was called has reached the client, and its close() lets it finish.
+   * Resolves once every bump, and every operation waiting for a counter read or a bump, under way
+   * when it is called has settled: then all that was called before has reached the client, and its
+   * close() lets it finish.
    * (An operation run again because another process cleared at that moment is not waited for.)
    */
   settled(): Promise<void> {
-    if (this.#deferred === 0) return Promise.resolve();
-    return new Promise((resolve) => this.#whenSettled.push(resolve));
+    // Those under way now only: calls made later (an app still serving) must not hold it up.
+    return Promise.all(Array.from(this.#deferred, (promise) => promise.then(noop, noop))).then(noop);
   }
 
   #defer<T>(promise: Promise<T>): Promise<T> {
-    this.#deferred++;
-    const done = (): void => {
-      if (--this.#deferred === 0) for (const resolve of this.#whenSettled.splice(0)) resolve();
-    };
+    this.#deferred.add(promise);
+    const done = (): void => void this.#deferred.delete(promise);
     promise.then(done, done);
     return promise;
   }

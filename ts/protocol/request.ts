@@ -210,10 +210,11 @@ export abstract class Request<T = unknown> implements AbortListener {
 
   /**
    * Resolves with what `later` settles to (a value decoded off the main thread, or what a follow-up
-   * found); its failure rejects. The connection is done with the request at once; its caller's
-   * signal still counts until `later` settles.
+   * found); its failure rejects, counted in the metrics unless `failureCounted` (a follow-up request
+   * counted it already). The connection is done with the request at once; its caller's signal still
+   * counts until `later` settles.
    */
-  resolveLater(later: Promise<T>): void {
+  resolveLater(later: Promise<T>, failureCounted = false): void {
     if (this.#settled) return;
     this.#settled = true;
     this.#later = true;
@@ -224,7 +225,7 @@ export abstract class Request<T = unknown> implements AbortListener {
         this.#resolve(value);
       },
       (error: MemcacheError) => {
-        if (this.#endLater()) this.#rejectLate(error);
+        if (this.#endLater()) this.#rejectLate(error, !failureCounted);
       },
     );
   }
@@ -238,8 +239,8 @@ export abstract class Request<T = unknown> implements AbortListener {
   }
 
   /** Rejects a request the connection is done with (see resolveLater). */
-  #rejectLate(error: MemcacheError): void {
-    countFailure(this.metrics, error.code);
+  #rejectLate(error: MemcacheError, count: boolean): void {
+    if (count) countFailure(this.metrics, error.code);
     if (this.trace !== undefined) commandFailed(this.trace, error);
     this.#reject(error);
   }
@@ -289,7 +290,7 @@ export abstract class Request<T = unknown> implements AbortListener {
   handleEvent(): void {
     const error = new AbortError(undefined, { server: this.server || undefined });
     if (this.#endLater()) {
-      this.#rejectLate(error);
+      this.#rejectLate(error, true);
       return;
     }
     this.reject(error);

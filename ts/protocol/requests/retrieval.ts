@@ -172,8 +172,8 @@ export class GetRequest extends RetrievalRequest<unknown> {
     const first = this.#waiters === undefined ? this : this.#waiters[index];
     const again = rec[off + F_B_LEN] === 0 ? this.askedAgain(index, buf, rec, off) : undefined;
     if (again !== undefined) {
-      // Each waiter follows the answer (a pending value resolves the caller when it settles).
-      for (let w: GetRequest | undefined = first; w !== undefined; w = w.#sameKey) if (!w.settled) w.resolveLater(again.then((item) => w.#found(item)));
+      // Each waiter follows the answer; the follow-up counts its own failure (once, however many waiters).
+      for (let w: GetRequest | undefined = first; w !== undefined; w = w.#sameKey) if (!w.settled) w.resolveLater(again.then((item) => w.#found(item)), true);
       return;
     }
     for (let w: GetRequest | undefined = first; w !== undefined; w = w.#sameKey) {
