@@ -90,7 +90,7 @@ export class ConnectionPool {
   }
 
   send(request: Request): void {
-    if (request.settled) return; // its caller gave up before this step of the call was handed over (its signal aborted)
+    if (!request.wanted) return; // nobody waits for it any more (its callers aborted before it was handed over)
     if (this.#closed) {
       // A step of a call begun before close() (a fetch's poll or store): a connection opened now would hold the process open.
       request.fail(new ClientClosedError('the client is closed: no request is sent after close()', { server: this.#config.name }));
