@@ -225,7 +225,7 @@ export abstract class Request<T = unknown> implements AbortListener {
         this.#resolve(value);
       },
       (error: MemcacheError) => {
-        if (this.#endLater()) this.#rejectLate(error, !failureCounted);
+        if (this.#endLater()) this.#rejectCaller(error, !failureCounted);
       },
     );
   }
@@ -238,8 +238,8 @@ export abstract class Request<T = unknown> implements AbortListener {
     return true;
   }
 
-  /** Rejects a request the connection is done with (see resolveLater). */
-  #rejectLate(error: MemcacheError, count: boolean): void {
+  /** Rejects the caller with `error`, counted in the metrics when `count`, and traced. */
+  #rejectCaller(error: MemcacheError, count: boolean): void {
     if (count) countFailure(this.metrics, error.code);
     if (this.trace !== undefined) commandFailed(this.trace, error);
     this.#reject(error);
@@ -248,9 +248,7 @@ export abstract class Request<T = unknown> implements AbortListener {
   reject(error: MemcacheError): void {
     if (this.#settled) return;
     this.#settle();
-    countFailure(this.metrics, error.code);
-    if (this.trace !== undefined) commandFailed(this.trace, error);
-    this.#reject(error);
+    this.#rejectCaller(error, true);
   }
 
   /**
@@ -290,7 +288,7 @@ export abstract class Request<T = unknown> implements AbortListener {
   handleEvent(): void {
     const error = new AbortError(undefined, { server: this.server || undefined });
     if (this.#endLater()) {
-      this.#rejectLate(error, true);
+      this.#rejectCaller(error, true);
       return;
     }
     this.reject(error);
