@@ -49,6 +49,10 @@ async function startApp(store: MemcacheStore, maxAge?: number): Promise<string> 
   app.get('/peek', (req, res) => {
     res.json({ count: req.session.count ?? null });
   });
+  app.get('/save-now', (req, res, next) => {
+    req.session.count = (req.session.count ?? 0) + 1;
+    req.session.save((error) => (error ? next(error) : res.json({ count: req.session.count }))); // as before a redirect
+  });
   app.get('/logout', (req, res, next) => {
     req.session.destroy((error) => (error ? next(error) : res.json({ ok: true })));
   });
@@ -141,6 +145,22 @@ describe('express-session over HTTP', () => {
     expect(await touched.get(`${url}/peek`)).toEqual({ count: 1 });
   });
 
+  it("a save made during the request keeps a session whose stored cookie is past its expiry (touch kept it alive; resave: false)", async () => {
+    const prefix = freshPrefix();
+    const url = await startApp(newStore(prefix), 60_000);
+    const browser = new Browser();
+    expect(await browser.get(`${url}/count`)).toEqual({ count: 1 });
+    // As stored minutes ago and kept alive since by touch(), which leaves the stored cookie as it was.
+    const key = await sessionKey(prefix, decodeURIComponent(browser.cookie.split('=')[1]).slice(2).split('.')[0]);
+    const stored = JSON.parse((await ctx.client.get(key)) as string) as SessionData;
+    stored.cookie.expires = new Date(Date.now() - 5_000);
+    await ctx.client.set(key, JSON.stringify(stored), { ttl: 60 });
+
+    expect(await browser.get(`${url}/save-now`)).toEqual({ count: 2 });
+    expect(await browser.get(`${url}/peek`)).toEqual({ count: 2 });
+    expect(await secondsLeft(key)).toBeGreaterThan(55);
+  });
+
   it('a session written by one app instance is read by another', async () => {
     const prefix = freshPrefix();
     const [one, two] = [await startApp(newStore(prefix)), await startApp(newStore(prefix))];
@@ -197,7 +217,7 @@ describe('MemcacheStore', () => {
     expect((await call<SessionData | null>((cb) => reader.get('after', cb)))?.count).toBe(2);
   });
 
-  it("the ttl comes from the cookie's expiry, else the ttl option (seconds); an expired cookie deletes", async () => {
+  it("the ttl comes from the cookie's expiry, else the ttl option (seconds); an expired cookie whose originalMaxAge is not positive deletes", async () => {
     const prefix = freshPrefix();
     const store = newStore(prefix, 120);
     await call((cb) => store.set('cookie', { cookie: cookieFor(60_000) } as SessionData, cb));
@@ -232,6 +252,17 @@ describe('MemcacheStore', () => {
       expect(await client.version()).toHaveLength(1);
     } finally {
       await client.close();
+    }
+  });
+
+  it("takes connect-memcached's hosts in each of its forms: a string, an array, { 'host:port': weight }", async () => {
+    const prefix = freshPrefix();
+    const forms = [ctx.server.spec, [ctx.server.spec], { [ctx.server.spec]: 2 }] as const;
+    for (const [i, hosts] of forms.entries()) {
+      const store = new MemcacheStore({ hosts, prefix });
+      cleanups.push(() => store.close());
+      await call((cb) => store.set(`h${i}`, { cookie: cookieFor(60_000), count: i } as SessionData, cb));
+      expect((await call<SessionData | null>((cb) => newStore(prefix).get(`h${i}`, cb)))?.count).toBe(i);
     }
   });
 

@@ -92,11 +92,21 @@ export class MemcacheStore extends session.Store {
     return this.#generation.run((prefix) => op(prefix + sid));
   }
 
-  /** From the cookie's expiry (or maxAge), else the `ttl` option. */
+  /**
+   * From the cookie's expiry (or maxAge), else the `ttl` option. An expiry already past, on a
+   * cookie whose originalMaxAge is positive, is one read back as stored while touch() kept the
+   * session alive (touch does not rewrite it): express-session refreshes it to originalMaxAge only
+   * as the response ends, so a save during the request (resave: false) still carries it, and the
+   * session lives originalMaxAge from now, as the touch that follows will say.
+   */
   #exptime(data: SessionData): Exptime {
-    const cookie = data?.cookie as { expires?: Date | string | null; maxAge?: number | null } | undefined;
+    const cookie = data?.cookie as { expires?: Date | string | null; maxAge?: number | null; originalMaxAge?: number | null } | undefined;
     const expires = cookie?.expires ? new Date(cookie.expires).getTime() : NaN;
-    if (!Number.isNaN(expires)) return exptimeFromMs(expires - Date.now());
+    if (!Number.isNaN(expires)) {
+      const left = expires - Date.now();
+      const original = cookie?.originalMaxAge;
+      return exptimeFromMs(left <= 0 && typeof original === 'number' && original > 0 ? original : left);
+    }
     if (typeof cookie?.maxAge === 'number') return exptimeFromMs(cookie.maxAge);
     return exptimeFromMs(this.#ttl);
   }

@@ -8,8 +8,8 @@ export interface MemcacheStoreOptions {
   client?: Client;
   /** Servers in the client's forms; neither this nor `client`: MEMCACHE_SERVERS. */
   servers?: ServerSpec | readonly ServerSpec[];
-  /** connect-memcached's name for `servers`. */
-  hosts?: ServerSpec | readonly ServerSpec[];
+  /** connect-memcached's name for `servers`; also in its `{ 'host:port': weight }` form. */
+  hosts?: ServerSpec | readonly ServerSpec[] | Readonly<Record<string, number>>;
   /** Options of the client made from the servers. */
   clientOptions?: ClientOptions;
   /** Starts every session key; also the namespace clear() empties. Default 'sess:'. */
@@ -50,5 +50,11 @@ export function resolveStoreOptions(options: MemcacheStoreOptions = {}): Resolve
   const prefix = checkPrefix(options.prefix ?? 'sess:');
   const ttl = options.ttl ?? ONE_DAY;
   if (typeof ttl !== 'number' || !Number.isFinite(ttl) || ttl <= 0) throw new OptionError('ttl', `must be a number of seconds > 0, got ${String(ttl)}`);
-  return { source: clientFrom(options.client, options.servers ?? options.hosts, options.clientOptions, ADAPTER), prefix, ttl: ttl * 1000 };
+  return { source: clientFrom(options.client, options.servers ?? hostsAsServers(options.hosts), options.clientOptions, ADAPTER), prefix, ttl: ttl * 1000 };
+}
+
+/** `hosts` as connect-memcached (through the `memcached` package) takes it: also `{ 'host:port': weight }`. */
+function hostsAsServers(hosts: MemcacheStoreOptions['hosts']): ServerSpec | readonly ServerSpec[] | undefined {
+  if (typeof hosts !== 'object' || hosts === null || Array.isArray(hosts) || 'host' in hosts || 'path' in hosts) return hosts as ServerSpec | readonly ServerSpec[] | undefined;
+  return Object.entries(hosts as Readonly<Record<string, number>>).map(([server, weight]) => [server, weight] as const);
 }
