@@ -190,6 +190,23 @@ describe('a signal aborted between the steps of a call', () => {
     }
   });
 
+  it("invalidate on a server not asked yet (auto), aborted while its version probe waits, rejects at once", async () => {
+    const fake = await startFakeServer(() => {}, { meta: true }); // says it speaks meta, then never answers `version`
+    const mc = new Client(fake.spec, { protocol: 'auto', timeout: 3000 });
+    try {
+      const controller = new AbortController();
+      const call = mc.invalidate('stale-me', { signal: controller.signal }).catch((e: unknown) => e);
+      await eventually(() => fake.received[0]?.includes('version'));
+      const started = performance.now();
+      controller.abort();
+      expect(await call).toBeInstanceOf(AbortError);
+      expect(performance.now() - started).toBeLessThan(100);
+    } finally {
+      await mc.destroy();
+      await fake.close();
+    }
+  });
+
   it('aborted while a 0-byte value is asked about again (mg: a lease placeholder?), rejects at once', async () => {
     const fake = await startFakeServer(
       (socket, data) => {

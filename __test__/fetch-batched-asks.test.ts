@@ -165,6 +165,24 @@ describe('a batch that fails', () => {
       expect(refused.map((o) => (o.reason as { code: string }).code)).toEqual(['MEMCACHE_QUEUE_FULL', 'MEMCACHE_QUEUE_FULL', 'MEMCACHE_QUEUE_FULL']);
     });
   });
+
+  it("an answered fetch stops counting against maxPending while the batch's other asks wait: a winner's store finds room", async () => {
+    const proxy = await startFaultProxy({ target: { host: '127.0.0.1', port: ctx.server.port } });
+    const names = freshKeys('room', 40);
+    try {
+      await withClient(`127.0.0.1:${proxy.port}`, { protocol: 'meta', maxPending: names.length }, async (mc) => {
+        await mc.version(); // connected, dialect known
+        proxy.setMode({ kind: 'split', seed: 7, ms: 15, maxPieces: 7 }); // the batch's replies in pieces, loaders done between them
+        const values = await Promise.all(names.map((key) => mc.fetch(key, async () => `loaded ${key}`, { ttl: 60 })));
+        expect(values).toEqual(names.map((key) => `loaded ${key}`));
+        expect(mc.metrics().totals.errors).toBe(0);
+      });
+      const stored = await ctx.client.getMulti(names);
+      expect(names.filter((key) => stored.get(key) !== `loaded ${key}`)).toEqual([]); // every winner stored (no lease left behind)
+    } finally {
+      await proxy.close();
+    }
+  });
 });
 
 describe('while commands are traced', () => {

@@ -56,7 +56,7 @@ export class CacheAside {
   async invalidate(wire: string, options: InvalidateOptions | undefined, timeout: number): Promise<boolean> {
     const staleTtl = invalidateStaleTtl(options);
     const node = this.#host.nodeFor(wire);
-    const requests = await this.#leaseRequests(node, timeout);
+    const requests = await this.#leaseRequests(node, timeout, options?.signal);
     if (requests === undefined) return send(node, node.requests.delete(wire, false, timeout, options?.signal));
     return send(node, requests.invalidate(wire, staleTtl, timeout, options?.signal));
   }
@@ -78,11 +78,12 @@ export class CacheAside {
   /**
    * The node's meta requests, or undefined when it has no leases to offer (protocol 'text', or a
    * server without meta). With 'auto', a server not asked yet is asked first (`version` goes
-   * after the `mn` its first connection sends).
+   * after the `mn` its first connection sends). `signal`: the caller's, when the ask is its own
+   * (invalidate); a fetch's is shared by its flight's callers, each of which leaves on its own signal.
    */
-  async #leaseRequests(node: ServerNode, timeout: number): Promise<MetaRequestFactory | undefined> {
+  async #leaseRequests(node: ServerNode, timeout: number, signal?: AbortSignal): Promise<MetaRequestFactory | undefined> {
     if (this.#host.protocol !== 'text' && node.requests.dialect !== 'meta' && node.pool.meta === undefined) {
-      await send(node, node.requests.version(timeout, undefined));
+      await send(node, node.requests.version(timeout, signal));
     }
     return metaRequests(node);
   }

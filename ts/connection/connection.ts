@@ -240,6 +240,11 @@ export class Connection implements ReplySink, AbortWatcher {
     if (this.#status === 'ready' && request.weight >= BURST_WRITE) this.#flush();
   }
 
+  /** AbortWatcher: one of `request`'s callers was answered; the request stays queued for the others. */
+  answeredOne(request: Request): void {
+    this.#queue.answeredOne(request);
+  }
+
   #flushSoon = (): void => {
     if (this.#flushScheduled) return;
     this.#flushScheduled = true;

@@ -44,6 +44,12 @@ export class RequestQueue {
     this.#size++;
   }
 
+  /** One caller of `request` (sent, with others still waiting) was answered: the queue holds one caller less. */
+  answeredOne(request: Request): void {
+    request.weight--;
+    this.#size--;
+  }
+
   /** Requests queued this tick, not yet written. */
   get unsentCount(): number {
     return this.#unsent.length;

@@ -51,6 +51,11 @@ export interface AbortWatcher {
   canGrow(request: Request): boolean;
   /** `request` (canGrow said so) took in one more caller: it counts in the queue; a burst of them is written at once. */
   grew(request: Request): void;
+  /**
+   * One of `request`'s callers has its answer while the rest still wait (a lease batch answers ask
+   * by ask): it stops counting against maxPending, so what it does next (a winner's store) finds room.
+   */
+  answeredOne(request: Request): void;
 }
 
 export abstract class Request<T = unknown> implements AbortListener {

@@ -106,6 +106,8 @@ export class MetaLeaseBatchRequest extends Request<void> {
     const i = this.#answered;
     const asker = this.#askers[i];
     this.#answered = i + 1;
+    // Counted out before its fetch goes on: a winner's store must find the room its ask held.
+    if (this.#answered < this.#askers.length) this.watcher?.answeredOne(this);
     if (kind === ReplyKind.META_VA || kind === ReplyKind.META_EN) {
       const reply = kind === ReplyKind.META_EN ? MISS_REPLY : readLease(this.#decoder, buf, rec, off, this.server);
       countLease(this.metrics, reply);
