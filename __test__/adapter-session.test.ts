@@ -284,4 +284,16 @@ describe('MemcacheStore', () => {
     }
     expect(() => new MemcacheStore({ client: ctx.client, prefix: 'séss:' })).not.toThrow();
   });
+
+  it("refuses at construction a prefix the client's own key rules leave no room after (its keyPrefix, maxKeyLength, binaryKeys)", () => {
+    const servers = ctx.server.spec;
+    for (const [prefix, clientOptions] of [
+      ['p'.repeat(200), { keyPrefix: 'app:long:' }],
+      ['p'.repeat(190), { maxKeyLength: 200 }],
+      ['p'.repeat(150), { binaryKeys: true }],
+    ] as const) {
+      expect(() => new MemcacheStore({ servers, clientOptions, prefix })).toThrow(expect.objectContaining({ code: 'MEMCACHE_BAD_OPTION', option: 'prefix' }));
+    }
+    expect(() => newStore('p'.repeat(200))).not.toThrow();
+  });
 });

@@ -43,6 +43,21 @@ function checkPrefix(prefix: unknown): string {
   return prefix;
 }
 
+/**
+ * Whether the client takes a session key as long as they come under `prefix` (its keyPrefix,
+ * maxKeyLength and key encoding decide): refused here rather than at every request. A client made
+ * here is closed again.
+ */
+function checkPrefixFits(source: ClientSource, prefix: string): void {
+  try {
+    source.client.serverFor(`${prefix}${'0'.repeat(13)}:${'s'.repeat(32)}`);
+  } catch (error) {
+    if ((error as { code?: unknown }).code !== 'MEMCACHE_BAD_KEY') return; // no server yet (discovery), a closed client: not the prefix's fault
+    if (source.owned) void source.client.close();
+    throw new OptionError('prefix', `leaves no room for a session key with this client: ${(error as Error).message}`);
+  }
+}
+
 export function resolveStoreOptions(options: MemcacheStoreOptions = {}): ResolvedStoreOptions {
   if (typeof options !== 'object' || options === null) throw new OptionError('options', `${ADAPTER} takes an options object`);
   rejectUnknown(options, KNOWN, ADAPTER);
@@ -50,7 +65,9 @@ export function resolveStoreOptions(options: MemcacheStoreOptions = {}): Resolve
   const prefix = checkPrefix(options.prefix ?? 'sess:');
   const ttl = options.ttl ?? ONE_DAY;
   if (typeof ttl !== 'number' || !Number.isFinite(ttl) || ttl <= 0) throw new OptionError('ttl', `must be a number of seconds > 0, got ${String(ttl)}`);
-  return { source: clientFrom(options.client, options.servers ?? hostsAsServers(options.hosts), options.clientOptions, ADAPTER), prefix, ttl: ttl * 1000 };
+  const source = clientFrom(options.client, options.servers ?? hostsAsServers(options.hosts), options.clientOptions, ADAPTER);
+  checkPrefixFits(source, prefix);
+  return { source, prefix, ttl: ttl * 1000 };
 }
 
 /** `hosts` as connect-memcached (through the `memcached` package) takes it: also `{ 'host:port': weight }`. */
