@@ -424,6 +424,32 @@ describe('failures', () => {
     }
   });
 
+  it("one server of two down: setMany's and deleteMany's keys there fail with its coded error, emitted (setMany) or rejected (deleteMany); the other server's keys are done", async () => {
+    const { startMemcached } = await import('./support/memcached.js');
+    const gone = await startMemcached();
+    await gone.kill();
+    const client = new Client([ctx.server.spec, gone.spec], { connectTimeout: 300, timeout: 500, retries: 0, failover: false });
+    try {
+      let ns = freshNamespace('half');
+      while (!client.serverFor(`${ns}:gen`).startsWith(ctx.server.spec)) ns = freshNamespace('half'); // the counter on the live server
+      const store = new KeyvMemcache(client, { namespace: ns });
+      const emitted: string[] = [];
+      store.on('error', (error: { code: string }) => emitted.push(error.code));
+      const keys = Array.from({ length: 24 }, (_, i) => `${ns}:k${i}`);
+      const stored = await store.setMany(keys.map((key) => ({ key, value: 'v' })));
+      expect(stored).toContain(true);
+      expect(stored).toContain(false); // 2^-23 that every key hashes to one server
+      expect(emitted).toEqual([expect.stringMatching(/^MEMCACHE_(CONNECTION|SERVER_DEAD)$/)]); // one failure of one server: told once
+      const live = keys.filter((_, i) => stored[i]);
+      expect(await store.getMany(live)).toEqual(live.map(() => 'v'));
+      await expect(store.deleteMany(keys)).rejects.toHaveProperty('code', expect.stringMatching(/^MEMCACHE_(CONNECTION|SERVER_DEAD)$/));
+      expect(await store.getMany(live)).toEqual(live.map(() => undefined)); // the live server's keys were deleted all the same
+    } finally {
+      await client.close({ force: true });
+      await gone.stop();
+    }
+  });
+
   it("through Keyv, an outage reads as misses and each failure reaches keyv.on('error'), as with @keyv/memcache", async () => {
     const { startMemcached } = await import('./support/memcached.js');
     const server = await startMemcached();

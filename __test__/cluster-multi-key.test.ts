@@ -5,7 +5,7 @@
  */
 import type net from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { Client, TimeoutError } from '../ts/index.js';
+import { Client, TimeoutError, type MemcacheError } from '../ts/index.js';
 import { startFakeServer, type FakeServer } from './support/fake-server.js';
 import { useServers } from './support/server-and-client.js';
 
@@ -52,22 +52,32 @@ describe('a multi-key call over three servers', () => {
     }
   });
 
-  it('loses only the keys of a server that fails: getMulti keeps the others\' hits, setMulti lists its keys', async () => {
+  it('loses only the keys of a server that fails: getMulti keeps the others\' hits, setMulti and deleteMulti list its keys, and their errors option gets each one\'s error', async () => {
     const silent = await startFakeServer();
     const specs = [servers[0].spec, servers[1].spec, silent.spec];
     const writer = new Client(specs, { timeout: 200 });
     const reader = new Client(specs, { timeout: 200 });
+    const deleter = new Client(specs, { timeout: 200 }); // has not seen the silent server fail yet
     try {
       const keys = Array.from({ length: 300 }, (_, i) => `partial:${i}`);
       const lost = keys.filter((k) => writer.serverFor(k) === `${silent.spec} (1)`);
       expect(lost.length).toBeGreaterThan(50);
-      expect((await writer.setMulti(keys.map((k) => [k, k]))).sort()).toEqual([...lost].sort());
+      const setErrors = new Map<string, MemcacheError>();
+      expect((await writer.setMulti(keys.map((k) => [k, k]), { errors: setErrors })).sort()).toEqual([...lost].sort());
+      expect([...setErrors.keys()].sort()).toEqual([...lost].sort()); // the failed server's keys, each with its error
+      for (const error of setErrors.values()) expect(error).toBeInstanceOf(TimeoutError);
       const result = await reader.getMulti(keys);
       expect(result.size).toBe(keys.length - lost.length);
       expect([...result.errors.keys()].sort()).toEqual([...lost].sort());
       for (const error of result.errors.values()) expect(error).toBeInstanceOf(TimeoutError);
+      const deleteErrors = new Map<string, MemcacheError>();
+      let missing = 'partial:missing:0'; // on a live server: listed as not there, with no error
+      for (let i = 1; deleter.serverFor(missing) === `${silent.spec} (1)`; i++) missing = `partial:missing:${i}`;
+      expect((await deleter.deleteMulti([...keys, missing], { errors: deleteErrors })).sort()).toEqual([...lost, missing].sort());
+      expect([...deleteErrors.keys()].sort()).toEqual([...lost].sort());
+      for (const error of deleteErrors.values()) expect(error).toBeInstanceOf(TimeoutError);
     } finally {
-      await Promise.all([writer.close(), reader.close()]);
+      await Promise.all([writer.close(), reader.close(), deleter.close()]);
       await silent.close();
     }
   });

@@ -5,7 +5,8 @@
  * with and without replicas (the table is printed; the 0-miss steps are asserted).
  */
 import { beforeEach, describe, expect, it } from 'vitest';
-import { Client, type ClientOptions } from '../ts/index.js';
+import { Client, type ClientOptions, type MemcacheError } from '../ts/index.js';
+import { startFakeServer } from './support/fake-server.js';
 import type { MemcachedServer } from './support/memcached.js';
 import { useClientOfEach, useServers } from './support/server-and-client.js';
 
@@ -159,6 +160,28 @@ describe('replicas', () => {
       expect(await copy.get('counter')).toBe(5);
     } finally {
       await mc.close();
+    }
+  });
+
+  it("setMulti's and deleteMulti's errors option gets the error of each key every replica of which failed, and only those", async () => {
+    const silent = await Promise.all([startFakeServer(), startFakeServer()]);
+    const specs = [servers[0].spec, ...silent.map((f) => f.spec)];
+    const mc = new Client(specs, { replicas: 2, timeout: 200, failover: false });
+    try {
+      const list = keys('replica-errors', 120);
+      const silentNames = new Set(silent.map((f) => `${f.spec} (1)`));
+      const lost = list.filter((k) => mc.replicasFor(k).every((server) => silentNames.has(server)));
+      expect(lost.length).toBeGreaterThan(0);
+      const setErrors = new Map<string, MemcacheError>();
+      expect((await mc.setMulti(Object.fromEntries(list.map((k) => [k, k])), { errors: setErrors })).sort()).toEqual([...lost].sort());
+      expect([...setErrors.keys()].sort()).toEqual([...lost].sort());
+      const deleteErrors = new Map<string, MemcacheError>();
+      await mc.deleteMulti(list, { errors: deleteErrors });
+      expect([...deleteErrors.keys()].sort()).toEqual([...lost].sort());
+      for (const error of [...setErrors.values(), ...deleteErrors.values()]) expect(error.code).toMatch(/^MEMCACHE_(TIMEOUT|SERVER_DEAD)$/);
+    } finally {
+      await mc.close({ force: true });
+      await Promise.all(silent.map((f) => f.close()));
     }
   });
 

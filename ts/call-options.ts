@@ -2,7 +2,7 @@
  * What each call accepts besides its key and value, and the checks on those arguments. A bad
  * argument is an ArgumentError before anything is sent.
  */
-import { AbortError, ArgumentError } from './errors.js';
+import { AbortError, ArgumentError, type MemcacheError } from './errors.js';
 import { isTimeout, MAX_TIMEOUT } from './options.js';
 
 /** Accepted by every call. */
@@ -55,8 +55,17 @@ export interface MultiOptions extends CallOptions {
   keyPrefix?: string;
 }
 
-export type SetMultiOptions = StoreOptions & MultiOptions;
-export type DeleteMultiOptions = DeleteOptions & MultiOptions;
+/** setMulti's and deleteMulti's: where the keys a server failed for get that failure. */
+export interface WriteManyOptions<K> extends MultiOptions {
+  /**
+   * Filled with the error of each key not done because its server failed (still listed in the
+   * result, which does not tell a failure from a key not there); as getMulti's `.errors`.
+   */
+  errors?: Map<K, MemcacheError>;
+}
+
+export type SetMultiOptions<K = Key> = StoreOptions & WriteManyOptions<K>;
+export type DeleteMultiOptions<K = Key> = DeleteOptions & WriteManyOptions<K>;
 
 /** Largest exptime memcached parses (a signed 32-bit integer). */
 const MAX_TTL = 2 ** 31 - 1;
@@ -88,6 +97,12 @@ export function checkTtl(ttl: unknown, name = 'ttl'): number {
 }
 
 /** An optional boolean option; false when absent. */
+/** A multi-key write's `errors` option: a Map, or undefined. */
+export function checkErrorSink<K>(value: Map<K, MemcacheError> | undefined): Map<K, MemcacheError> | undefined {
+  if (value === undefined || value instanceof Map) return value;
+  throw new ArgumentError(`errors must be a Map, got ${String(value)}`);
+}
+
 export function checkFlag(value: unknown, name: string): boolean {
   if (value === undefined) return false;
   if (typeof value !== 'boolean') throw new ArgumentError(`${name} must be a boolean, got ${String(value)}`);

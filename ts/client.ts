@@ -11,6 +11,7 @@ import {
   callTimeout,
   checkCas,
   checkDelta,
+  checkErrorSink,
   checkFlag,
   checkStatsArgs,
   checkTtl,
@@ -218,7 +219,7 @@ export class Client extends EventEmitter<ClientEvents> {
   // ---- multi-key storage and deletion ----
 
   /** Stores every entry (pipelined per server); resolves with the keys not stored. */
-  async setMulti<K extends Key>(entries: Entries<K>, options?: SetMultiOptions): Promise<K[]> {
+  async setMulti<K extends Key>(entries: Entries<K>, options?: SetMultiOptions<K>): Promise<K[]> {
     const timeout = this.#begin(options);
     const prefix = this.#callPrefix(options);
     const exptime = checkTtl(options?.ttl);
@@ -232,8 +233,13 @@ export class Client extends EventEmitter<ClientEvents> {
     }
     if (items.length === 0) return [];
     const wires = items.map((item) => item.key);
-    return this.#routes.writeMany(wires, resultKeys, timeout, options?.signal, (requests, ids, keys, left) =>
-      requests.storeMany('set', pick(items, ids), keys, noreply, left, options?.signal),
+    return this.#routes.writeMany(
+      wires,
+      resultKeys,
+      timeout,
+      options?.signal,
+      (requests, ids, keys, left) => requests.storeMany('set', pick(items, ids), keys, noreply, left, options?.signal),
+      checkErrorSink(options?.errors),
     );
   }
 
@@ -250,15 +256,20 @@ export class Client extends EventEmitter<ClientEvents> {
   }
 
   /** Deletes every key (pipelined per server); resolves with the keys that were not there (or not deleted). */
-  async deleteMulti<K extends Key>(keys: Iterable<K>, options?: DeleteMultiOptions): Promise<K[]> {
+  async deleteMulti<K extends Key>(keys: Iterable<K>, options?: DeleteMultiOptions<K>): Promise<K[]> {
     const timeout = this.#begin(options);
     const prefix = this.#callPrefix(options);
     const noreply = checkFlag(options?.noreply, 'noreply');
     const resultKeys = [...checkIterable(keys, 'keys')];
     const wires = resultKeys.map((key) => this.#wireKey(key, prefix));
     if (wires.length === 0) return [];
-    return this.#routes.writeMany(wires, resultKeys, timeout, options?.signal, (requests, ids, keys, left) =>
-      requests.deleteMany(pick(wires, ids), keys, noreply, left, options?.signal),
+    return this.#routes.writeMany(
+      wires,
+      resultKeys,
+      timeout,
+      options?.signal,
+      (requests, ids, keys, left) => requests.deleteMany(pick(wires, ids), keys, noreply, left, options?.signal),
+      checkErrorSink(options?.errors),
     );
   }
 

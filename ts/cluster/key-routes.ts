@@ -105,18 +105,25 @@ export class KeyRoutes {
     for (const [id, error] of read.errors) errors.set(resultKeys[id], error);
   }
 
-  /** Many keys' writes (setMulti, deleteMulti); resolves with the `resultKeys` of the keys not done. */
-  async writeMany<K>(wires: readonly string[], resultKeys: readonly K[], timeout: number, signal: AbortSignal | undefined, put: PutMany): Promise<K[]> {
+  /**
+   * Many keys' writes (setMulti, deleteMulti); resolves with the `resultKeys` of the keys not done.
+   * `errors`, if given, gets the failure of each key whose server failed.
+   */
+  async writeMany<K>(wires: readonly string[], resultKeys: readonly K[], timeout: number, signal: AbortSignal | undefined, put: PutMany, errors?: Map<K, MemcacheError>): Promise<K[]> {
     const waiting = this.#cluster.untilConfigured(timeout, signal);
     if (waiting !== undefined) timeout = await waiting;
-    if (this.#cluster.replicated) return (await writeManyEverywhere(this.#cluster, wires, timeout, put)).map((id) => resultKeys[id]);
+    const failedWith = errors === undefined ? undefined : (id: number, error: MemcacheError): void => void errors.set(resultKeys[id], error);
+    if (this.#cluster.replicated) return (await writeManyEverywhere(this.#cluster, wires, timeout, put, failedWith)).map((id) => resultKeys[id]);
     const failed: K[] = [];
     const results = await sendPerServer(
       this.#cluster,
       wires,
       (ids, requests) => put(requests, ids, pick(resultKeys, ids), timeout),
-      (ids) => {
-        for (const i of ids) failed.push(resultKeys[i]);
+      (ids, error) => {
+        for (const i of ids) {
+          failed.push(resultKeys[i]);
+          failedWith?.(i, error);
+        }
       },
     );
     return failed.concat(...(results as K[][]));

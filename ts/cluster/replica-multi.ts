@@ -51,8 +51,17 @@ function groupBy(ids: Iterable<number>, pick: (id: number) => ServerNode | undef
   return groups;
 }
 
-/** Writes every key to each of its live replicas; resolves with the ids not done. Rejects only when every server failed. */
-export async function writeManyEverywhere(cluster: Cluster, wires: readonly string[], timeout: number, put: PutMany): Promise<number[]> {
+/**
+ * Writes every key to each of its live replicas; resolves with the ids not done. Rejects only when
+ * every server failed. `failedWith` is told the error of each id not done because every replica failed.
+ */
+export async function writeManyEverywhere(
+  cluster: Cluster,
+  wires: readonly string[],
+  timeout: number,
+  put: PutMany,
+  failedWith?: (id: number, error: MemcacheError) => void,
+): Promise<number[]> {
   const unroutable = new Map<number, MemcacheError>();
   const replicas = replicasOfEach(cluster, wires, unroutable);
   const byNode = new Map<ServerNode, number[]>();
@@ -65,10 +74,14 @@ export async function writeManyEverywhere(cluster: Cluster, wires: readonly stri
   if (settled.length > 0 && settled.every((s) => s.status === 'rejected')) throw (settled[0] as PromiseRejectedResult).reason;
   if (settled.length === 0 && unroutable.size > 0) throw unroutable.values().next().value;
   const notDone: number[] = [...unroutable.keys()];
+  if (failedWith !== undefined) for (const [id, error] of unroutable) failedWith(id, error);
   replicas.forEach((nodes, id) => {
-    const decided = nodes.map((node) => settled[outcomes.get(node) as number]).find((s) => s.status === 'fulfilled');
+    const outcomesOfId = nodes.map((node) => settled[outcomes.get(node) as number]);
+    const decided = outcomesOfId.find((s) => s.status === 'fulfilled');
     if (decided === undefined) {
-      if (nodes.length > 0) notDone.push(id);
+      if (nodes.length === 0) return;
+      notDone.push(id);
+      failedWith?.(id, (outcomesOfId[0] as PromiseRejectedResult).reason as MemcacheError);
     } else if ((decided as PromiseFulfilledResult<Set<number>>).value.has(id)) notDone.push(id);
   });
   return notDone.sort((a, b) => a - b);

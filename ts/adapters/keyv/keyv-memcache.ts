@@ -185,12 +185,18 @@ export class KeyvMemcache extends EventEmitter {
   }
 
   /**
-   * One deleteMulti; true when every key existed (as Keyv 5 reads it). A key the client refuses
-   * (without a namespace) fails the deleteMulti before anything is sent: then each key goes on its
-   * own, and a refused one counts as not there (its error emitted).
+   * One deleteMulti; true when every key existed (as Keyv 5 reads it). It rejects with a failed
+   * server's error once the others' keys are deleted (Keyv emits it and returns false). A key the
+   * client refuses (without a namespace) fails the deleteMulti before anything is sent: then each
+   * key goes on its own, and a refused one counts as not there (its error emitted).
    */
   deleteMany(keys: string[]): Promise<boolean> {
-    return this.#run(async (wire) => (await this.client.deleteMulti(keys.map(wire))).length === 0).catch(async (error: unknown) => {
+    return this.#run(async (wire) => {
+      const errors = new Map<string, MemcacheError>();
+      const missing = await this.client.deleteMulti(keys.map(wire), { errors });
+      if (errors.size > 0) throw errors.values().next().value;
+      return missing.length === 0;
+    }).catch(async (error: unknown) => {
       if (!isBadKey(error)) throw error;
       const existed = await Promise.all(keys.map((key) => this.delete(key).catch((refused: unknown) => this.#missed(refused, false))));
       return existed.every(Boolean);
@@ -394,8 +400,9 @@ export class KeyvMemcache extends EventEmitter {
       return;
     }
     let failed: Set<string>;
+    const errors = new Map<string, MemcacheError>();
     try {
-      failed = new Set(await this.client.setMulti(indices.map((index, n) => [wires[n], entries[index].value] as const), { ttl: exptime }));
+      failed = new Set(await this.client.setMulti(indices.map((index, n) => [wires[n], entries[index].value] as const), { ttl: exptime, errors }));
     } catch (error) {
       if (!REFUSED_BEFORE_SENDING.has((error as MemcacheError | undefined)?.code ?? '')) throw error;
       // One entry the client refuses fails the whole setMulti before anything is sent: each on
@@ -406,6 +413,8 @@ export class KeyvMemcache extends EventEmitter {
     indices.forEach((index, n) => {
       if (failed.has(wires[n])) stored[index] = false;
     });
+    // Keyv sees only the false: a failed server is told as an `error`, once per failure.
+    this.#reportEach(errors.values());
   }
 
   /**
