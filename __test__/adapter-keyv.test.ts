@@ -16,6 +16,7 @@ import { ClearRefusedError, Client, DeserializeError, OptionError, type ClientOp
 import { KeyvMemcache, deserializeKeyv } from '../ts/adapters/keyv/index.js';
 import { exptimeFromMs } from '../ts/adapters/exptime.js';
 import { startFakeServer } from './support/fake-server.js';
+import { startFaultProxy } from './support/fault-proxy.js';
 import { inspect, raw } from './support/raw.js';
 import { useServerAndClient } from './support/server-and-client.js';
 import type { MemcachedServer } from './support/memcached.js';
@@ -783,6 +784,32 @@ describe("@keyv/memcache's option names", () => {
       await expect(store.client.get('k')).rejects.toMatchObject({ code: 'MEMCACHE_CLIENT_CLOSED' }); // it made the client: it closed it
     }
     expect(stores[1].opts.uri).toBe(ctx.server.spec);
+  });
+
+  it("reads memjs' edge values as memjs does: a timeout of 0 is none, a fractional expires drops its fraction, retries past 5 are 5", async () => {
+    const proxy = await startFaultProxy({ target: { host: '127.0.0.1', port: ctx.server.port } });
+    proxy.setMode({ kind: 'delay', ms: 20, direction: 'toClient' });
+    const store = new KeyvMemcache(`127.0.0.1:${proxy.port}`, { timeout: 0, conntimeout: 0, expires: 30.5, retries: 9 });
+    try {
+      const ns = freshNamespace('memjs-edges');
+      const keyv = new Keyv({ store, namespace: ns });
+      expect(await keyv.set('k', 'v')).toBe(true); // within "no timeout" (20 ms late), and stored with exptime 30
+      expect(await keyv.get('k')).toBe('v');
+      const left = await secondsLeft(ctx.server, await wireKey(ctx.server, ns, 'k'));
+      expect(left).toBeGreaterThan(27);
+      expect(left).toBeLessThanOrEqual(30);
+      await keyv.disconnect();
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it("refuses what the client cannot do as memjs would: servers given different credentials in url, an expires past memcached's largest", () => {
+    expect(() => new KeyvMemcache({ url: `u:p@${ctx.server.spec},${ctx.server.spec}` })).toThrow(expect.objectContaining({ code: 'MEMCACHE_BAD_OPTION', option: 'url' }));
+    expect(() => new KeyvMemcache({ url: `u:p@${ctx.server.spec},v:q@${ctx.server.spec}` })).toThrow(expect.objectContaining({ option: 'url' }));
+    expect(() => new KeyvMemcache({ url: ctx.server.spec, expires: 2 ** 31 })).toThrow(expect.objectContaining({ option: 'expires' }));
+    const same = new KeyvMemcache({ url: `u:p@${ctx.server.spec},u:p@${ctx.server.spec}` });
+    void same.disconnect();
   });
 
   it('refuses unknown options and client settings next to a client given, naming the option', () => {

@@ -72,6 +72,13 @@ const KNOWN = new Set([
   'retry_delay', 'keepAlive', 'keepAliveDelay', 'logger', 'deserialize',
   'client', 'servers', 'clientOptions', 'namespace', 'clearWithoutNamespace',
 ]);
+/** memjs' timeout 0 (none) in the client's terms: the longest timer Node takes, about 24.8 days. */
+const NO_TIMEOUT = 2 ** 31 - 1;
+/** Most retries the client takes; memjs takes more (it retries every command, the client only idempotent ones). */
+const MAX_RETRIES = 5;
+/** Largest exptime memcached parses (a signed 32-bit integer). */
+const MAX_EXPTIME = 2 ** 31 - 1;
+
 /** The memjs names that configure a client: meaningless next to a client given. */
 const CLIENT_SETTINGS = ['timeout', 'conntimeout', 'retries', 'failover', 'failoverTime', 'username', 'password'] as const;
 
@@ -91,7 +98,7 @@ export function resolveKeyvOptions(target: KeyvMemcacheTarget | undefined, extra
   const clientOptions = given ? options.clientOptions : { ...clientSettings(options, url), ...options.clientOptions };
   // Checked before the client is made: a bad option must not leave one behind.
   const settings = {
-    expires: seconds(options.expires, 'expires') ?? 0,
+    expires: exptimeOption(options.expires),
     namespace: namespaceOf(options.namespace),
     clearWithoutNamespace: clearChoice(options.clearWithoutNamespace),
     deserialize: deserializer(options.deserialize),
@@ -112,10 +119,23 @@ function isServerObject(value: object): boolean {
   return 'host' in value || 'path' in value;
 }
 
-/** memjs' server list: comma-separated `[user:pass@]host:port`; credentials go to `auth`. */
+/** memjs' server list: comma-separated `[user:pass@]host:port`; credentials go to `auth` (see urlCredentials). */
 function serversOf(url: unknown): string[] {
   if (typeof url !== 'string' || url.trim() === '') throw new OptionError('url', 'must be servers as a string, e.g. "127.0.0.1:11211,10.0.0.2:11211"');
   return url.split(',').map((server) => withoutCredentials(server.trim()).address);
+}
+
+/**
+ * The credentials in `url`: the client authenticates every server alike, so every server must
+ * carry the same ones, or none (memjs takes them per server).
+ */
+function urlCredentials(url: string): { username?: string; password?: string } {
+  const entries = url.split(',').map((server) => withoutCredentials(server.trim()));
+  const [first] = entries;
+  if (entries.some((entry) => entry.username !== first.username || entry.password !== first.password)) {
+    throw new OptionError('url', 'gives servers different credentials (or some none): this client authenticates every server with one username and password');
+  }
+  return first;
 }
 
 function withoutCredentials(server: string): { address: string; username?: string; password?: string } {
@@ -131,16 +151,28 @@ function clientSettings(options: KeyvMemcacheOptions, url: string | undefined): 
   const timeout = seconds(options.timeout, 'timeout');
   const conntimeout = seconds(options.conntimeout, 'conntimeout');
   const failoverTime = seconds(options.failoverTime, 'failoverTime');
-  if (timeout !== undefined) settings.timeout = Math.max(1, Math.round(timeout * 1000));
-  if (conntimeout !== undefined) settings.connectTimeout = Math.max(1, Math.round(conntimeout * 1000));
+  if (timeout !== undefined) settings.timeout = timeoutMs(timeout);
+  if (conntimeout !== undefined) settings.connectTimeout = timeoutMs(conntimeout);
   if (failoverTime !== undefined) settings.deadRetry = Math.round(failoverTime * 1000);
-  if (options.retries !== undefined) settings.retries = options.retries;
+  if (options.retries !== undefined) settings.retries = typeof options.retries === 'number' && options.retries > MAX_RETRIES ? MAX_RETRIES : options.retries;
   if (options.failover !== undefined) settings.failover = options.failover;
-  const fromUrl: { username?: string; password?: string } = url === undefined ? {} : withoutCredentials(url.split(',')[0].trim());
+  const fromUrl: { username?: string; password?: string } = url === undefined ? {} : urlCredentials(url);
   const username = options.username ?? fromUrl.username;
   const password = options.password ?? fromUrl.password;
   if (username !== undefined || password !== undefined) settings.auth = { username: username ?? '', password: password ?? '' };
   return settings;
+}
+
+/** memjs' seconds as ms; 0 is memjs' "no timeout". */
+function timeoutMs(seconds: number): number {
+  return seconds === 0 ? NO_TIMEOUT : Math.min(NO_TIMEOUT, Math.max(1, Math.round(seconds * 1000)));
+}
+
+/** memjs' `expires`: whole seconds (it drops a fraction), 0 for none; past 30 days a Unix time. */
+function exptimeOption(value: unknown): number {
+  const expires = Math.trunc(seconds(value, 'expires') ?? 0);
+  if (expires > MAX_EXPTIME) throw new OptionError('expires', `must be at most ${MAX_EXPTIME} (memcached's largest exptime), got ${String(value)}`);
+  return expires;
 }
 
 function seconds(value: unknown, name: string): number | undefined {
