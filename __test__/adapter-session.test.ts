@@ -290,7 +290,7 @@ describe('MemcacheStore', () => {
     for (const [prefix, clientOptions] of [
       ['p'.repeat(200), { keyPrefix: 'app:long:' }],
       ['p'.repeat(190), { maxKeyLength: 200 }],
-      ['p'.repeat(150), { binaryKeys: true }],
+      ['p'.repeat(150), { binaryKeys: true, protocol: 'meta' }],
     ] as const) {
       expect(() => new MemcacheStore({ servers, clientOptions, prefix })).toThrow(expect.objectContaining({ code: 'MEMCACHE_BAD_OPTION', option: 'prefix' }));
     }
