@@ -451,6 +451,29 @@ describe('failures', () => {
     }
   });
 
+  it('with replicas and both of a key\'s servers dead, setMany tells each dead server once, not once per key', async () => {
+    const { startMemcached } = await import('./support/memcached.js');
+    const gone = await Promise.all([startMemcached(), startMemcached()]);
+    await Promise.all(gone.map((server) => server.kill()));
+    const client = new Client([ctx.server.spec, ...gone.map((server) => server.spec)], { replicas: 2, connectTimeout: 300, retries: 0, failover: false });
+    try {
+      let ns = freshNamespace('replicated');
+      while (!client.replicasFor(`${ns}:gen`).includes(`${ctx.server.spec} (1)`)) ns = freshNamespace('replicated'); // the counter on a live server
+      const store = new KeyvMemcache(client, { namespace: ns });
+      const keys = Array.from({ length: 30 }, (_, i) => `${ns}:k${i}`);
+      await store.setMany(keys.map((key) => ({ key, value: 'v' }))).catch(() => undefined); // finds both servers dead
+      const emitted: string[] = [];
+      store.on('error', (error: { code: string }) => emitted.push(error.code));
+      const stored = await store.setMany(keys.map((key) => ({ key, value: 'w' })));
+      expect(stored).toContain(false);
+      expect(emitted.length).toBeGreaterThan(0);
+      expect(emitted.length).toBeLessThanOrEqual(2);
+    } finally {
+      await client.close({ force: true });
+      await Promise.all(gone.map((server) => server.stop()));
+    }
+  });
+
   it("through Keyv, an outage reads as misses and each failure reaches keyv.on('error'), as with @keyv/memcache", async () => {
     const { startMemcached } = await import('./support/memcached.js');
     const server = await startMemcached();
@@ -808,8 +831,14 @@ describe("@keyv/memcache's option names", () => {
     expect(() => new KeyvMemcache({ url: `u:p@${ctx.server.spec},${ctx.server.spec}` })).toThrow(expect.objectContaining({ code: 'MEMCACHE_BAD_OPTION', option: 'url' }));
     expect(() => new KeyvMemcache({ url: `u:p@${ctx.server.spec},v:q@${ctx.server.spec}` })).toThrow(expect.objectContaining({ option: 'url' }));
     expect(() => new KeyvMemcache({ url: ctx.server.spec, expires: 2 ** 31 })).toThrow(expect.objectContaining({ option: 'expires' }));
-    const same = new KeyvMemcache({ url: `u:p@${ctx.server.spec},u:p@${ctx.server.spec}` });
-    void same.disconnect();
+    // As memjs: a server without its own credentials in url takes the username and password options.
+    for (const accepted of [
+      new KeyvMemcache({ url: `u:p@${ctx.server.spec},u:p@${ctx.server.spec}` }),
+      new KeyvMemcache(`u:p@${ctx.server.spec},${ctx.server.spec}`, { username: 'u', password: 'p' }),
+    ]) {
+      void accepted.disconnect();
+    }
+    expect(() => new KeyvMemcache(`u:p@${ctx.server.spec},${ctx.server.spec}`, { username: 'v', password: 'p' })).toThrow(expect.objectContaining({ option: 'url' }));
   });
 
   it('refuses unknown options and client settings next to a client given, naming the option', () => {

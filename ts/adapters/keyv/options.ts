@@ -126,13 +126,19 @@ function serversOf(url: unknown): string[] {
 }
 
 /**
- * The credentials in `url`: the client authenticates every server alike, so every server must
- * carry the same ones, or none (memjs takes them per server).
+ * The credentials memjs would use for every server: each server's own in `url`, else the
+ * `username` and `password` options. The client authenticates every server alike, so they must
+ * come out the same for all (memjs takes them per server).
  */
-function urlCredentials(url: string): { username?: string; password?: string } {
-  const entries = url.split(',').map((server) => withoutCredentials(server.trim()));
-  const [first] = entries;
-  if (entries.some((entry) => entry.username !== first.username || entry.password !== first.password)) {
+function credentials(url: string | undefined, options: KeyvMemcacheOptions): { username?: string; password?: string } {
+  const given = { username: options.username, password: options.password };
+  if (url === undefined) return given;
+  const perServer = url.split(',').map((server) => {
+    const entry = withoutCredentials(server.trim());
+    return entry.username === undefined ? given : { username: entry.username, password: entry.password };
+  });
+  const [first] = perServer;
+  if (perServer.some((entry) => entry.username !== first.username || entry.password !== first.password)) {
     throw new OptionError('url', 'gives servers different credentials (or some none): this client authenticates every server with one username and password');
   }
   return first;
@@ -156,9 +162,8 @@ function clientSettings(options: KeyvMemcacheOptions, url: string | undefined): 
   if (failoverTime !== undefined) settings.deadRetry = Math.round(failoverTime * 1000);
   if (options.retries !== undefined) settings.retries = typeof options.retries === 'number' && options.retries > MAX_RETRIES ? MAX_RETRIES : options.retries;
   if (options.failover !== undefined) settings.failover = options.failover;
-  const fromUrl: { username?: string; password?: string } = url === undefined ? {} : urlCredentials(url);
-  const username = options.username ?? fromUrl.username;
-  const password = options.password ?? fromUrl.password;
+  // clientOptions.auth, spread over these, wins: then the url's own are not the client's.
+  const { username, password } = options.clientOptions?.auth === undefined ? credentials(url, options) : {};
   if (username !== undefined || password !== undefined) settings.auth = { username: username ?? '', password: password ?? '' };
   return settings;
 }
