@@ -10,7 +10,7 @@ import { getEventListeners } from 'node:events';
 import net from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { AbortError, CHANNELS, Client, type CommandMessage } from '../ts/index.js';
-import { eventually, startFakeServer } from './support/fake-server.js';
+import { eventually, startFakeServer, type FakeServer } from './support/fake-server.js';
 import { startFaultProxy } from './support/fault-proxy.js';
 import { useServerAndClient } from './support/server-and-client.js';
 
@@ -192,19 +192,7 @@ describe('a signal aborted between the steps of a call', () => {
 
   it("invalidate on a server not asked yet (auto), aborted while its version probe waits, rejects at once", async () => {
     const fake = await startFakeServer(() => {}, { meta: true }); // says it speaks meta, then never answers `version`
-    const mc = new Client(fake.spec, { protocol: 'auto', timeout: 3000 });
-    try {
-      const controller = new AbortController();
-      const call = mc.invalidate('stale-me', { signal: controller.signal }).catch((e: unknown) => e);
-      await eventually(() => fake.received[0]?.includes('version'));
-      const started = performance.now();
-      controller.abort();
-      expect(await call).toBeInstanceOf(AbortError);
-      expect(performance.now() - started).toBeLessThan(100);
-    } finally {
-      await mc.destroy();
-      await fake.close();
-    }
+    await expectAbortedAtOnce(fake, 'version', (mc, signal) => mc.invalidate('stale-me', { signal }));
   });
 
   it('aborted while a 0-byte value is asked about again (mg: a lease placeholder?), rejects at once', async () => {
@@ -214,21 +202,26 @@ describe('a signal aborted between the steps of a call', () => {
       },
       { meta: true },
     );
-    const mc = new Client(fake.spec, { protocol: 'auto', timeout: 3000 });
-    try {
-      const controller = new AbortController();
-      const call = mc.get('empty', { signal: controller.signal }).catch((e: unknown) => e);
-      await eventually(() => fake.received[0]?.includes('mg empty'));
-      const started = performance.now();
-      controller.abort();
-      expect(await call).toBeInstanceOf(AbortError);
-      expect(performance.now() - started).toBeLessThan(100);
-    } finally {
-      await mc.destroy();
-      await fake.close();
-    }
+    await expectAbortedAtOnce(fake, 'mg empty', (mc, signal) => mc.get('empty', { signal }));
   });
 });
+
+/** Runs `call` on an 'auto' client of `fake`, aborts it once `fake` got `awaited`, and expects an AbortError at once; closes both. */
+async function expectAbortedAtOnce(fake: FakeServer, awaited: string, call: (mc: Client, signal: AbortSignal) => Promise<unknown>): Promise<void> {
+  const mc = new Client(fake.spec, { protocol: 'auto', timeout: 3000 });
+  try {
+    const controller = new AbortController();
+    const outcome = call(mc, controller.signal).catch((e: unknown) => e);
+    await eventually(() => fake.received[0]?.includes(awaited));
+    const started = performance.now();
+    controller.abort();
+    expect(await outcome).toBeInstanceOf(AbortError);
+    expect(performance.now() - started).toBeLessThan(100);
+  } finally {
+    await mc.destroy();
+    await fake.close();
+  }
+}
 
 describe('a signal aborted while the value is decompressed off the main thread', () => {
   it('makes get and getMulti reject at once, the value dropped when it is ready', async () => {
