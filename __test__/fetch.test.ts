@@ -163,6 +163,29 @@ describe('leases between clients', () => {
     expect(performance.now() - started).toBeLessThan(500);
   });
 
+  it("a winner's store that fails still hands the caller its value, and gives the lease back (md with the cas won)", async () => {
+    const fake = await startFakeServer(
+      (socket, data) => {
+        for (const line of data.toString('latin1').split('\r\n')) {
+          const opaque = / (O\d+)/.exec(line)?.[1] ?? '';
+          if (line.startsWith('mg ')) socket.write(`VA 0 f0 c77 W ${opaque}\r\n\r\n`); // a miss: the lease is this caller's
+          else if (line.startsWith('ms ')) socket.write('SERVER_ERROR out of memory storing object\r\n');
+          else if (line.startsWith('md ')) socket.write(`HD ${opaque}\r\n`);
+        }
+      },
+      { meta: true },
+    );
+    const mc = new Client(fake.spec, { protocol: 'meta' });
+    try {
+      expect(await mc.fetch('failing-store', () => 'loaded', { ttl: 60 })).toBe('loaded');
+      const released = fake.received.join('').split('\r\n').filter((line) => line.startsWith('md failing-store '));
+      expect(released).toEqual([expect.stringMatching(/ C77( |$)/)]);
+    } finally {
+      await mc.close();
+      await fake.close();
+    }
+  });
+
   it('a loader that resolves undefined stores nothing: waiters get undefined, the key stays a miss, the next fetch loads again', async () => {
     const key = freshKey('undefined');
     const loading = gate<undefined>();

@@ -112,9 +112,14 @@ async function load(job: FetchJob, requests: MetaRequestFactory, lease: LeaseRep
     await giveBack(job, requests, lease, lease.found);
     throw error;
   }
-  // A store that fails (a newer value won, or the server failed: counted in metrics().errors) still
-  // leaves the caller the value it loaded.
-  await send(node, requests.leaseStore(wire, payload, settings.ttl, lease.cas, settings.timeout)).catch(() => false);
+  // A store that fails still leaves the caller the value it loaded. One refused (a newer value won)
+  // holds no lease any more; one that failed (the server, the connection: counted in
+  // metrics().errors) gives it back, so the next fetch loads instead of waiting out lockTtl.
+  const failed = await send(node, requests.leaseStore(wire, payload, settings.ttl, lease.cas, settings.timeout)).then(
+    () => false,
+    () => true,
+  );
+  if (failed) await giveBack(job, requests, lease, lease.found);
   return value;
 }
 
