@@ -451,6 +451,56 @@ describe('recacheBefore', () => {
     expect(await other.fetch(key, reload, options)).toBe('v2');
     expect((await ctx.client.getItem(key))?.ttl).toBeGreaterThan(50);
   });
+
+  it('reloads with exactly recacheBefore seconds left ("at most this many"), not only below it', async () => {
+    const key = freshKey('recache-edge');
+    await ctx.client.fetch(key, () => 'v1', { ttl: 60 });
+    await ctx.client.touch(key, 10); // 10 s left
+    expect(await ctx.client.fetch(key, () => 'v2', { ttl: 60, recacheBefore: 10 })).toBe('v2');
+  });
+});
+
+describe('a stale item read by a plain meta get (binaryKeys, or protocol meta)', () => {
+  it.each([
+    ['get', (mc: Client, key: string) => mc.get(key)],
+    ['getMulti', (mc: Client, key: string) => mc.getMulti([key])],
+    ['gets', (mc: Client, key: string) => mc.gets(key)],
+    ['touch', (mc: Client, key: string) => mc.touch(key, 60)],
+  ] as const)('%s gives back the lease memcached hands it, so the next fetch reloads', async (_name, read) => {
+    const mc = new Client(ctx.server.spec, { protocol: 'meta', binaryKeys: true });
+    try {
+      const key = freshKey('binary-stale');
+      await mc.fetch(key, () => 'old', { ttl: 60 });
+      await mc.invalidate(key);
+      await read(mc, key);
+      expect(await mc.fetch(key, () => 'new', { ttl: 60, waitTimeout: 0 })).toBe('new');
+    } finally {
+      await mc.close();
+    }
+  });
+});
+
+describe('an invalidated empty Buffer', () => {
+  it('read by a text get (asked about again with mg) stays, stale: it is not taken for a placeholder and deleted', async () => {
+    const key = freshKey('stale-empty');
+    await ctx.client.set(key, Buffer.alloc(0));
+    await ctx.client.invalidate(key);
+    await ctx.client.get(key);
+    expect(await inspect(ctx.server, key)).toBeDefined();
+    expect(await ctx.client.fetch(key, () => 'reloaded', { ttl: 60, waitTimeout: 0 })).toBe('reloaded'); // still stale: the next fetch reloads
+  });
+
+  it('is a value to getItem, whatever its flags, while another client reloads it (only 0 bytes with flags 0 is a placeholder)', async () => {
+    const key = freshKey('stale-empty-item');
+    await ctx.client.set(key, '');
+    await ctx.client.invalidate(key);
+    const reloading = gate<string>();
+    const reloader = other.fetch(key, () => reloading.promise, { ttl: 60 });
+    await sleep(20);
+    expect((await ctx.client.getItem(key))?.value).toBe('');
+    reloading.open('full');
+    expect(await reloader).toBe('full');
+  });
 });
 
 describe('a lease placeholder is never a value', () => {

@@ -7,6 +7,7 @@ import { errorReply, ReplyKind, unexpectedReply } from '../replies.js';
 import { Request, type ValueDecoder } from '../request.js';
 import { encodeMetaItem, type KeyEncoding } from './commands.js';
 import { returnedFlags } from './replies.js';
+import { isLeasePlaceholder } from './lease.js';
 
 /** What getItem resolves with. */
 export interface ItemInfo<T = unknown> {
@@ -66,8 +67,8 @@ export class MetaItemRequest extends Request<ItemInfo | undefined> {
       return true;
     }
     const flags = returnedFlags(buf, rec, off);
-    // A lease placeholder (0 bytes, someone is loading it: W or Z) is no value yet.
-    if (rec[off + F_B_LEN] === 0 && (flags.has('W') || flags.has('Z'))) {
+    // A lease placeholder (0 bytes, client flags 0, someone is loading it: W or Z) is no value yet.
+    if (isLeasePlaceholder(buf, rec, off)) {
       this.metrics.misses++;
       this.resolve(undefined);
       return true;

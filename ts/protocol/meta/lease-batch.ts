@@ -14,7 +14,7 @@ import type { CommandWriter } from '../command-writer.js';
 import { errorReply, ReplyKind, unexpectedReply } from '../replies.js';
 import { Request, type ValueDecoder } from '../request.js';
 import { KEY_FLAG, keyToken, type KeyEncoding } from './commands.js';
-import { countLease, MISS_REPLY, readLease, type LeaseReply } from './lease.js';
+import { countLease, MISS_REPLY, readLease, recacheToken, type LeaseReply } from './lease.js';
 import { opaqueDigits } from './opaque-digits.js';
 
 /** One fetch's first ask, told its reply. */
@@ -90,7 +90,7 @@ export class MetaLeaseBatchRequest extends Request<void> {
     this.opaqueCount = askers.length;
     this.opaque = w.opaques(askers.length);
     const { lockTtl, recacheBefore } = this.#settings;
-    const flags = `${KEY_FLAG[this.#encoding]} v f c N${lockTtl}${recacheBefore === undefined ? '' : ` R${recacheBefore}`} O`;
+    const flags = `${KEY_FLAG[this.#encoding]} v f c N${lockTtl}${recacheToken(recacheBefore)} O`;
     let lines = '';
     for (let i = 0; i < askers.length; i++) lines += `mg ${keyToken(askers[i].wire, this.#encoding)}${flags}${opaqueDigits(this.opaque + i)}\r\n`;
     w.latin1(lines);

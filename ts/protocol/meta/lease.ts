@@ -86,6 +86,19 @@ export function wonLease(bits: number): boolean {
   return (bits & WON) !== 0;
 }
 
+/** Whether the item is stale (X: invalidated), from its leaseBits. */
+export function staleLease(bits: number): boolean {
+  return (bits & STALE) !== 0;
+}
+
+/**
+ * The `R` token for `recacheBefore` (seconds, or none): memcached hands the early W once strictly
+ * fewer than R seconds are left, and recacheBefore means "at most this many".
+ */
+export function recacheToken(recacheBefore: number | undefined): string {
+  return recacheBefore === undefined ? '' : ` R${recacheBefore + 1}`;
+}
+
 /** A VA record's value, read as a VALUE's is; a failure is this key's error, never the connection's. */
 export function decodeVa(decoder: ValueDecoder, buf: Buffer, rec: Uint32Array, off: number, server: string): unknown {
   const start = rec[off + F_B_START];
@@ -135,8 +148,7 @@ export class MetaLeaseGetRequest extends Request<LeaseReply> {
 
   encode(w: CommandWriter): void {
     this.opaque = w.opaques(1);
-    const recache = this.#recacheBefore === undefined ? '' : ` R${this.#recacheBefore}`;
-    w.latin1(`mg ${keyToken(this.#key, this.#encoding)}${KEY_FLAG[this.#encoding]} v f c N${this.#lockTtl}${recache} O${opaqueDigits(this.opaque)}\r\n`);
+    w.latin1(`mg ${keyToken(this.#key, this.#encoding)}${KEY_FLAG[this.#encoding]} v f c N${this.#lockTtl}${recacheToken(this.#recacheBefore)} O${opaqueDigits(this.opaque)}\r\n`);
   }
 
   onReply(kind: number, buf: Buffer, rec: Uint32Array, off: number): boolean {
@@ -241,9 +253,13 @@ export class MetaReleaseRequest extends Request<boolean> {
   readonly #key: string;
   readonly #encoding: KeyEncoding;
   readonly #cas: string;
-  readonly #restale: number | undefined;
+  readonly #restale: number | 'keep' | undefined;
 
-  constructor(key: string, encoding: KeyEncoding, cas: string, restale: number | undefined, timeout: number) {
+  /**
+   * `cas`: only while the item is that one ('': whatever it is now). `restale`: mark it stale again
+   * for that many seconds, or with the ttl it has ('keep'); undefined deletes it.
+   */
+  constructor(key: string, encoding: KeyEncoding, cas: string, restale: number | 'keep' | undefined, timeout: number) {
     super(timeout, undefined);
     this.#key = key;
     this.#encoding = encoding;
@@ -257,8 +273,10 @@ export class MetaReleaseRequest extends Request<boolean> {
 
   encode(w: CommandWriter): void {
     this.opaque = w.opaques(1);
-    const stale = this.#restale === undefined ? '' : ` I T${this.#restale}`;
-    w.latin1(`md ${keyToken(this.#key, this.#encoding)}${KEY_FLAG[this.#encoding]} C${this.#cas}${stale} O${opaqueDigits(this.opaque)}\r\n`);
+    const restale = this.#restale;
+    const stale = restale === undefined ? '' : restale === 'keep' ? ' I' : ` I T${restale}`;
+    const cas = this.#cas === '' ? '' : ` C${this.#cas}`;
+    w.latin1(`md ${keyToken(this.#key, this.#encoding)}${KEY_FLAG[this.#encoding]}${cas}${stale} O${opaqueDigits(this.opaque)}\r\n`);
   }
 
   onReply(kind: number, buf: Buffer, rec: Uint32Array, off: number): boolean {

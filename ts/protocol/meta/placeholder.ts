@@ -7,7 +7,8 @@
  * - a miss, or 0 bytes with a lease on it: no value;
  * - anything else: that value (an empty Buffer with no lease is one).
  * A plain `mg` on a stale item whose lease is free takes the lease (W): nobody would reload it,
- * so it is handed back at once (`md … C<cas>`, or marked stale again when it holds a value).
+ * so it is handed back at once: marked stale again (`md … C<cas> I T<ttl left>`), or deleted
+ * (`md … C<cas>`) when it is a placeholder not invalidated.
  */
 import type { MemcacheError } from '../../errors.js';
 import { Command, type CommandId } from '../../observability/metrics.js';
@@ -15,7 +16,8 @@ import type { CommandWriter } from '../command-writer.js';
 import { ReplyKind } from '../replies.js';
 import { Request, type ValueDecoder } from '../request.js';
 import type { CasItem } from '../requests/retrieval.js';
-import { decodeVa, isLeasePlaceholder, leaseBits, MetaReleaseRequest, wonLease } from './lease.js';
+import { decodeVa, isLeasePlaceholder, leaseBits, MetaReleaseRequest, staleLease, wonLease } from './lease.js';
+import type { KeyEncoding } from './commands.js';
 import { opaqueDigits } from './opaque-digits.js';
 import { returnedFlags } from './replies.js';
 
@@ -65,7 +67,9 @@ class PlaceholderProbeRequest extends Request<CasItem | undefined> {
     const returned = returnedFlags(buf, rec, off);
     const cas = returned.get('c') ?? '';
     const placeholder = isLeasePlaceholder(buf, rec, off);
-    if (wonLease(leaseBits(buf, rec, off))) this.#handBack(cas, placeholder ? undefined : restaleTtl(Number(returned.get('t') ?? -1)));
+    const bits = leaseBits(buf, rec, off);
+    // A stale item stays (an invalidated empty Buffer looks like a placeholder): only a fresh placeholder goes.
+    if (wonLease(bits)) this.#handBack(cas, placeholder && !staleLease(bits) ? undefined : restaleTtl(Number(returned.get('t') ?? -1)));
     if (placeholder) {
       this.resolve(undefined);
       return true;
@@ -87,6 +91,21 @@ class PlaceholderProbeRequest extends Request<CasItem | undefined> {
     release.promise.catch(() => {}); // nobody waits: the lease would expire by itself
     this.watcher?.send(release);
   }
+}
+
+/**
+ * A meta read (mg without N, which leases nothing on its own) that was handed a stale item's
+ * lease (W: memcached gives it to the first reader of an invalidated item, whatever it asked)
+ * gives it back at once, marking the item stale again with the ttl it has, so that a fetch
+ * reloads it. `cas`: the item's, when the read asked for it ('' otherwise: then a value set in
+ * between is marked stale too, which costs one reload).
+ */
+export function handBackReadLease(after: Request, key: string, encoding: KeyEncoding, buf: Buffer, rec: Uint32Array, off: number, cas: string): void {
+  if (!wonLease(leaseBits(buf, rec, off))) return;
+  const release = new MetaReleaseRequest(key, encoding, cas, 'keep', after.timeout);
+  release.metrics = after.metrics;
+  release.promise.catch(() => {}); // nobody waits: the lease would expire by itself
+  after.watcher?.send(release);
 }
 
 /** The ttl to mark a value stale again with: what it had left (-1, never expiring, stays so: T0; never 0 s, which would also mean never). */

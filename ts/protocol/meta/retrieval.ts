@@ -13,6 +13,7 @@ import type { RetrievalVerb } from '../text-commands.js';
 import { encodeMetaGet, encodeMetaTouch, type KeyEncoding } from './commands.js';
 import { QuietRequest } from './quiet.js';
 import { isLeasePlaceholder } from './lease.js';
+import { handBackReadLease } from './placeholder.js';
 import { replyOpaque, returnedFlags } from './replies.js';
 
 /** A VA record's value, read with its client flags as a VALUE's is; a failure is that key's error. */
@@ -77,6 +78,7 @@ export class MetaGetRequest extends Request<unknown> {
 
   onReply(kind: number, buf: Buffer, rec: Uint32Array, off: number): boolean {
     if (kind !== ReplyKind.META_VA && kind !== ReplyKind.META_EN) return this.rejectWithErrorReply(this.#verb, kind, buf, rec, off);
+    if (kind === ReplyKind.META_VA) handBackReadLease(this, this.#key, this.#encoding, buf, rec, off, this.#withCas ? (returnedFlags(buf, rec, off).get('c') ?? '') : '');
     if (this.settled) return true; // aborted or timed out: read, not counted
     // A lease placeholder (someone is loading the key with fetch) is no value: a miss.
     if (kind === ReplyKind.META_EN || isLeasePlaceholder(buf, rec, off)) {
@@ -169,8 +171,10 @@ export class MetaGetManyRequest extends QuietRequest<void> {
   onReply(kind: number, buf: Buffer, rec: Uint32Array, off: number): boolean {
     if (kind === ReplyKind.META_EN) return false;
     if (kind !== ReplyKind.META_VA) return this.failWith(kind, buf, rec, off);
+    const index = replyOpaque(buf, rec, off) - this.opaque;
+    handBackReadLease(this, this.#keys[index], this.#encoding, buf, rec, off, '');
     if (this.settled || isLeasePlaceholder(buf, rec, off)) return false;
-    const key = this.#resultKeys[replyOpaque(buf, rec, off) - this.opaque];
+    const key = this.#resultKeys[index];
     this.#found++;
     try {
       this.#decoding = putDecoded(key, decodeValue(this.#decoder, buf, rec, off, this.server), this.#hits, this.#errors, this.#decoding);
@@ -218,6 +222,7 @@ export class MetaTouchRequest extends Request<boolean> {
 
   onReply(kind: number, buf: Buffer, rec: Uint32Array, off: number): boolean {
     if (kind !== ReplyKind.META_HD && kind !== ReplyKind.META_EN) return this.rejectWithErrorReply('touch', kind, buf, rec, off);
+    if (kind === ReplyKind.META_HD) handBackReadLease(this, this.#key, this.#encoding, buf, rec, off, '');
     this.resolve(kind === ReplyKind.META_HD);
     return true;
   }
