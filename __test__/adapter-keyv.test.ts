@@ -580,7 +580,6 @@ describe('values', () => {
 });
 
 describe('keys memcached cannot take as they are (any Keyv key works, as with @keyv/memcache)', () => {
-  /** Keys that would split, end or outgrow a memcached command line, and look-alikes of their escapes. */
   /** Keys that would split, end or outgrow a memcached command line, and a look-alike of an escape. */
   const awkward = (ns: string, useKeyPrefix: boolean): Record<string, string> => ({
     space: 'GET /users?q=Ada Lovelace',
@@ -648,6 +647,20 @@ describe('keys memcached cannot take as they are (any Keyv key works, as with @k
     expect([await spaced.get('k'), await other.get('k')]).toEqual([1, 2]);
     await spaced.clear();
     expect([await spaced.get('k'), await other.get('k')]).toEqual([undefined, 2]);
+  });
+});
+
+describe('keys under a client keyPrefix', () => {
+  it("a Keyv key as long as fits without the prefix still works: the room left counts the client's keyPrefix", async () => {
+    const client = new Client(ctx.server.spec, { keyPrefix: 'myapp:production:' });
+    try {
+      const keyv = new Keyv({ store: new KeyvMemcache(client), namespace: freshNamespace('p') }); // short: Keyv's keys of 217-228 chars go as they are
+      const keys = [220, 225, 236, 300].map((length) => 'k'.repeat(length - 1) + length);
+      for (const key of keys) expect(await keyv.set(key, key.length)).toBe(true);
+      expect(await Promise.all(keys.map((key) => keyv.get(key)))).toEqual(keys.map((key) => key.length));
+    } finally {
+      await client.close();
+    }
   });
 });
 

@@ -13,7 +13,7 @@ import { ClearRefusedError, DeserializeError, type Client, type GetMultiResult, 
 import { exptimeFromMs, type Exptime } from '../exptime.js';
 import { NamespaceGeneration } from '../namespace-generation.js';
 import { resolveKeyvOptions, type KeyvMemcacheOptions, type KeyvMemcacheTarget } from './options.js';
-import { roomUnder, sendableNamespace, sendablePart } from './memcached-key.js';
+import { longestKey, roomUnder, sendableNamespace, sendablePart } from './memcached-key.js';
 import { isLive, type KeyvStoreEntry } from './stored-data.js';
 
 /** Maps Keyv's key to the key sent, under the generation an operation runs in. */
@@ -62,6 +62,8 @@ export class KeyvMemcache extends EventEmitter {
   #namespace: string | undefined;
   /** Bytes Keyv's key may take as it is after `namespace:generation:` (memcached-key.ts). */
   #room = 0;
+  /** The longest key the client takes (its keyPrefix and key rules count). */
+  readonly #keyBytes: number;
   #generation: NamespaceGeneration | undefined;
   /** This tick's gets, sent together on the next tick or before a call of another kind: see get(). */
   #pending: PendingGets | undefined;
@@ -81,6 +83,7 @@ export class KeyvMemcache extends EventEmitter {
     this.#defaultStore = { ttl: resolved.expires };
     this.#clearWithoutNamespace = resolved.clearWithoutNamespace;
     this.#deserialize = resolved.deserialize;
+    this.#keyBytes = longestKey((key) => acceptsKey(this.client, key));
     this.namespace = resolved.namespace;
   }
 
@@ -95,7 +98,7 @@ export class KeyvMemcache extends EventEmitter {
     this.#flush(); // under the namespace they were called in
     this.#namespace = name;
     const base = name === undefined ? '' : `${sendableNamespace(name)}:`;
-    this.#room = roomUnder(base);
+    this.#room = roomUnder(base, this.#keyBytes);
     this.#generation = name === undefined ? undefined : new NamespaceGeneration(this.client, base);
   }
 
@@ -451,6 +454,16 @@ export class KeyvMemcache extends EventEmitter {
       stored[index] = false;
       this.#report(error);
     }
+  }
+}
+
+/** Whether `client` takes `key`: refused only for the key itself (no server yet, a closed client: it would). */
+function acceptsKey(client: Client, key: string): boolean {
+  try {
+    client.serverFor(key);
+    return true;
+  } catch (error) {
+    return !isBadKey(error);
   }
 }
 

@@ -28,9 +28,27 @@ const SPACE_OR_CONTROL = /[\x00-\x20\x7f]/;
 /** `String#isWellFormed` (Node 20+; ES2024, past this project's `lib`). */
 const isWellFormed = (String.prototype as unknown as { isWellFormed(this: string): boolean }).isWellFormed;
 
-/** Bytes left for the key's own part under the namespace `base` (`namespace:`, as sent). */
-export function roomUnder(base: string): number {
-  return MEMCACHED_KEY_BYTES - Buffer.byteLength(base) - GENERATION_BYTES;
+/**
+ * Bytes left for the key's own part under the namespace `base` (`namespace:`, as sent), in keys
+ * of at most `keyBytes` (what the client takes: memcached's 250, less its keyPrefix...).
+ */
+export function roomUnder(base: string, keyBytes: number = MEMCACHED_KEY_BYTES): number {
+  return keyBytes - Buffer.byteLength(base) - GENERATION_BYTES;
+}
+
+/**
+ * The longest key (in bytes) `accepts` takes, at most memcached's 250: found by halving, since a
+ * client's own limit (its keyPrefix, maxKeyLength, binaryKeys) is not public.
+ */
+export function longestKey(accepts: (key: string) => boolean): number {
+  let low = 0;
+  let high = MEMCACHED_KEY_BYTES;
+  while (low < high) {
+    const mid = (low + high + 1) >> 1;
+    if (accepts('k'.repeat(mid))) low = mid;
+    else high = mid - 1;
+  }
+  return low;
 }
 
 /** A namespace as sent: escaped as a key's part is when it cannot go as it is. */
