@@ -883,6 +883,17 @@ describe("@keyv/memcache's option names", () => {
     expect(await reader.getMany([`${ns}:a`, `${ns}:b`])).toEqual([undefined, 'B']);
   });
 
+  it("clear() called just before the app closes its own client finishes (the client's close() lets the counter's steps through)", async () => {
+    const client = new Client(ctx.server.spec);
+    const ns = freshNamespace('app-closes');
+    const store = new KeyvMemcache(client, { namespace: ns });
+    await store.set(`${ns}:a`, 'A');
+    const cleared = store.clear();
+    await client.close();
+    await expect(cleared).resolves.toBeUndefined();
+    expect(await new KeyvMemcache(ctx.client, { namespace: ns }).get(`${ns}:a`)).toBeUndefined();
+  });
+
   it('disconnect() waits for the calls made before it only, not for those an app keeps making', async () => {
     // Every command fails 200 ms late: the counter read never succeeds, so each call waits for one, and fails.
     const busy = await startFakeServer((socket, data) => {

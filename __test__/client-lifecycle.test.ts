@@ -327,6 +327,24 @@ describe('close()', () => {
     await mc.close(); // twice is fine
   });
 
+  it.each(['auto', 'meta'] as const)(
+    'lets calls of several steps made before it finish too (incr with initial, getItem, invalidate; protocol %s), on a fresh client and on a warm one',
+    async (protocol) => {
+      for (const warm of [false, true]) {
+        const mc = new Client([memcached.spec], { protocol });
+        if (warm) await mc.version();
+        const key = `close:steps:${protocol}:${warm}:${process.pid}`;
+        await mc.set(`${key}:item`, 'v');
+        const calls = [mc.incr(key, 1, { initial: 5 }), mc.getItem(`${key}:item`), mc.invalidate(`${key}:item`)];
+        const closed = mc.close();
+        const [counter, item, invalidated] = await Promise.all(calls);
+        expect([counter, (item as { value?: unknown } | undefined)?.value, invalidated]).toEqual([5, 'v', true]);
+        await closed;
+        await expect(mc.incr(key, 1, { initial: 5 })).rejects.toBeInstanceOf(ClientClosedError); // after close(): refused
+      }
+    },
+  );
+
   it('of a client that never connected resolves at once', async () => {
     await new Client(['127.0.0.1:1']).close();
   });

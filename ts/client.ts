@@ -75,6 +75,11 @@ export class Client extends EventEmitter<ClientEvents> {
   readonly #prefix: string;
   readonly #maxKeyLength: number;
   #closing: Promise<void> | undefined;
+  /**
+   * Calls under way whose last request goes out only after an earlier step (a version probe):
+   * close() lets them send it and finish before it closes the sockets.
+   */
+  readonly #stepped = new Set<Promise<unknown>>();
 
   /**
    * Throws OptionError / ServerSpecError on bad input; connects lazily, on the first call. Without
@@ -298,11 +303,13 @@ export class Client extends EventEmitter<ClientEvents> {
     const timeout = this.#begin(options);
     const wire = this.#wireKey(key, this.#prefix);
     const touch = options?.touch === undefined ? undefined : checkTtl(options.touch, 'touch');
-    return this.#routes.whenConfigured(timeout, options?.signal, async (left) => {
-      const node = this.#cluster.nodeFor(wire);
-      const requests = await this.#metaRequests(node, 'getItem', left, options?.signal);
-      return (await send(node, requests.item(wire, touch, this.#codec, left, options?.signal))) as ItemInfo<T> | undefined;
-    });
+    return this.#stepping(
+      this.#routes.whenConfigured(timeout, options?.signal, async (left) => {
+        const node = this.#cluster.nodeFor(wire);
+        const requests = await this.#metaRequests(node, 'getItem', left, options?.signal);
+        return (await send(node, requests.item(wire, touch, this.#codec, left, options?.signal))) as ItemInfo<T> | undefined;
+      }),
+    );
   }
 
   /** Sets an item's ttl; resolves with whether it existed. */
@@ -350,7 +357,7 @@ export class Client extends EventEmitter<ClientEvents> {
     try {
       const timeout = this.#begin(options);
       const wire = this.#wireKey(key, this.#prefix);
-      return this.#routes.whenConfigured(timeout, options?.signal, (left) => this.#leases().invalidate(wire, options, left));
+      return this.#stepping(this.#routes.whenConfigured(timeout, options?.signal, (left) => this.#leases().invalidate(wire, options, left)));
     } catch (error) {
       return Promise.reject(error);
     }
@@ -455,7 +462,7 @@ export class Client extends EventEmitter<ClientEvents> {
     } catch (error) {
       return Promise.reject(error);
     }
-    this.#closing ??= this.#cluster.close();
+    this.#closing ??= this.#stepped.size === 0 ? this.#cluster.close() : this.#afterStepped().then(() => this.#cluster.close());
     if (!force) return this.#closing;
     const error = new ClientClosedError('the client was closed with force while the call was in flight');
     return Promise.all([this.#cluster.destroy(error), this.#closing]).then(() => undefined);
@@ -484,6 +491,19 @@ export class Client extends EventEmitter<ClientEvents> {
   }
 
   // ---- internals ----
+
+  /** `call` (one of several steps), tracked until it settles: see #stepped. */
+  #stepping<T>(call: Promise<T>): Promise<T> {
+    this.#stepped.add(call);
+    const settled = (): void => void this.#stepped.delete(call);
+    call.then(settled, settled);
+    return call;
+  }
+
+  /** Once every stepped call under way now has settled (however it did). */
+  #afterStepped(): Promise<void> {
+    return Promise.all(Array.from(this.#stepped, (call) => call.then(noop, noop))).then(noop);
+  }
 
   /** Checks what every call checks; returns its timeout. */
   #begin(options: CallOptions | undefined): number {
@@ -565,7 +585,9 @@ export class Client extends EventEmitter<ClientEvents> {
       const noreply = checkFlag(options?.noreply, 'noreply');
       const digits = checkDelta(delta);
       const seed = counterSeed(options);
-      if (seed !== undefined) return this.#routes.whenConfigured(timeout, options?.signal, (left) => this.#seededArith(verb, wire, digits, seed, noreply, left, options?.signal));
+      if (seed !== undefined) {
+        return this.#stepping(this.#routes.whenConfigured(timeout, options?.signal, (left) => this.#seededArith(verb, wire, digits, seed, noreply, left, options?.signal)));
+      }
       // A counter has one home, the first live replica: deltas applied on every copy would drift.
       return this.#routes.one(wire, timeout, options?.signal, (requests, left) => requests.arith(verb, wire, digits, noreply, left, options?.signal));
     } catch (error) {
@@ -600,6 +622,8 @@ export class Client extends EventEmitter<ClientEvents> {
     throw new UnsupportedError(`${what} needs the meta protocol, which ${node.name} does not speak (memcached 1.6 does)`, { server: node.name });
   }
 }
+
+const noop = (): void => {};
 
 /** `initial` and `ttl` of a counter call, checked; undefined without `initial`. */
 function counterSeed(options: CounterOptions | undefined): CounterSeed | undefined {
