@@ -96,13 +96,13 @@ export function checkTtl(ttl: unknown, name = 'ttl'): number {
   return ttl;
 }
 
-/** An optional boolean option; false when absent. */
 /** A multi-key write's `errors` option: a Map, or undefined. */
 export function checkErrorSink<K>(value: Map<K, MemcacheError> | undefined): Map<K, MemcacheError> | undefined {
   if (value === undefined || value instanceof Map) return value;
   throw new ArgumentError(`errors must be a Map, got ${String(value)}`);
 }
 
+/** An optional boolean option; false when absent. */
 export function checkFlag(value: unknown, name: string): boolean {
   if (value === undefined) return false;
   if (typeof value !== 'boolean') throw new ArgumentError(`${name} must be a boolean, got ${String(value)}`);

@@ -119,7 +119,7 @@ function isServerObject(value: object): boolean {
   return 'host' in value || 'path' in value;
 }
 
-/** memjs' server list: comma-separated `[user:pass@]host:port`; credentials go to `auth` (see urlCredentials). */
+/** memjs' server list: comma-separated `[user:pass@]host:port`; credentials go to `auth` (see credentials). */
 function serversOf(url: unknown): string[] {
   if (typeof url !== 'string' || url.trim() === '') throw new OptionError('url', 'must be servers as a string, e.g. "127.0.0.1:11211,10.0.0.2:11211"');
   return url.split(',').map((server) => withoutCredentials(server.trim()).address);
