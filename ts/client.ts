@@ -7,6 +7,7 @@
  * for a discovered pool) is the cluster floor's: see cluster/key-routes.ts.
  */
 import { EventEmitter } from 'node:events';
+import { CallsUnderWay } from './calls-under-way.js';
 import {
   callTimeout,
   checkCas,
@@ -79,7 +80,7 @@ export class Client extends EventEmitter<ClientEvents> {
    * Calls under way whose last request goes out only after an earlier step (a version probe):
    * close() lets them send it and finish before it closes the sockets.
    */
-  readonly #stepped = new Set<Promise<unknown>>();
+  readonly #stepped = new CallsUnderWay();
 
   /**
    * Throws OptionError / ServerSpecError on bad input; connects lazily, on the first call. Without
@@ -303,7 +304,7 @@ export class Client extends EventEmitter<ClientEvents> {
     const timeout = this.#begin(options);
     const wire = this.#wireKey(key, this.#prefix);
     const touch = options?.touch === undefined ? undefined : checkTtl(options.touch, 'touch');
-    return this.#stepping(
+    return this.#stepped.track(
       this.#routes.whenConfigured(timeout, options?.signal, async (left) => {
         const node = this.#cluster.nodeFor(wire);
         const requests = await this.#metaRequests(node, 'getItem', left, options?.signal);
@@ -357,7 +358,7 @@ export class Client extends EventEmitter<ClientEvents> {
     try {
       const timeout = this.#begin(options);
       const wire = this.#wireKey(key, this.#prefix);
-      return this.#stepping(this.#routes.whenConfigured(timeout, options?.signal, (left) => this.#leases().invalidate(wire, options, left)));
+      return this.#stepped.track(this.#routes.whenConfigured(timeout, options?.signal, (left) => this.#leases().invalidate(wire, options, left)));
     } catch (error) {
       return Promise.reject(error);
     }
@@ -462,7 +463,7 @@ export class Client extends EventEmitter<ClientEvents> {
     } catch (error) {
       return Promise.reject(error);
     }
-    this.#closing ??= this.#stepped.size === 0 ? this.#cluster.close() : this.#afterStepped().then(() => this.#cluster.close());
+    this.#closing ??= this.#stepped.idle ? this.#cluster.close() : this.#stepped.settled().then(() => this.#cluster.close());
     if (!force) return this.#closing;
     const error = new ClientClosedError('the client was closed with force while the call was in flight');
     return Promise.all([this.#cluster.destroy(error), this.#closing]).then(() => undefined);
@@ -491,19 +492,6 @@ export class Client extends EventEmitter<ClientEvents> {
   }
 
   // ---- internals ----
-
-  /** `call` (one of several steps), tracked until it settles: see #stepped. */
-  #stepping<T>(call: Promise<T>): Promise<T> {
-    this.#stepped.add(call);
-    const settled = (): void => void this.#stepped.delete(call);
-    call.then(settled, settled);
-    return call;
-  }
-
-  /** Once every stepped call under way now has settled (however it did). */
-  #afterStepped(): Promise<void> {
-    return Promise.all(Array.from(this.#stepped, (call) => call.then(noop, noop))).then(noop);
-  }
 
   /** Checks what every call checks; returns its timeout. */
   #begin(options: CallOptions | undefined): number {
@@ -586,7 +574,7 @@ export class Client extends EventEmitter<ClientEvents> {
       const digits = checkDelta(delta);
       const seed = counterSeed(options);
       if (seed !== undefined) {
-        return this.#stepping(this.#routes.whenConfigured(timeout, options?.signal, (left) => this.#seededArith(verb, wire, digits, seed, noreply, left, options?.signal)));
+        return this.#stepped.track(this.#routes.whenConfigured(timeout, options?.signal, (left) => this.#seededArith(verb, wire, digits, seed, noreply, left, options?.signal)));
       }
       // A counter has one home, the first live replica: deltas applied on every copy would drift.
       return this.#routes.one(wire, timeout, options?.signal, (requests, left) => requests.arith(verb, wire, digits, noreply, left, options?.signal));
@@ -622,8 +610,6 @@ export class Client extends EventEmitter<ClientEvents> {
     throw new UnsupportedError(`${what} needs the meta protocol, which ${node.name} does not speak (memcached 1.6 does)`, { server: node.name });
   }
 }
-
-const noop = (): void => {};
 
 /** `initial` and `ttl` of a counter call, checked; undefined without `initial`. */
 function counterSeed(options: CounterOptions | undefined): CounterSeed | undefined {

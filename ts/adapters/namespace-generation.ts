@@ -11,6 +11,7 @@
  * the clear was called (they wait for it).
  */
 import { DeserializeError, type Client } from '../index.js';
+import { CallsUnderWay } from '../calls-under-way.js';
 
 /** The counter's value when it has to be created: a missing counter (never made, or evicted) starts past every earlier one. */
 const seed = (): number => Date.now();
@@ -50,7 +51,7 @@ export class NamespaceGeneration {
    * bumps, until they settle: what `settled()` waits for. An operation run under a known
    * generation is handed over at once, and the client's close() lets it finish.
    */
-  readonly #deferred = new Set<Promise<unknown>>();
+  readonly #deferred = new CallsUnderWay();
 
   /** `base` starts every key of the namespace, e.g. `'keyv:'` or `'sess:'`. */
   constructor(client: Client, base: string) {
@@ -66,12 +67,12 @@ export class NamespaceGeneration {
    */
   run<T>(op: (prefix: string) => Promise<T>): Promise<T> {
     const bumping = this.#bumping;
-    if (bumping !== undefined) return this.#defer(bumping.then(() => this.run(op)));
+    if (bumping !== undefined) return this.#deferred.track(bumping.then(() => this.run(op)));
     // The counter read goes first: on one server its reply comes first, so it is in when op's is.
     const read = this.#current();
     if (++read.joined === SHARED_BY) this.#read = undefined;
     const known = this.#known;
-    if (known === undefined) return this.#defer(read.promise.then(op));
+    if (known === undefined) return this.#deferred.track(read.promise.then(op));
     return op(known).then(
       (result) => (read.prefix === known ? result : read.promise.then((prefix) => (prefix === known ? result : op(prefix)))),
       (error: unknown) =>
@@ -89,15 +90,7 @@ export class NamespaceGeneration {
    * (An operation run again because another process cleared at that moment is not waited for.)
    */
   settled(): Promise<void> {
-    // Those under way now only: calls made later (an app still serving) must not hold it up.
-    return Promise.all(Array.from(this.#deferred, (promise) => promise.then(noop, noop))).then(noop);
-  }
-
-  #defer<T>(promise: Promise<T>): Promise<T> {
-    this.#deferred.add(promise);
-    const done = (): void => void this.#deferred.delete(promise);
-    promise.then(done, done);
-    return promise;
+    return this.#deferred.settled();
   }
 
   #current(): CounterRead {
@@ -128,7 +121,7 @@ export class NamespaceGeneration {
    * started after it, even before it completes, under the new one.
    */
   bump(): Promise<void> {
-    const bumped = this.#defer(this.#bump());
+    const bumped = this.#deferred.track(this.#bump());
     const bumping = bumped.then(noop, noop);
     this.#bumping = bumping;
     void bumping.then(() => {
