@@ -69,7 +69,7 @@ class PlaceholderProbeRequest extends Request<CasItem | undefined> {
     const placeholder = isLeasePlaceholder(buf, rec, off);
     const bits = leaseBits(buf, rec, off);
     // A stale item stays (an invalidated empty Buffer looks like a placeholder): only a fresh placeholder goes.
-    if (wonLease(bits)) this.#handBack(cas, placeholder && !staleLease(bits) ? undefined : restaleTtl(Number(returned.get('t') ?? -1)));
+    if (wonLease(bits)) releaseLease(this, this.#key, 'wire', cas, placeholder && !staleLease(bits) ? undefined : restaleTtl(Number(returned.get('t') ?? -1)));
     if (placeholder) {
       this.resolve(undefined);
       return true;
@@ -83,26 +83,24 @@ class PlaceholderProbeRequest extends Request<CasItem | undefined> {
     }
     return true;
   }
-
-  /** A lease this read took by accident (a stale item's): deleted when empty, else stale again with the ttl it had. */
-  #handBack(cas: string, restale: number | undefined): void {
-    const release = new MetaReleaseRequest(this.#key, 'wire', cas, restale, this.timeout);
-    release.metrics = this.metrics;
-    release.promise.catch(() => {}); // nobody waits: the lease would expire by itself
-    this.watcher?.send(release);
-  }
 }
 
 /**
  * A meta read (mg without N, which leases nothing on its own) that was handed a stale item's
  * lease (W: memcached gives it to the first reader of an invalidated item, whatever it asked)
  * gives it back at once, marking the item stale again with the ttl it has, so that a fetch
- * reloads it. `cas`: the item's, when the read asked for it ('' otherwise: then a value set in
- * between is marked stale too, which costs one reload).
+ * reloads it. `withCas`: the read asked for the item's cas, which the release then names (else a
+ * value set in between is marked stale too, which costs one reload).
  */
-export function handBackReadLease(after: Request, key: string, encoding: KeyEncoding, buf: Buffer, rec: Uint32Array, off: number, cas: string): void {
+export function handBackReadLease(after: Request, key: string, encoding: KeyEncoding, buf: Buffer, rec: Uint32Array, off: number, withCas: boolean): void {
   if (!wonLease(leaseBits(buf, rec, off))) return;
-  const release = new MetaReleaseRequest(key, encoding, cas, 'keep', after.timeout);
+  const cas = withCas ? (returnedFlags(buf, rec, off).get('c') ?? '') : '';
+  releaseLease(after, key, encoding, cas, 'keep');
+}
+
+/** Gives back a lease `after` took by accident, on its connection, as part of it (see MetaReleaseRequest). */
+function releaseLease(after: Request, key: string, encoding: KeyEncoding, cas: string, restale: number | 'keep' | undefined): void {
+  const release = new MetaReleaseRequest(key, encoding, cas, restale, after.timeout);
   release.metrics = after.metrics;
   release.promise.catch(() => {}); // nobody waits: the lease would expire by itself
   after.watcher?.send(release);

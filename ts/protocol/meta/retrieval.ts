@@ -78,7 +78,7 @@ export class MetaGetRequest extends Request<unknown> {
 
   onReply(kind: number, buf: Buffer, rec: Uint32Array, off: number): boolean {
     if (kind !== ReplyKind.META_VA && kind !== ReplyKind.META_EN) return this.rejectWithErrorReply(this.#verb, kind, buf, rec, off);
-    if (kind === ReplyKind.META_VA) handBackReadLease(this, this.#key, this.#encoding, buf, rec, off, this.#withCas ? (returnedFlags(buf, rec, off).get('c') ?? '') : '');
+    if (kind === ReplyKind.META_VA) handBackReadLease(this, this.#key, this.#encoding, buf, rec, off, this.#withCas);
     if (this.settled) return true; // aborted or timed out: read, not counted
     // A lease placeholder (someone is loading the key with fetch) is no value: a miss.
     if (kind === ReplyKind.META_EN || isLeasePlaceholder(buf, rec, off)) {
@@ -172,7 +172,7 @@ export class MetaGetManyRequest extends QuietRequest<void> {
     if (kind === ReplyKind.META_EN) return false;
     if (kind !== ReplyKind.META_VA) return this.failWith(kind, buf, rec, off);
     const index = replyOpaque(buf, rec, off) - this.opaque;
-    handBackReadLease(this, this.#keys[index], this.#encoding, buf, rec, off, '');
+    handBackReadLease(this, this.#keys[index], this.#encoding, buf, rec, off, false);
     if (this.settled || isLeasePlaceholder(buf, rec, off)) return false;
     const key = this.#resultKeys[index];
     this.#found++;
@@ -222,7 +222,7 @@ export class MetaTouchRequest extends Request<boolean> {
 
   onReply(kind: number, buf: Buffer, rec: Uint32Array, off: number): boolean {
     if (kind !== ReplyKind.META_HD && kind !== ReplyKind.META_EN) return this.rejectWithErrorReply('touch', kind, buf, rec, off);
-    if (kind === ReplyKind.META_HD) handBackReadLease(this, this.#key, this.#encoding, buf, rec, off, '');
+    if (kind === ReplyKind.META_HD) handBackReadLease(this, this.#key, this.#encoding, buf, rec, off, false);
     this.resolve(kind === ReplyKind.META_HD);
     return true;
   }
