@@ -26,13 +26,21 @@ export type GetMany = (
   timeout: number,
 ) => Request<void>;
 
-/** Each key's live replicas; a key that cannot be routed (its servers dead, failover off) gets its error instead. */
+/**
+ * Each key's live replicas; a key that cannot be routed (its servers dead, failover off) gets its
+ * error instead: one error per server and kind, shared by its keys, as a failed request's is.
+ */
 function replicasOfEach(cluster: Cluster, wires: readonly string[], errors: Map<number, MemcacheError>): (readonly ServerNode[])[] {
+  const shared = new Map<string, MemcacheError>();
   return wires.map((wire, id) => {
     try {
       return cluster.replicasOf(wire);
-    } catch (error) {
-      errors.set(id, error as MemcacheError);
+    } catch (thrown) {
+      const error = thrown as MemcacheError;
+      const failure = `${error.code} ${error.server}`;
+      const first = shared.get(failure);
+      if (first === undefined) shared.set(failure, error);
+      errors.set(id, first ?? error);
       return [];
     }
   });

@@ -341,20 +341,9 @@ export class KeyvMemcache extends EventEmitter {
     if (this.listenerCount('error') > 0) this.emit('error', error);
   }
 
-  /**
-   * #report() of each distinct failure: a server's is one error for all its keys, but routing makes
-   * one per key when none of a key's replicas is up (a dead server, no server): those are told apart
-   * by code and server.
-   */
+  /** #report() of each distinct error (a server's failure is one error for all its keys). */
   #reportEach(errors: Iterable<unknown>): void {
-    const seen = new Set<unknown>();
-    for (const error of errors) {
-      const { code, server } = (error ?? {}) as { code?: unknown; server?: unknown };
-      const failure = code === 'MEMCACHE_SERVER_DEAD' || code === 'MEMCACHE_NO_SERVER' ? `${code} ${String(server)}` : error;
-      if (seen.has(failure)) continue;
-      seen.add(failure);
-      this.#report(error);
-    }
+    for (const error of new Set(errors)) this.#report(error);
   }
 
   /** One get of `rest` (a key's part, see #part), under the current generation. */
