@@ -227,6 +227,31 @@ describe('leases between clients', () => {
     loading.open('late');
     expect(await winner).toBe('late');
   });
+
+  it.each([
+    ['stores its value', 'stored', 'stored', 0],
+    ['gives the lease back', undefined, 'rescued', 1],
+  ])('a winner elsewhere that %s just before the waiters\' last ask: every caller sharing that ask gets what it brings', async (_what, holderValue, expected, rescues) => {
+    const key = freshKey('last-ask');
+    const loading = gate<string | undefined>();
+    const winner = ctx.client.fetch(key, () => loading.promise, { ttl: 60 });
+    await leaseTaken(key);
+    const waiter = new Client(ctx.server.spec, { protocol: 'meta' });
+    try {
+      let loads = 0;
+      const loader = (): string => (loads++, 'rescued');
+      // Asks at about 0, 5, 15, 35, 75, 155 and 255 ms, then the last at the 350 ms deadline.
+      const calls = [waiter.fetch(key, loader, { ttl: 60, waitTimeout: 350 }), waiter.fetch(key, loader, { ttl: 60, waitTimeout: 350 })];
+      const settled = Promise.all(calls.map((call) => call.catch((e: unknown) => e)));
+      await until(() => totals(waiter).ops.fetch >= 7);
+      loading.open(holderValue);
+      expect(await winner).toBe(holderValue);
+      expect(await settled).toEqual([expected, expected]);
+      expect(loads).toBe(rescues);
+    } finally {
+      await waiter.close();
+    }
+  });
 });
 
 describe('no caller waits for good', () => {

@@ -36,10 +36,14 @@ export class Flight implements RegisteredFlight, Caller {
   #served: unknown;
   #ended = false;
   /**
-   * 'loading' once the flight waits on a loader (its own, or another process's lease); before,
-   * the joiners' waitTimeout clocks to start then (see join).
+   * What the flight waits on, which decides when a joiner's waitTimeout clock runs: nothing yet
+   * (its first ask is out: no clock runs), another process's lease (`waiting`, until
+   * #waitDeadline), or a loader in this process (`loading`).
    */
-  #load: 'loading' | Array<() => void> | undefined;
+  #phase: 'asking' | 'waiting' | 'loading' = 'asking';
+  #waitDeadline = 0;
+  /** The clocks of the joiners waiting for the outcome; made by the first (most flights have none). */
+  #clocks: Set<WaitClock> | undefined;
   /** Set by the flow when the outcome is a stale value found while another caller (elsewhere) reloads it. */
   staleOutcome = false;
 
@@ -63,7 +67,8 @@ export class Flight implements RegisteredFlight, Caller {
 
   /**
    * Another caller of the same key: it shares this flight, and waits for a loader (this flight's,
-   * or another process's) at most its own `waitTimeout` ms, then rejects with a LeaseTimeoutError.
+   * or another process's) at most its own `waitTimeout` ms (see #startClock), then rejects with a
+   * LeaseTimeoutError.
    */
   join(signal: AbortSignal | undefined, waitTimeout: number): Promise<unknown> {
     this.#callers++;
@@ -98,39 +103,64 @@ export class Flight implements RegisteredFlight, Caller {
     return this.#waiting === 0;
   }
 
-  /** The flight waits on a loader from now on: its own (it won the lease) or another process's. */
-  loading(): void {
-    const load = this.#load;
-    this.#load = 'loading';
-    if (Array.isArray(load)) for (const startClock of load) startClock();
+  /**
+   * The flight waits on another process's lease from now on, asking until `deadline`
+   * (performance.now() ms), its last ask at that moment: a joiner whose clock would run out later
+   * is answered by that ask (a value, a lease won, or the flight's LeaseTimeoutError) and runs
+   * none, so it is not failed while the ask that brings the value is on the wire.
+   */
+  waiting(deadline: number): void {
+    this.#phase = 'waiting';
+    this.#waitDeadline = deadline;
+    this.#startClocks();
   }
 
-  /** `outcome`, or a LeaseTimeoutError once the flight has waited `waitTimeout` ms on a loader since this caller joined. */
+  /**
+   * The flight waits on a loader in this process from now on (it won the lease): a new wait, so
+   * every joiner's clock starts (again) now.
+   */
+  loading(): void {
+    this.#phase = 'loading';
+    this.#startClocks();
+  }
+
+  #startClocks(): void {
+    if (this.#clocks === undefined) return;
+    const now = performance.now();
+    for (const clock of this.#clocks) this.#startClock(clock, now);
+  }
+
+  /** `outcome`, or a LeaseTimeoutError once its clock runs out (see #startClock). */
   #withinWait(outcome: Promise<unknown>, waitTimeout: number, caller: Caller): Promise<unknown> {
+    const clocks = (this.#clocks ??= new Set());
     return new Promise((resolve, reject) => {
-      let timer: NodeJS.Timeout | undefined;
-      const startClock = (): void => {
-        timer = setTimeout(() => {
-          caller.left();
-          reject(new LeaseTimeoutError(`no value within waitTimeout (${waitTimeout} ms): a caller in this process holds the lease`, { server: this.#server }));
-        }, waitTimeout);
-        timer.unref(); // the loader's work holds the process, not this
-      };
-      const load = this.#load;
-      if (load === 'loading') startClock();
-      else if (load === undefined) this.#load = [startClock];
-      else load.push(startClock);
+      const clock = new WaitClock(waitTimeout, () => {
+        clocks.delete(clock);
+        caller.left();
+        const holder = this.#phase === 'waiting' ? 'another caller' : 'a caller in this process';
+        reject(new LeaseTimeoutError(`no value within waitTimeout (${waitTimeout} ms): ${holder} holds the lease`, { server: this.#server }));
+      });
+      clocks.add(clock);
+      this.#startClock(clock, performance.now());
       outcome.then(
         (value) => {
-          clearTimeout(timer);
+          clock.stop();
+          clocks.delete(clock);
           resolve(value);
         },
         (error: unknown) => {
-          clearTimeout(timer);
+          clock.stop();
+          clocks.delete(clock);
           reject(error);
         },
       );
     });
+  }
+
+  /** Runs `clock` from `now` as the flight's phase says: not while it asks, nor past its last ask on another's lease. */
+  #startClock(clock: WaitClock, now: number): void {
+    clock.stop();
+    if (this.#phase === 'loading' || (this.#phase === 'waiting' && now + clock.waitTimeout < this.#waitDeadline)) clock.start();
   }
 
   /** This caller reloads `value`, which joiners get meanwhile, now and from now on. */
@@ -184,12 +214,34 @@ export class Flight implements RegisteredFlight, Caller {
     this.#reject = undefined;
     this.#shared = undefined;
     this.#served = undefined;
-    this.#load = undefined;
+    this.#clocks = undefined;
   }
 
   #countStale(callers: number): void {
     this.#metrics.staleServes += callers;
     for (let i = 0; i < callers; i++) publishFetchEvent('stale', this.#server);
+  }
+}
+
+/** A joiner's waitTimeout, run from a moment the flight picks (see Flight#startClock). */
+class WaitClock {
+  readonly waitTimeout: number;
+  readonly #runOut: () => void;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(waitTimeout: number, runOut: () => void) {
+    this.waitTimeout = waitTimeout;
+    this.#runOut = runOut;
+  }
+
+  /** Runs the whole waitTimeout from now. */
+  start(): void {
+    this.#timer = setTimeout(this.#runOut, this.waitTimeout);
+    this.#timer.unref(); // the loader's work holds the process, not this
+  }
+
+  stop(): void {
+    clearTimeout(this.#timer);
   }
 }
 

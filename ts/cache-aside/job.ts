@@ -71,7 +71,6 @@ export function countWin(job: FetchJob): void {
 
 /** Counts and publishes a wait for another caller's value. */
 export function countWait(job: FetchJob): void {
-  job.flight.loading();
   job.node.metrics.leaseWaits++;
   publishFetchEvent('lease:wait', job.node.name);
 }

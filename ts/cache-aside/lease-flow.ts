@@ -85,6 +85,7 @@ async function decide(job: FetchJob, requests: MetaRequestFactory, first: LeaseR
     const now = performance.now();
     if (deadline < 0) {
       deadline = now + settings.waitTimeout;
+      job.flight.waiting(deadline);
       countWait(job);
     }
     if (now >= deadline) throw new LeaseTimeoutError(`no value within waitTimeout (${settings.waitTimeout} ms): another caller holds the lease`, { server: node.name });
