@@ -252,6 +252,56 @@ describe('leases between clients', () => {
       await waiter.close();
     }
   });
+
+  it('a caller whose waitTimeout runs out before its flight\'s is not given it again when the flight wins the lease', async () => {
+    const key = freshKey('short-wait');
+    const holding = gate<string | undefined>();
+    const holder = ctx.client.fetch(key, () => holding.promise, { ttl: 60 });
+    await leaseTaken(key);
+    const waiter = new Client(ctx.server.spec, { protocol: 'meta' });
+    try {
+      const loading = gate<string>();
+      const starter = waiter.fetch(key, () => loading.promise, { ttl: 60, waitTimeout: 10_000 });
+      await until(() => totals(waiter).leaseWaits === 1);
+      const started = performance.now();
+      const joiner = waiter.fetch(key, () => 'never', { ttl: 60, waitTimeout: 400 }).catch((e: unknown) => e);
+      await sleep(250);
+      holding.open(undefined); // the lease is given back: the starter's next poll (within 100 ms) wins it, and loads
+      expect(await joiner).toMatchObject({ code: 'MEMCACHE_LEASE_TIMEOUT' });
+      expect(performance.now() - started).toBeLessThan(400 + 150); // not 400 ms more from the win
+      expect(totals(waiter).leaseWins).toBe(1);
+      loading.open('loaded');
+      expect(await starter).toBe('loaded');
+      expect(await holder).toBeUndefined();
+    } finally {
+      await waiter.close();
+    }
+  });
+
+  it('a caller waiting for its flight\'s last ask on a server that stalls rejects at its own waitTimeout, not the ask\'s request timeout', async () => {
+    const key = freshKey('stalled-ask');
+    const holding = gate<string>();
+    const holder = ctx.client.fetch(key, () => holding.promise, { ttl: 60 });
+    await leaseTaken(key);
+    const proxy = await startFaultProxy({ target: { host: '127.0.0.1', port: ctx.server.port } });
+    const waiter = new Client(`127.0.0.1:${proxy.port}`, { protocol: 'meta' });
+    try {
+      const starter = waiter.fetch(key, () => 'never', { ttl: 60, waitTimeout: 300, timeout: 1500 }).catch((e: unknown) => e);
+      await until(() => totals(waiter).leaseWaits === 1);
+      const started = performance.now();
+      const joiner = waiter.fetch(key, () => 'never', { ttl: 60, waitTimeout: 600 }).catch((e: unknown) => e);
+      await sleep(100);
+      proxy.setMode({ kind: 'stall' }); // the starter's polls, and its last ask, go unanswered
+      expect(await joiner).toMatchObject({ code: 'MEMCACHE_LEASE_TIMEOUT' });
+      expect(performance.now() - started).toBeLessThan(600 + 400);
+      expect(await starter).toMatchObject({ code: 'MEMCACHE_TIMEOUT' }); // its poll, at its request timeout
+    } finally {
+      await waiter.close();
+      await proxy.close();
+      holding.open('loaded');
+      await holder;
+    }
+  });
 });
 
 describe('no caller waits for good', () => {
@@ -666,6 +716,47 @@ describe("protocol 'text'", () => {
 });
 
 describe('metrics and diagnostics', () => {
+  it('count a stale serve per call resolved with the stale value, not per caller that gave up before', async () => {
+    const mc = new Client(ctx.server.spec, { protocol: 'meta' });
+    try {
+      // Served while this client reloads it: the caller that aborted first is served nothing.
+      const key = freshKey('stale-count');
+      await mc.set(key, 'v1', { ttl: 60 });
+      await mc.invalidate(key);
+      const reloading = gate<string>();
+      const aborted = new AbortController();
+      const calls = [
+        mc.fetch(key, () => reloading.promise, { ttl: 60 }),
+        mc.fetch(key, () => 'never', { ttl: 60 }),
+        mc.fetch(key, () => 'never', { ttl: 60, signal: aborted.signal }).catch((e: unknown) => e),
+      ];
+      aborted.abort();
+      expect(await calls[1]).toBe('v1');
+      reloading.open('v2');
+      expect(await Promise.all(calls)).toMatchObject(['v2', 'v1', { code: 'MEMCACHE_ABORTED' }]);
+      expect(totals(mc).staleServes).toBe(1);
+      // Found stale while another client reloads it: the two callers still waiting get it, the aborted one does not.
+      await mc.invalidate(key);
+      const elsewhere = gate<string>();
+      let reloadStarted = false;
+      const reload = other.fetch(key, () => ((reloadStarted = true), elsewhere.promise), { ttl: 60 });
+      await until(() => reloadStarted);
+      const abortedToo = new AbortController();
+      const more = [
+        mc.fetch(key, () => 'never', { ttl: 60 }),
+        mc.fetch(key, () => 'never', { ttl: 60 }),
+        mc.fetch(key, () => 'never', { ttl: 60, signal: abortedToo.signal }).catch((e: unknown) => e),
+      ];
+      abortedToo.abort();
+      expect(await Promise.all(more)).toMatchObject(['v2', 'v2', { code: 'MEMCACHE_ABORTED' }]);
+      expect(totals(mc).staleServes).toBe(3);
+      elsewhere.open('v3');
+      await reload;
+    } finally {
+      await mc.close();
+    }
+  });
+
   it('count lease wins, waits, stale serves and loader errors, and publish each without a key', async () => {
     const messages: FetchMessage[] = [];
     const listen = (message: unknown): void => void messages.push(message as FetchMessage);

@@ -17,6 +17,12 @@ interface Deferred {
   readonly reject: (error: unknown) => void;
 }
 
+/**
+ * How long a joiner answered by the flight's last ask on another's lease waits past its own
+ * waitTimeout for that answer, at most: about one poll interval (lease-flow.ts).
+ */
+const LAST_ASK_GRACE_MS = 100;
+
 export class Flight implements RegisteredFlight, Caller {
   /** Settle what the caller that started the flight waits for (see outcome). */
   #resolve: ((value: unknown) => void) | undefined;
@@ -27,17 +33,17 @@ export class Flight implements RegisteredFlight, Caller {
   readonly #flights: FlightRegistry<Flight>;
   /** What joiners wait for; made by the first joiner. */
   #shared: Deferred | undefined;
-  /** Callers so far, the first included. */
-  #callers = 1;
   /** Callers still waiting for the outcome: those that gave up (their signal aborted, or out of waitTimeout) are not. */
   #waiting = 1;
+  /** Whether the caller that started the flight still waits for it (it is counted in #waiting). */
+  #starterWaits = true;
   /** Whether joiners are served a value while it is reloaded, and whether that value is stale. */
   #serving: 'no' | 'fresh' | 'stale' = 'no';
   #served: unknown;
   #ended = false;
   /**
    * What the flight waits on, which decides when a joiner's waitTimeout clock runs: nothing yet
-   * (its first ask is out: no clock runs), another process's lease (`waiting`, until
+   * (its first ask is out: no clock runs), another process's lease (`waiting`, its last ask at
    * #waitDeadline), or a loader in this process (`loading`).
    */
   #phase: 'asking' | 'waiting' | 'loading' = 'asking';
@@ -71,7 +77,6 @@ export class Flight implements RegisteredFlight, Caller {
    * LeaseTimeoutError.
    */
   join(signal: AbortSignal | undefined, waitTimeout: number): Promise<unknown> {
-    this.#callers++;
     if (this.#serving !== 'no') {
       if (this.#serving === 'stale') this.#countStale(1);
       return Promise.resolve(this.#served);
@@ -82,6 +87,7 @@ export class Flight implements RegisteredFlight, Caller {
 
   /** The caller that started the flight gave up waiting (its signal aborted). */
   left(): void {
+    this.#starterWaits = false;
     this.#waiting--;
   }
 
@@ -104,30 +110,36 @@ export class Flight implements RegisteredFlight, Caller {
   }
 
   /**
-   * The flight waits on another process's lease from now on, asking until `deadline`
-   * (performance.now() ms), its last ask at that moment: a joiner whose clock would run out later
-   * is answered by that ask (a value, a lease won, or the flight's LeaseTimeoutError) and runs
-   * none, so it is not failed while the ask that brings the value is on the wire.
+   * The flight waits on another process's lease from now on, its last ask at `deadline`
+   * (performance.now() ms). A joiner whose waitTimeout runs out at or after that is answered by
+   * that ask (a value, a lease won, or the flight's LeaseTimeoutError), so it is not failed while
+   * the ask that brings the value is on the wire; it waits for the answer LAST_ASK_GRACE_MS at
+   * most, so a stalled server does not hold it for the ask's whole request timeout.
    */
   waiting(deadline: number): void {
     this.#phase = 'waiting';
     this.#waitDeadline = deadline;
-    this.#startClocks();
+    this.#startClocks(false);
   }
 
   /**
-   * The flight waits on a loader in this process from now on (it won the lease): a new wait, so
-   * every joiner's clock starts (again) now.
+   * The flight waits on a loader in this process from now on (it won the lease). A joiner goes on
+   * with the time it has left, unless the lease came with the last ask: then the joiners that ask
+   * answered start their waitTimeout again, for the loader.
    */
   loading(): void {
+    const lastAskWon = this.#phase === 'waiting' && performance.now() >= this.#waitDeadline;
     this.#phase = 'loading';
-    this.#startClocks();
+    this.#startClocks(lastAskWon);
   }
 
-  #startClocks(): void {
+  #startClocks(afresh: boolean): void {
     if (this.#clocks === undefined) return;
     const now = performance.now();
-    for (const clock of this.#clocks) this.#startClock(clock, now);
+    for (const clock of this.#clocks) {
+      if (afresh) clock.deadline = undefined;
+      this.#startClock(clock, now);
+    }
   }
 
   /** `outcome`, or a LeaseTimeoutError once its clock runs out (see #startClock). */
@@ -157,17 +169,23 @@ export class Flight implements RegisteredFlight, Caller {
     });
   }
 
-  /** Runs `clock` from `now` as the flight's phase says: not while it asks, nor past its last ask on another's lease. */
+  /**
+   * Runs `clock` as the flight's phase says: not while the first ask is out; from then on until
+   * the joiner's waitTimeout has passed since it began waiting on a loader, or, on another's
+   * lease, until the flight's last ask has had time to answer, if that comes later.
+   */
   #startClock(clock: WaitClock, now: number): void {
-    clock.stop();
-    if (this.#phase === 'loading' || (this.#phase === 'waiting' && now + clock.waitTimeout < this.#waitDeadline)) clock.start();
+    if (this.#phase === 'asking') return;
+    const own = (clock.deadline ??= now + clock.waitTimeout);
+    if (this.#phase === 'loading' || own < this.#waitDeadline) clock.runUntil(own, now);
+    else clock.runUntil(Math.max(own, this.#waitDeadline + LAST_ASK_GRACE_MS), now);
   }
 
   /** This caller reloads `value`, which joiners get meanwhile, now and from now on. */
   serve(value: unknown, stale: boolean): void {
     this.#serving = stale ? 'stale' : 'fresh';
     this.#served = value;
-    if (stale) this.#countStale(this.#callers - 1);
+    if (stale) this.#countStale(this.#waiting - (this.#starterWaits ? 1 : 0)); // the joiners it resolves
     this.#shared?.resolve(value);
   }
 
@@ -175,7 +193,7 @@ export class Flight implements RegisteredFlight, Caller {
   finish(value: unknown): void {
     if (this.#ended) return;
     this.#leave();
-    if (this.staleOutcome) this.#countStale(this.#callers); // every caller gets it (a reload would have served it first)
+    if (this.staleOutcome) this.#countStale(this.#waiting); // every caller still waiting gets it (a reload would have served it first)
     this.#resolve?.(value);
     this.#shared?.resolve(value);
     this.#release();
@@ -223,9 +241,11 @@ export class Flight implements RegisteredFlight, Caller {
   }
 }
 
-/** A joiner's waitTimeout, run from a moment the flight picks (see Flight#startClock). */
+/** A joiner's waitTimeout, run until a moment the flight picks (see Flight#startClock). */
 class WaitClock {
   readonly waitTimeout: number;
+  /** When the joiner's waitTimeout runs out (performance.now() ms): set once it begins waiting on a loader. */
+  deadline: number | undefined;
   readonly #runOut: () => void;
   #timer: NodeJS.Timeout | undefined;
 
@@ -234,9 +254,10 @@ class WaitClock {
     this.#runOut = runOut;
   }
 
-  /** Runs the whole waitTimeout from now. */
-  start(): void {
-    this.#timer = setTimeout(this.#runOut, this.waitTimeout);
+  /** Runs out at `at` (performance.now() ms), instead of when it was set to. */
+  runUntil(at: number, now: number): void {
+    clearTimeout(this.#timer);
+    this.#timer = setTimeout(this.#runOut, Math.max(0, at - now));
     this.#timer.unref(); // the loader's work holds the process, not this
   }
 
