@@ -253,6 +253,29 @@ describe('leases between clients', () => {
     }
   });
 
+  it('a caller sharing a flight that wins the lease shortly before its last ask gets its whole waitTimeout again for the loader', async () => {
+    const key = freshKey('late-win');
+    const holding = gate<string | undefined>();
+    const holder = ctx.client.fetch(key, () => holding.promise, { ttl: 60 });
+    await leaseTaken(key);
+    const waiter = new Client(ctx.server.spec, { protocol: 'meta' });
+    try {
+      const loader = async (): Promise<string> => {
+        await sleep(200); // longer than the 95 ms its flight had left
+        return 'rescued';
+      };
+      // Asks at about 0, 5, 15, 35, 75, 155 and 255 ms, the last at the 350 ms deadline.
+      const calls = [waiter.fetch(key, loader, { ttl: 60, waitTimeout: 350 }), waiter.fetch(key, loader, { ttl: 60, waitTimeout: 350 })];
+      const settled = Promise.all(calls.map((call) => call.catch((e: unknown) => e)));
+      await until(() => totals(waiter).ops.fetch >= 6);
+      holding.open(undefined); // given back: the ask at about 255 ms wins it
+      expect(await holder).toBeUndefined();
+      expect(await settled).toEqual(['rescued', 'rescued']);
+    } finally {
+      await waiter.close();
+    }
+  });
+
   it('a caller whose waitTimeout runs out before its flight\'s is not given it again when the flight wins the lease', async () => {
     const key = freshKey('short-wait');
     const holding = gate<string | undefined>();

@@ -119,27 +119,26 @@ export class Flight implements RegisteredFlight, Caller {
   waiting(deadline: number): void {
     this.#phase = 'waiting';
     this.#waitDeadline = deadline;
-    this.#startClocks(false);
+    this.#startClocks();
   }
 
   /**
-   * The flight waits on a loader in this process from now on (it won the lease). A joiner goes on
-   * with the time it has left, unless the lease came with the last ask: then the joiners that ask
-   * answered start their waitTimeout again, for the loader.
+   * The flight waits on a loader in this process from now on (it won the lease). A joiner the
+   * flight's wait answered (its time outlasts the flight's last ask) starts its waitTimeout again,
+   * for the loader, whenever the lease came: even just before that last ask, it gets its time. A
+   * joiner whose time runs out sooner goes on with what it has left.
    */
   loading(): void {
-    const lastAskWon = this.#phase === 'waiting' && performance.now() >= this.#waitDeadline;
     this.#phase = 'loading';
-    this.#startClocks(lastAskWon);
+    if (this.#clocks === undefined) return;
+    for (const clock of this.#clocks) if (clock.deadline !== undefined && clock.deadline >= this.#waitDeadline) clock.deadline = undefined;
+    this.#startClocks();
   }
 
-  #startClocks(afresh: boolean): void {
+  #startClocks(): void {
     if (this.#clocks === undefined) return;
     const now = performance.now();
-    for (const clock of this.#clocks) {
-      if (afresh) clock.deadline = undefined;
-      this.#startClock(clock, now);
-    }
+    for (const clock of this.#clocks) this.#startClock(clock, now);
   }
 
   /** `outcome`, or a LeaseTimeoutError once its clock runs out (see #startClock). */
