@@ -328,13 +328,16 @@ describe('leases between clients', () => {
 });
 
 describe('no caller waits for good', () => {
-  it('a loader that never settles holds no caller past lockTtl: the winner and its joiners reject, and the next fetch loads afresh', async () => {
+  it.each([
+    ['longer than lockTtl', 5000],
+    ['the default, lockTtl', undefined],
+  ])('a loader that never settles holds no caller past lockTtl: the winner and its joiners (waitTimeout %s) reject with its error, and the next fetch loads afresh', async (_name, waitTimeout) => {
     const key = freshKey('stuck');
     const never = new Promise<string>(() => {});
     const started = performance.now();
     const [error, joinerError] = await Promise.all([
       ctx.client.fetch(key, () => never, { ttl: 60, lockTtl: 1 }).catch((e: unknown) => e),
-      ctx.client.fetch(key, () => 'never', { ttl: 60, lockTtl: 1, waitTimeout: 5000 }).catch((e: unknown) => e),
+      ctx.client.fetch(key, () => 'never', { ttl: 60, lockTtl: 1, waitTimeout }).catch((e: unknown) => e),
     ]);
     expect(performance.now() - started).toBeLessThan(1800);
     expect(error).toBeInstanceOf(LoaderError);

@@ -18,10 +18,11 @@ interface Deferred {
 }
 
 /**
- * How long a joiner answered by the flight's last ask on another's lease waits past its own
- * waitTimeout for that answer, at most: about one poll interval (lease-flow.ts).
+ * How long a joiner whose time outlasts what its flight waits for (its last ask on another's
+ * lease, or its loader's lockTtl) waits past its own waitTimeout for the flight's answer, at most:
+ * about one poll interval (lease-flow.ts), or the round trip that gives the lease back.
  */
-const LAST_ASK_GRACE_MS = 100;
+const ANSWER_GRACE_MS = 100;
 
 export class Flight implements RegisteredFlight, Caller {
   /** Settle what the caller that started the flight waits for (see outcome). */
@@ -48,6 +49,8 @@ export class Flight implements RegisteredFlight, Caller {
    */
   #phase: 'asking' | 'waiting' | 'loading' = 'asking';
   #waitDeadline = 0;
+  /** When the loader's lease runs out (performance.now() ms): the flight fails by then, with the loader's error. */
+  #loadDeadline = 0;
   /** The clocks of the joiners waiting for the outcome; made by the first (most flights have none). */
   #clocks: Set<WaitClock> | undefined;
   /** Set by the flow when the outcome is a stale value found while another caller (elsewhere) reloads it. */
@@ -113,7 +116,7 @@ export class Flight implements RegisteredFlight, Caller {
    * The flight waits on another process's lease from now on, its last ask at `deadline`
    * (performance.now() ms). A joiner whose waitTimeout runs out at or after that is answered by
    * that ask (a value, a lease won, or the flight's LeaseTimeoutError), so it is not failed while
-   * the ask that brings the value is on the wire; it waits for the answer LAST_ASK_GRACE_MS at
+   * the ask that brings the value is on the wire; it waits for the answer ANSWER_GRACE_MS at
    * most, so a stalled server does not hold it for the ask's whole request timeout.
    */
   waiting(deadline: number): void {
@@ -123,13 +126,16 @@ export class Flight implements RegisteredFlight, Caller {
   }
 
   /**
-   * The flight waits on a loader in this process from now on (it won the lease). A joiner the
-   * flight's wait answered (its time outlasts the flight's last ask) starts its waitTimeout again,
-   * for the loader, whenever the lease came: even just before that last ask, it gets its time. A
-   * joiner whose time runs out sooner goes on with what it has left.
+   * The flight waits on a loader in this process from now on (it won the lease), for `lockTtl` ms
+   * at most. A joiner the flight's wait answered (its time outlasts the flight's last ask) starts
+   * its waitTimeout again, for the loader, whenever the lease came: even just before that last
+   * ask, it gets its time. A joiner whose time runs out sooner goes on with what it has left. One
+   * whose time outlasts the loader's lease is answered by the flight: a loader still running then
+   * fails it with the winner's error, not a LeaseTimeoutError of its own.
    */
-  loading(): void {
+  loading(lockTtl: number): void {
     this.#phase = 'loading';
+    this.#loadDeadline = performance.now() + lockTtl;
     if (this.#clocks === undefined) return;
     for (const clock of this.#clocks) if (clock.deadline !== undefined && clock.deadline >= this.#waitDeadline) clock.deadline = undefined;
     this.#startClocks();
@@ -170,14 +176,14 @@ export class Flight implements RegisteredFlight, Caller {
 
   /**
    * Runs `clock` as the flight's phase says: not while the first ask is out; from then on until
-   * the joiner's waitTimeout has passed since it began waiting on a loader, or, on another's
-   * lease, until the flight's last ask has had time to answer, if that comes later.
+   * the joiner's waitTimeout has passed since it began waiting on a loader, or until the flight
+   * has had time to answer (its last ask, or its loader's lease running out), if that comes later.
    */
   #startClock(clock: WaitClock, now: number): void {
     if (this.#phase === 'asking') return;
     const own = (clock.deadline ??= now + clock.waitTimeout);
-    if (this.#phase === 'loading' || own < this.#waitDeadline) clock.runUntil(own, now);
-    else clock.runUntil(Math.max(own, this.#waitDeadline + LAST_ASK_GRACE_MS), now);
+    const flightDeadline = this.#phase === 'loading' ? this.#loadDeadline : this.#waitDeadline;
+    clock.runUntil(own < flightDeadline ? own : Math.max(own, flightDeadline + ANSWER_GRACE_MS), now);
   }
 
   /** This caller reloads `value`, which joiners get meanwhile, now and from now on. */

@@ -35,10 +35,11 @@ export function send<T>(node: ServerNode, request: Request<T>): Promise<T> {
  * so a loader that never settles cannot hold its callers (nor the key's next fetches) for good.
  */
 export async function callLoader(job: FetchJob): Promise<unknown> {
-  job.flight.loading();
-  const controller = new AbortController();
   // Node's timers fire at once past 2^31 - 1 ms: a longer lease is let go of at that (24.8 days).
-  const timer = setTimeout(() => controller.abort(leaseRanOut(job)), Math.min(job.settings.lockTtl * 1000, MAX_TIMEOUT));
+  const leaseMs = Math.min(job.settings.lockTtl * 1000, MAX_TIMEOUT);
+  job.flight.loading(leaseMs);
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(leaseRanOut(job)), leaseMs);
   timer.unref(); // the loader's own work holds the process, not this
   try {
     return await untilLeaseRunsOut(controller.signal, () => job.loader(job.key, { signal: controller.signal }));
