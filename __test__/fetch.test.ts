@@ -276,6 +276,20 @@ describe('leases between clients', () => {
     }
   });
 
+  it('a lockTtl past what a Node timer holds (24.8 days) does not fail the callers sharing the flight at once', async () => {
+    const key = freshKey('long-lease-joiner');
+    const loading = gate<string>();
+    const thirtyDays = 30 * 86_400;
+    const calls = [
+      ctx.client.fetch(key, () => loading.promise, { ttl: 60, lockTtl: thirtyDays }),
+      ctx.client.fetch(key, () => 'never', { ttl: 60, lockTtl: thirtyDays }).catch((e: unknown) => e),
+    ];
+    await leaseTaken(key);
+    await sleep(50);
+    loading.open('loaded');
+    expect(await Promise.all(calls)).toEqual(['loaded', 'loaded']);
+  });
+
   it('a caller whose waitTimeout runs out before its flight\'s is not given it again when the flight wins the lease', async () => {
     const key = freshKey('short-wait');
     const holding = gate<string | undefined>();
@@ -301,28 +315,33 @@ describe('leases between clients', () => {
     }
   });
 
-  it('a caller waiting for its flight\'s last ask on a server that stalls rejects at its own waitTimeout, not the ask\'s request timeout', async () => {
+  it('callers waiting on a lease elsewhere reject at their waitTimeout when the server stalls, not at the poll\'s request timeout; a lease the late poll wins is given back', async () => {
     const key = freshKey('stalled-ask');
-    const holding = gate<string>();
+    const holding = gate<string | undefined>();
     const holder = ctx.client.fetch(key, () => holding.promise, { ttl: 60 });
     await leaseTaken(key);
     const proxy = await startFaultProxy({ target: { host: '127.0.0.1', port: ctx.server.port } });
     const waiter = new Client(`127.0.0.1:${proxy.port}`, { protocol: 'meta' });
     try {
-      const starter = waiter.fetch(key, () => 'never', { ttl: 60, waitTimeout: 300, timeout: 1500 }).catch((e: unknown) => e);
+      const starter = waiter.fetch(key, () => 'never', { ttl: 60, waitTimeout: 300, timeout: 5000 }).catch((e: unknown) => e);
       await until(() => totals(waiter).leaseWaits === 1);
       const started = performance.now();
       const joiner = waiter.fetch(key, () => 'never', { ttl: 60, waitTimeout: 600 }).catch((e: unknown) => e);
       await sleep(100);
       proxy.setMode({ kind: 'stall' }); // the starter's polls, and its last ask, go unanswered
+      expect(await starter).toMatchObject({ code: 'MEMCACHE_LEASE_TIMEOUT' }); // at about 400 ms: 300, and 100 for the last answer
+      expect(performance.now() - started).toBeLessThan(300 + 100 + 300);
       expect(await joiner).toMatchObject({ code: 'MEMCACHE_LEASE_TIMEOUT' });
       expect(performance.now() - started).toBeLessThan(600 + 400);
-      expect(await starter).toMatchObject({ code: 'MEMCACHE_TIMEOUT' }); // its poll, at its request timeout
+      holding.open(undefined); // the holder gives its lease back...
+      expect(await holder).toBeUndefined();
+      proxy.setMode({ kind: 'pass' }); // ...and the stalled poll, let through, wins a new one
+      await sleep(100);
+      expect((await raw(ctx.server, `mg ${key} v\r\n`)).toString('latin1')).toBe('EN\r\n'); // given back, not held for lockTtl
     } finally {
+      holding.open(undefined);
       await waiter.close();
       await proxy.close();
-      holding.open('loaded');
-      await holder;
     }
   });
 });

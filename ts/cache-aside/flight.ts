@@ -8,6 +8,7 @@
 import { listenForAbort, stopListening, type AbortListener } from '../abort-listeners.js';
 import { AbortError, LeaseTimeoutError, type MemcacheError } from '../errors.js';
 import { publishFetchEvent } from '../observability/channels.js';
+import { MAX_TIMEOUT } from '../options.js';
 import type { ServerMetrics } from '../observability/metrics.js';
 import type { FlightRegistry, RegisteredFlight } from './flight-registry.js';
 
@@ -18,11 +19,12 @@ interface Deferred {
 }
 
 /**
- * How long a joiner whose time outlasts what its flight waits for (its last ask on another's
+ * How long a caller whose time outlasts what its flight waits for (its last ask on another's
  * lease, or its loader's lockTtl) waits past its own waitTimeout for the flight's answer, at most:
- * about one poll interval (lease-flow.ts), or the round trip that gives the lease back.
+ * about one poll interval (lease-flow.ts), or the round trip that gives the lease back. The
+ * starter's polls wait as long past its deadline (lease-flow.ts).
  */
-const ANSWER_GRACE_MS = 100;
+export const ANSWER_GRACE_MS = 100;
 
 export class Flight implements RegisteredFlight, Caller {
   /** Settle what the caller that started the flight waits for (see outcome). */
@@ -262,7 +264,8 @@ class WaitClock {
   /** Runs out at `at` (performance.now() ms), instead of when it was set to. */
   runUntil(at: number, now: number): void {
     clearTimeout(this.#timer);
-    this.#timer = setTimeout(this.#runOut, Math.max(0, at - now));
+    // Node's timers fire at once past 2^31 - 1 ms: a later moment is waited for that long (24.8 days).
+    this.#timer = setTimeout(this.#runOut, Math.min(Math.max(0, at - now), MAX_TIMEOUT));
     this.#timer.unref(); // the loader's work holds the process, not this
   }
 

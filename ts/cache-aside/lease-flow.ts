@@ -19,9 +19,10 @@ import type { ServerNode } from '../cluster/cluster.js';
 import type { ValueCodec } from '../codec/value-codec.js';
 import { AbortError, LeaseTimeoutError, type MemcacheError } from '../errors.js';
 import { decodedLease, type LeaseAsker, type LeaseReply, type MetaRequestFactory } from '../protocol/meta/dialect.js';
-import type { Flight } from './flight.js';
+import { ANSWER_GRACE_MS, type Flight } from './flight.js';
 import { callLoader, countWait, countWin, send, type FetchJob } from './job.js';
 import type { FetchSettings, Loader } from './options.js';
+import { MAX_TIMEOUT } from '../options.js';
 
 /** First poll after this many ms, doubling up to MAX_POLL_MS. */
 const FIRST_POLL_MS = 5;
@@ -91,8 +92,35 @@ async function decide(job: FetchJob, requests: MetaRequestFactory, first: LeaseR
     if (now >= deadline) throw new LeaseTimeoutError(`no value within waitTimeout (${settings.waitTimeout} ms): another caller holds the lease`, { server: node.name });
     await sleep(Math.min(FIRST_POLL_MS * 2 ** poll, MAX_POLL_MS, deadline - now));
     if (job.flight.abandoned) throw new AbortError(undefined, { server: node.name }); // nobody would get the value
-    reply = await send(node, requests.leaseGet(wire, settings.lockTtl, settings.recacheBefore, false, codec, settings.timeout));
+    reply = await pollWithin(job, requests, send(node, requests.leaseGet(wire, settings.lockTtl, settings.recacheBefore, false, codec, settings.timeout)), deadline);
   }
+}
+
+/**
+ * A poll's reply, or a LeaseTimeoutError once it is ANSWER_GRACE_MS past the wait's `deadline`
+ * unanswered: a stalled server does not hold the caller for the request's whole timeout. A lease
+ * the late reply brings is given back.
+ */
+function pollWithin(job: FetchJob, requests: MetaRequestFactory, poll: Promise<LeaseReply>, deadline: number): Promise<LeaseReply> {
+  return new Promise((resolve, reject) => {
+    let late = false;
+    const timer = setTimeout(() => {
+      late = true;
+      reject(new LeaseTimeoutError(`no value within waitTimeout (${job.settings.waitTimeout} ms): the server did not answer the last ask`, { server: job.node.name }));
+    }, Math.min(Math.max(0, deadline + ANSWER_GRACE_MS - performance.now()), MAX_TIMEOUT));
+    timer.unref(); // the poll on the wire holds the process, not this
+    poll.then(
+      (reply) => {
+        clearTimeout(timer);
+        if (!late) resolve(reply);
+        else if (reply.won) void giveBack(job, requests, reply, reply.found);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error); // no matter once late: the promise has settled
+      },
+    );
+  });
 }
 
 /** This caller won the lease: loads, stores with the cas won (an older winner's store then fails), returns the value. */
