@@ -60,6 +60,24 @@ async function leaseTaken(key: string): Promise<void> {
   throw new Error(`no lease on ${key}`);
 }
 
+/** A fresh key whose lease `ctx.client` holds, its loader waiting on `holding`: what it resolves with, `holder` stores (undefined gives the lease back). */
+async function leaseHeld(name: string): Promise<{ key: string; holding: Gate<string | undefined>; holder: Promise<unknown> }> {
+  const key = freshKey(name);
+  const holding = gate<string | undefined>();
+  const holder = ctx.client.fetch(key, () => holding.promise, { ttl: 60 });
+  await leaseTaken(key);
+  return { key, holding, holder };
+}
+
+/**
+ * Two calls of `key` in `waiter`, sharing one flight with waitTimeout 350: it asks at about 0, 5,
+ * 15, 35, 75, 155 and 255 ms, the last at the 350 ms deadline. Each call's value or error.
+ */
+function twoCallsOnOneFlight(waiter: Client, key: string, loader: () => unknown): Promise<unknown[]> {
+  const calls = [waiter.fetch(key, loader, { ttl: 60, waitTimeout: 350 }), waiter.fetch(key, loader, { ttl: 60, waitTimeout: 350 })];
+  return Promise.all(calls.map((call) => call.catch((e: unknown) => e)));
+}
+
 
 const totals = (mc: Client) => mc.metrics().totals;
 
@@ -232,20 +250,14 @@ describe('leases between clients', () => {
     ['stores its value', 'stored', 'stored', 0],
     ['gives the lease back', undefined, 'rescued', 1],
   ])('a winner elsewhere that %s just before the waiters\' last ask: every caller sharing that ask gets what it brings', async (_what, holderValue, expected, rescues) => {
-    const key = freshKey('last-ask');
-    const loading = gate<string | undefined>();
-    const winner = ctx.client.fetch(key, () => loading.promise, { ttl: 60 });
-    await leaseTaken(key);
+    const { key, holding, holder } = await leaseHeld('last-ask');
     const waiter = new Client(ctx.server.spec, { protocol: 'meta' });
     try {
       let loads = 0;
-      const loader = (): string => (loads++, 'rescued');
-      // Asks at about 0, 5, 15, 35, 75, 155 and 255 ms, then the last at the 350 ms deadline.
-      const calls = [waiter.fetch(key, loader, { ttl: 60, waitTimeout: 350 }), waiter.fetch(key, loader, { ttl: 60, waitTimeout: 350 })];
-      const settled = Promise.all(calls.map((call) => call.catch((e: unknown) => e)));
+      const settled = twoCallsOnOneFlight(waiter, key, () => (loads++, 'rescued'));
       await until(() => totals(waiter).ops.fetch >= 7);
-      loading.open(holderValue);
-      expect(await winner).toBe(holderValue);
+      holding.open(holderValue);
+      expect(await holder).toBe(holderValue);
       expect(await settled).toEqual([expected, expected]);
       expect(loads).toBe(rescues);
     } finally {
@@ -254,19 +266,14 @@ describe('leases between clients', () => {
   });
 
   it('a caller sharing a flight that wins the lease shortly before its last ask gets its whole waitTimeout again for the loader', async () => {
-    const key = freshKey('late-win');
-    const holding = gate<string | undefined>();
-    const holder = ctx.client.fetch(key, () => holding.promise, { ttl: 60 });
-    await leaseTaken(key);
+    const { key, holding, holder } = await leaseHeld('late-win');
     const waiter = new Client(ctx.server.spec, { protocol: 'meta' });
     try {
       const loader = async (): Promise<string> => {
         await sleep(200); // longer than the 95 ms its flight had left
         return 'rescued';
       };
-      // Asks at about 0, 5, 15, 35, 75, 155 and 255 ms, the last at the 350 ms deadline.
-      const calls = [waiter.fetch(key, loader, { ttl: 60, waitTimeout: 350 }), waiter.fetch(key, loader, { ttl: 60, waitTimeout: 350 })];
-      const settled = Promise.all(calls.map((call) => call.catch((e: unknown) => e)));
+      const settled = twoCallsOnOneFlight(waiter, key, loader);
       await until(() => totals(waiter).ops.fetch >= 6);
       holding.open(undefined); // given back: the ask at about 255 ms wins it
       expect(await holder).toBeUndefined();
@@ -291,10 +298,7 @@ describe('leases between clients', () => {
   });
 
   it('a caller whose waitTimeout runs out before its flight\'s is not given it again when the flight wins the lease', async () => {
-    const key = freshKey('short-wait');
-    const holding = gate<string | undefined>();
-    const holder = ctx.client.fetch(key, () => holding.promise, { ttl: 60 });
-    await leaseTaken(key);
+    const { key, holding, holder } = await leaseHeld('short-wait');
     const waiter = new Client(ctx.server.spec, { protocol: 'meta' });
     try {
       const loading = gate<string>();
@@ -316,10 +320,7 @@ describe('leases between clients', () => {
   });
 
   it('callers waiting on a lease elsewhere reject at their waitTimeout when the server stalls, not at the poll\'s request timeout; a lease the late poll wins is given back', async () => {
-    const key = freshKey('stalled-ask');
-    const holding = gate<string | undefined>();
-    const holder = ctx.client.fetch(key, () => holding.promise, { ttl: 60 });
-    await leaseTaken(key);
+    const { key, holding, holder } = await leaseHeld('stalled-ask');
     const proxy = await startFaultProxy({ target: { host: '127.0.0.1', port: ctx.server.port } });
     const waiter = new Client(`127.0.0.1:${proxy.port}`, { protocol: 'meta' });
     try {
