@@ -156,8 +156,8 @@ export class Flight implements RegisteredFlight, Caller {
       const clock = new WaitClock(waitTimeout, () => {
         clocks.delete(clock);
         caller.left();
-        const holder = this.#phase === 'waiting' ? 'another caller' : 'a caller in this process';
-        reject(new LeaseTimeoutError(`no value within waitTimeout (${waitTimeout} ms): ${holder} holds the lease`, { server: this.#server }));
+        const why = this.#phase === 'waiting' ? 'another caller holds the lease' : 'a caller in this process is loading it';
+        reject(new LeaseTimeoutError(`no value within waitTimeout (${waitTimeout} ms): ${why}`, { server: this.#server }));
       });
       clocks.add(clock);
       this.#startClock(clock, performance.now());
