@@ -26,6 +26,14 @@ interface Deferred {
  */
 export const ANSWER_GRACE_MS = 100;
 
+/**
+ * An unref'd timer calling `fn` at `at` (performance.now() ms). Node's timers fire at once past
+ * 2^31 - 1 ms: a later moment is waited for that long (24.8 days).
+ */
+export function timerAt(at: number, fn: () => void): NodeJS.Timeout {
+  return setTimeout(fn, Math.min(Math.max(0, at - performance.now()), MAX_TIMEOUT)).unref();
+}
+
 export class Flight implements RegisteredFlight, Caller {
   /** Settle what the caller that started the flight waits for (see outcome). */
   #resolve: ((value: unknown) => void) | undefined;
@@ -185,7 +193,7 @@ export class Flight implements RegisteredFlight, Caller {
     if (this.#phase === 'asking') return;
     const own = (clock.deadline ??= now + clock.waitTimeout);
     const flightDeadline = this.#phase === 'loading' ? this.#loadDeadline : this.#waitDeadline;
-    clock.runUntil(own < flightDeadline ? own : Math.max(own, flightDeadline + ANSWER_GRACE_MS), now);
+    clock.runUntil(own < flightDeadline ? own : Math.max(own, flightDeadline + ANSWER_GRACE_MS));
   }
 
   /** This caller reloads `value`, which joiners get meanwhile, now and from now on. */
@@ -261,12 +269,10 @@ class WaitClock {
     this.#runOut = runOut;
   }
 
-  /** Runs out at `at` (performance.now() ms), instead of when it was set to. */
-  runUntil(at: number, now: number): void {
+  /** Runs out at `at` (performance.now() ms), instead of when it was set to. Unref'd: the loader's work holds the process, not this. */
+  runUntil(at: number): void {
     clearTimeout(this.#timer);
-    // Node's timers fire at once past 2^31 - 1 ms: a later moment is waited for that long (24.8 days).
-    this.#timer = setTimeout(this.#runOut, Math.min(Math.max(0, at - now), MAX_TIMEOUT));
-    this.#timer.unref(); // the loader's work holds the process, not this
+    this.#timer = timerAt(at, this.#runOut);
   }
 
   stop(): void {

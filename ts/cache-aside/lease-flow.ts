@@ -19,10 +19,9 @@ import type { ServerNode } from '../cluster/cluster.js';
 import type { ValueCodec } from '../codec/value-codec.js';
 import { AbortError, LeaseTimeoutError, type MemcacheError } from '../errors.js';
 import { decodedLease, type LeaseAsker, type LeaseReply, type MetaRequestFactory } from '../protocol/meta/dialect.js';
-import { ANSWER_GRACE_MS, type Flight } from './flight.js';
+import { ANSWER_GRACE_MS, timerAt, type Flight } from './flight.js';
 import { callLoader, countWait, countWin, send, type FetchJob } from './job.js';
 import type { FetchSettings, Loader } from './options.js';
-import { MAX_TIMEOUT } from '../options.js';
 
 /** First poll after this many ms, doubling up to MAX_POLL_MS. */
 const FIRST_POLL_MS = 5;
@@ -104,11 +103,11 @@ async function decide(job: FetchJob, requests: MetaRequestFactory, first: LeaseR
 function pollWithin(job: FetchJob, requests: MetaRequestFactory, poll: Promise<LeaseReply>, deadline: number): Promise<LeaseReply> {
   return new Promise((resolve, reject) => {
     let late = false;
-    const timer = setTimeout(() => {
+    // Unref'd: the poll on the wire holds the process, not this.
+    const timer = timerAt(deadline + ANSWER_GRACE_MS, () => {
       late = true;
       reject(new LeaseTimeoutError(`no value within waitTimeout (${job.settings.waitTimeout} ms): the server did not answer the last ask`, { server: job.node.name }));
-    }, Math.min(Math.max(0, deadline + ANSWER_GRACE_MS - performance.now()), MAX_TIMEOUT));
-    timer.unref(); // the poll on the wire holds the process, not this
+    });
     poll.then(
       (reply) => {
         clearTimeout(timer);
