@@ -66,7 +66,6 @@ export class MetaItemRequest extends Request<ItemInfo | undefined> {
       this.reject(error);
       return true;
     }
-    const flags = returnedFlags(buf, rec, off);
     // A lease placeholder (0 bytes, client flags 0, someone is loading it: W or Z) is no value yet.
     if (isLeasePlaceholder(buf, rec, off)) {
       this.metrics.misses++;
@@ -74,6 +73,7 @@ export class MetaItemRequest extends Request<ItemInfo | undefined> {
       return true;
     }
     this.metrics.hits++;
+    const flags = returnedFlags(buf, rec, off);
     try {
       const item = this.#item(buf, rec, off, flags);
       this.resolveDecoded(item.value, (value) => ({ ...item, value }));
