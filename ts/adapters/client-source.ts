@@ -2,7 +2,7 @@
  * The client an adapter works through: one the application made (and keeps: the adapter never
  * closes it), or one the adapter makes from servers and options (and closes on disconnect).
  */
-import { Client, OptionError, type ClientOptions, type ServerSpec } from '../index.js';
+import { Client, OptionError, type ClientOptions, type MemcacheError, type ServerSpec } from '../index.js';
 
 export interface ClientSource {
   readonly client: Client;
@@ -18,6 +18,20 @@ export function clientFrom(given: unknown, servers: ServerSpec | readonly Server
     return { client: given, owned: false };
   }
   return { client: new Client(servers, options), owned: true };
+}
+
+/**
+ * The client's refusal of `key` itself (a KeyError: its keyPrefix, maxKeyLength or key encoding),
+ * if it refuses it; no server yet (discovery) or a closed client is not the key's fault. Asked of
+ * `serverFor`, since the client's key limits are not public.
+ */
+export function keyRefusal(client: Client, key: string): MemcacheError | undefined {
+  try {
+    client.serverFor(key);
+    return undefined;
+  } catch (error) {
+    return (error as MemcacheError | undefined)?.code === 'MEMCACHE_BAD_KEY' ? (error as MemcacheError) : undefined;
+  }
 }
 
 /** Throws an OptionError naming the first key of `options` not in `known` (a typo is not ignored). */

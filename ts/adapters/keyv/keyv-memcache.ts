@@ -10,6 +10,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { ClearRefusedError, DeserializeError, type Client, type GetMultiResult, type MemcacheError } from '../../index.js';
+import { keyRefusal } from '../client-source.js';
 import { exptimeFromMs, type Exptime } from '../exptime.js';
 import { NamespaceGeneration } from '../namespace-generation.js';
 import { resolveKeyvOptions, type KeyvMemcacheOptions, type KeyvMemcacheTarget } from './options.js';
@@ -83,7 +84,7 @@ export class KeyvMemcache extends EventEmitter {
     this.#defaultStore = { ttl: resolved.expires };
     this.#clearWithoutNamespace = resolved.clearWithoutNamespace;
     this.#deserialize = resolved.deserialize;
-    this.#keyBytes = longestKey((key) => acceptsKey(this.client, key));
+    this.#keyBytes = longestKey((key) => keyRefusal(this.client, key) === undefined);
     this.namespace = resolved.namespace;
   }
 
@@ -443,16 +444,6 @@ export class KeyvMemcache extends EventEmitter {
       stored[index] = false;
       this.#report(error);
     }
-  }
-}
-
-/** Whether `client` takes `key`: refused only for the key itself (no server yet, a closed client: it would). */
-function acceptsKey(client: Client, key: string): boolean {
-  try {
-    client.serverFor(key);
-    return true;
-  } catch (error) {
-    return !isBadKey(error);
   }
 }
 

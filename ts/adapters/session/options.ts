@@ -1,7 +1,7 @@
 /** MemcacheStore's options, checked at construction (a bad or unknown option is an OptionError). */
 import { Buffer } from 'node:buffer';
 import { OptionError, type Client, type ClientOptions, type ServerSpec } from '../../index.js';
-import { clientFrom, rejectUnknown, type ClientSource } from '../client-source.js';
+import { clientFrom, keyRefusal, rejectUnknown, type ClientSource } from '../client-source.js';
 
 export interface MemcacheStoreOptions {
   /** A client to work through (kept open: the application closes it); instead of servers. */
@@ -49,13 +49,10 @@ function checkPrefix(prefix: unknown): string {
  * here is closed again.
  */
 function checkPrefixFits(source: ClientSource, prefix: string): void {
-  try {
-    source.client.serverFor(`${prefix}${'0'.repeat(13)}:${'s'.repeat(32)}`);
-  } catch (error) {
-    if ((error as { code?: unknown }).code !== 'MEMCACHE_BAD_KEY') return; // no server yet (discovery), a closed client: not the prefix's fault
-    if (source.owned) void source.client.close();
-    throw new OptionError('prefix', `leaves no room for a session key with this client: ${(error as Error).message}`);
-  }
+  const refusal = keyRefusal(source.client, `${prefix}${'0'.repeat(13)}:${'s'.repeat(32)}`);
+  if (refusal === undefined) return;
+  if (source.owned) void source.client.close();
+  throw new OptionError('prefix', `leaves no room for a session key with this client: ${refusal.message}`);
 }
 
 export function resolveStoreOptions(options: MemcacheStoreOptions = {}): ResolvedStoreOptions {
