@@ -298,16 +298,31 @@ describe('clear() by namespace generation', () => {
     expect(await keyv1.get('k')).toBe('again');
   });
 
-  it('the counter goes up by one per clear, and a missing counter starts at the clock (past any earlier one)', async () => {
+  it('the counter goes up by one per clear, and a missing counter starts at the clock in ms times 2^20 (past any earlier one)', async () => {
     const ns = freshNamespace('counter');
     const keyv = new Keyv({ store: new KeyvMemcache(ctx.client), namespace: ns });
-    const started = Date.now();
+    const counter = async (): Promise<bigint> => BigInt((await inspect(ctx.server, `${ns}:gen`))!.data.toString('latin1').trim());
+    const started = BigInt(Date.now()) << 20n;
     await keyv.set('k', 'v');
-    const first = Number((await inspect(ctx.server, `${ns}:gen`))?.data.toString('latin1').trim());
-    expect(first).toBeGreaterThanOrEqual(started);
+    const first = await counter();
+    expect(first >= started && first <= BigInt(Date.now()) << 20n).toBe(true);
     await keyv.clear();
     await keyv.clear();
-    expect(Number((await inspect(ctx.server, `${ns}:gen`))?.data.toString('latin1').trim())).toBe(first + 2);
+    expect(await counter()).toBe(first + 2n);
+  });
+
+  it('a counter made again (evicted, or its server restarted) starts past every generation used, even after more than one clear a millisecond', async () => {
+    const ns = freshNamespace('reseed');
+    const clock = vi.spyOn(Date, 'now').mockReturnValue(1_800_000_000_000);
+    const store = new KeyvMemcache(newClient(), { namespace: ns });
+    await store.set('k', 'first generation'); // the counter made at the clock
+    for (let i = 0; i < 3; i++) await store.clear(); // three clears in one millisecond
+    await store.set('k', 'written three clears on');
+    await ctx.client.delete(`${ns}:gen`); // the counter is lost
+    clock.mockReturnValue(1_800_000_000_003); // three milliseconds on
+    const elsewhere = new KeyvMemcache(newClient(), { namespace: ns });
+    expect(await elsewhere.get('k')).toBeUndefined(); // the counter made again is not the generation 'k' was written in
+    expect(await store.get('k')).toBeUndefined();
   });
 
   it('a clear by another instance (another process) is seen by the next get, set and delete here', async () => {
@@ -340,6 +355,37 @@ describe('clear() by namespace generation', () => {
       expect(await keyv.get('a')).toBe('after the clear'); // not written under the old generation and lost
     },
   );
+
+  it("after another process's clear, calls keep their order: a call made after one that must run again under the new generation comes after it", async () => {
+    const { startMemcached } = await import('./support/memcached.js');
+    const slow = await startMemcached();
+    const proxy = await startFaultProxy({ target: { host: slow.host, port: slow.port } });
+    const servers = [ctx.server.spec, `${proxy.host}:${proxy.port}`];
+    const [here, there] = [new Client(servers), new Client(servers)];
+    try {
+      let ns = freshNamespace('rerun-order');
+      while (!here.serverFor(`${ns}:gen`).startsWith(ctx.server.spec)) ns = freshNamespace('rerun-order'); // the counter on the fast server
+      const [mine, theirs] = [new KeyvMemcache(here, { namespace: ns }), new KeyvMemcache(there, { namespace: ns })];
+      await mine.get('warm'); // the generation is known here
+      await theirs.clear(); // and moved by another process
+      const generation = BigInt((await inspect(ctx.server, `${ns}:gen`))!.data.toString('latin1').trim());
+      const onSlow = (key: string, gen: bigint): boolean => here.serverFor(`${ns}:${gen.toString(36)}:${key}`).startsWith(`${proxy.host}:${proxy.port}`);
+      const key = Array.from({ length: 200 }, (_, i) => `k${i}`).find((k) => onSlow(k, generation - 1n) && onSlow(k, generation))!;
+      proxy.setMode({ kind: 'delay', ms: 150, direction: 'toClient' });
+
+      const set = mine.set(key, 'v1'); // under the old generation first; the counter read says it moved
+      await sleep(40); // the counter's reply is in (the fast server), the set's not yet
+      const deleted = mine.delete(key); // called after the set: it must reach memcached after the set's run under the new generation
+      await Promise.all([set, deleted]);
+      proxy.setMode({ kind: 'pass' });
+      expect(await mine.get(key)).toBeUndefined();
+      expect(await theirs.get(key)).toBeUndefined();
+    } finally {
+      await Promise.all([here.close(), there.close()]);
+      await proxy.close();
+      await slow.stop();
+    }
+  });
 
   it('concurrent clears from two instances both take effect atomically (no lost increment)', async () => {
     const ns = freshNamespace('race');
@@ -396,7 +442,72 @@ describe('clear() by namespace generation', () => {
   });
 });
 
+/** Runs `body` with uncaught exceptions taken here, not by the test runner; resolves with them. */
+async function uncaughtDuring(body: () => Promise<void>): Promise<unknown[]> {
+  const caught: unknown[] = [];
+  const runners = process.listeners('uncaughtException');
+  const take = (error: unknown): void => {
+    caught.push(error);
+  };
+  process.removeAllListeners('uncaughtException');
+  process.on('uncaughtException', take);
+  try {
+    await body();
+    await sleep(20); // a throw put off to a later tick surfaces here
+  } finally {
+    process.off('uncaughtException', take);
+    for (const listener of runners) process.on('uncaughtException', listener);
+  }
+  return caught;
+}
+
+/** `body` with a client of the live server and of one killed, and a namespace whose counter is on the live one. */
+async function withOneOfTwoDown(name: string, body: (client: Client, ns: string) => Promise<void>): Promise<void> {
+  const { startMemcached } = await import('./support/memcached.js');
+  const gone = await startMemcached();
+  await gone.kill();
+  const client = new Client([ctx.server.spec, gone.spec], { connectTimeout: 300, timeout: 500, retries: 0, failover: false });
+  try {
+    let ns = freshNamespace(name);
+    while (!client.serverFor(`${ns}:gen`).startsWith(ctx.server.spec)) ns = freshNamespace(name); // the counter on the live server
+    await body(client, ns);
+  } finally {
+    await client.close({ force: true });
+    await gone.stop();
+  }
+}
+
 describe('failures', () => {
+  it("an 'error' listener that throws: every get still settles (batched or alone, a failed server or deserializer), and its throw comes out as an uncaught exception, never as an unhandled rejection", async () => {
+    await withOneOfTwoDown('throwing-listener', async (client, ns) => {
+      const deserialize = (data: string): unknown => {
+        if (data.includes('bad')) throw new Error('bad data');
+        return JSON.parse(data);
+      };
+      const store = new KeyvMemcache(client, { namespace: ns, deserialize });
+      const keys = Array.from({ length: 24 }, (_, i) => `${ns}:k${i}`);
+      const stored = await store.setMany(keys.map((key) => ({ key, value: '{"value":1}' })));
+      const [bad, good] = keys.filter((_, i) => stored[i]);
+      expect(stored).toContain(false); // 2^-23 that every key hashes to the live server
+      expect(good).toBeDefined();
+      await store.set(bad, '{"value":"bad"}');
+      store.on('error', (error: { code?: string }) => {
+        throw new Error(`the listener threw on ${error.code}`);
+      });
+      const outcomes: Array<Array<PromiseSettledResult<unknown>>> = [];
+      const caught = await uncaughtDuring(async () => {
+        outcomes.push(await Promise.allSettled(keys.map((key) => store.get(key)))); // one getMulti, some keys on the dead server
+        outcomes.push(await Promise.allSettled([store.get(bad)])); // alone, the deserializer throws
+        outcomes.push(await Promise.allSettled([store.get(bad), store.get(good)])); // together, the deserializer throws for one
+      });
+      const codes = outcomes.map((all) => all.map((outcome) => (outcome.status === 'fulfilled' ? outcome.value : (outcome.reason as { code?: string }).code)));
+      const expected = keys.map((key, i) => (key === bad ? 'MEMCACHE_DESERIALIZE' : stored[i] ? { value: 1 } : expect.stringMatching(/^MEMCACHE_(CONNECTION|SERVER_DEAD)$/)));
+      expect(codes).toEqual([expected, ['MEMCACHE_DESERIALIZE'], ['MEMCACHE_DESERIALIZE', { value: 1 }]]);
+      expect(caught.length).toBeGreaterThanOrEqual(4); // the dead server's failure and the deserializer's, then the deserializer's twice
+      for (const error of caught) expect(String(error)).toMatch(/the listener threw on MEMCACHE_/);
+    });
+  });
+
   it("a server gone down: get, set and clear reject with the client's coded errors; getMany, has and hasMany read misses; none left unhandled", async () => {
     const { startMemcached } = await import('./support/memcached.js');
     const server = await startMemcached();
@@ -426,13 +537,7 @@ describe('failures', () => {
   });
 
   it("one server of two down: setMany's and deleteMany's keys there fail with its coded error, emitted (setMany) or rejected (deleteMany); the other server's keys are done", async () => {
-    const { startMemcached } = await import('./support/memcached.js');
-    const gone = await startMemcached();
-    await gone.kill();
-    const client = new Client([ctx.server.spec, gone.spec], { connectTimeout: 300, timeout: 500, retries: 0, failover: false });
-    try {
-      let ns = freshNamespace('half');
-      while (!client.serverFor(`${ns}:gen`).startsWith(ctx.server.spec)) ns = freshNamespace('half'); // the counter on the live server
+    await withOneOfTwoDown('half', async (client, ns) => {
       const store = new KeyvMemcache(client, { namespace: ns });
       const emitted: string[] = [];
       store.on('error', (error: { code: string }) => emitted.push(error.code));
@@ -445,10 +550,7 @@ describe('failures', () => {
       expect(await store.getMany(live)).toEqual(live.map(() => 'v'));
       await expect(store.deleteMany(keys)).rejects.toHaveProperty('code', expect.stringMatching(/^MEMCACHE_(CONNECTION|SERVER_DEAD)$/));
       expect(await store.getMany(live)).toEqual(live.map(() => undefined)); // the live server's keys were deleted all the same
-    } finally {
-      await client.close({ force: true });
-      await gone.stop();
-    }
+    });
   });
 
   it('with replicas and both of a key\'s servers dead, setMany tells each dead server once, not once per key', async () => {
@@ -663,6 +765,22 @@ describe('keys under a client keyPrefix', () => {
       const keys = [220, 225, 236, 300].map((length) => 'k'.repeat(length - 1) + length);
       for (const key of keys) expect(await keyv.set(key, key.length)).toBe(true);
       expect(await Promise.all(keys.map((key) => keyv.get(key)))).toEqual(keys.map((key) => key.length));
+    } finally {
+      await client.close();
+    }
+  });
+  it.each([
+    ['a keyPrefix', { keyPrefix: 'myapp:production:' }],
+    ['binaryKeys', { binaryKeys: true, protocol: 'auto' }], // binaryKeys need meta, whatever MEMCACHE_PROTOCOL says
+  ] as const)("a namespace that would leave no room for a key under the client's limit (%s) goes hashed, and every key still works", async (_name, options) => {
+    const client = new Client(ctx.server.spec, options);
+    try {
+      const keyv = new Keyv({ store: new KeyvMemcache(client), namespace: freshNamespace('n'.repeat(185)) });
+      const keys = ['k', 'x'.repeat(300), 'with space'];
+      for (const key of keys) expect(await keyv.set(key, key.length)).toBe(true);
+      expect(await Promise.all(keys.map((key) => keyv.get(key)))).toEqual(keys.map((key) => key.length));
+      await keyv.clear();
+      expect(await Promise.all(keys.map((key) => keyv.get(key)))).toEqual(keys.map(() => undefined));
     } finally {
       await client.close();
     }

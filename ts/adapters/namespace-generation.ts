@@ -13,8 +13,13 @@
 import { DeserializeError, type Client } from '../index.js';
 import { CallsUnderWay } from '../calls-under-way.js';
 
-/** The counter's value when it has to be created: a missing counter (never made, or evicted) starts past every earlier one. */
-const seed = (): number => Date.now();
+/**
+ * The counter's value when it has to be created: a missing counter (never made, or evicted)
+ * starts past every earlier one. The clock in ms times 2^20: a namespace cleared more often than
+ * once a millisecond since its counter was made must not reach the next seed (2^20 clears a ms
+ * cannot be). Under 2^61 until the year 2039 and 2^64 until 2527 (memcached's counters are 64 bits).
+ */
+const seed = (): bigint => BigInt(Date.now()) << 20n;
 
 const noop = (): void => {};
 
@@ -27,11 +32,15 @@ const SHARED_BY = 63;
 
 /** One read of the counter, shared by the operations of a tick. */
 interface CounterRead {
+  /** The key prefix of the generation read: set, and `again` filled, in the reaction to the reply. */
   readonly promise: Promise<string>;
   /** The key prefix of the generation read, once the reply is in. */
   prefix: string | undefined;
-  /** Operations run under it so far. */
-  joined: number;
+  /** The operations run under it, and the prefix each ran under first (none when no generation was known). */
+  readonly ops: Array<(prefix: string) => Promise<unknown>>;
+  readonly known: Array<string | undefined>;
+  /** By the index in `ops`: its run under the generation read, when that is not the one it knew. */
+  readonly again: Array<Promise<unknown> | undefined>;
 }
 
 export class NamespaceGeneration {
@@ -70,16 +79,17 @@ export class NamespaceGeneration {
     if (bumping !== undefined) return this.#deferred.track(bumping.then(() => this.run(op)));
     // The counter read goes first: on one server its reply comes first, so it is in when op's is.
     const read = this.#current();
-    if (++read.joined === SHARED_BY) this.#read = undefined;
     const known = this.#known;
-    if (known === undefined) return this.#deferred.track(read.promise.then(op));
-    return op(known).then(
-      (result) => (read.prefix === known ? result : read.promise.then((prefix) => (prefix === known ? result : op(prefix)))),
-      (error: unknown) =>
-        read.promise.then((prefix) => {
-          if (prefix === known) throw error;
-          return op(prefix); // a clear moved the generation: the failure is moot
-        }),
+    const index = read.ops.push(op) - 1;
+    read.known.push(known);
+    if (read.ops.length === SHARED_BY) this.#read = undefined;
+    if (known === undefined) return this.#deferred.track(read.promise.then(() => read.again[index] as Promise<T>));
+    return attempt(op, known).then(
+      (result) => (read.prefix === known ? result : (afterRead(read, index, known, { result }) as T | Promise<T>)),
+      (error: unknown) => {
+        if (read.prefix === known) throw error;
+        return afterRead(read, index, known, { error }) as T | Promise<T>;
+      },
     );
   }
 
@@ -95,7 +105,7 @@ export class NamespaceGeneration {
 
   #current(): CounterRead {
     if (this.#read !== undefined) return this.#read;
-    const read: CounterRead = { promise: this.#fetch(() => read), prefix: undefined, joined: 0 };
+    const read: CounterRead = { promise: this.#fetch(() => read), prefix: undefined, ops: [], known: [], again: [] };
     read.promise.catch(noop); // a failed read is reported by the operations that wait for it, once they do
     this.#read = read;
     // The client writes this tick's requests on a later tick, or at once in a burst (SHARED_BY,
@@ -136,12 +146,33 @@ export class NamespaceGeneration {
   }
 
   /**
-   * Reads the counter (creating it if missing) into `read()`. Not async: the prefix is set in the
-   * reaction to the get itself, ahead of the reactions to the replies that follow it.
+   * Reads the counter (creating it if missing) into `read()`. Not async: the prefix is set, and
+   * each operation that ran under another generation started again, in the reaction to the get
+   * itself, before anything else can see the new generation: calls made after the reply come after
+   * those runs.
    */
   #fetch(read: () => CounterRead): Promise<string> {
-    const settle = (counter: unknown): string => (read().prefix = this.#known = this.#prefixOf(counter));
-    return this.#client.get(this.#counterKey).then((value) => (value === undefined ? this.#create().then(settle) : settle(value)));
+    const settle = (counter: unknown): string => {
+      const done = read();
+      if (this.#read === done) this.#read = undefined; // answered: it takes no more operations
+      const prefix = (done.prefix = this.#known = this.#prefixOf(counter));
+      const { ops, known, again } = done;
+      for (let i = 0; i < ops.length; i++) {
+        if (known[i] === prefix) continue;
+        const run = (again[i] = attempt(ops[i], prefix));
+        run.catch(noop); // taken as the outcome once the first run settles
+      }
+      ops.length = 0;
+      return prefix;
+    };
+    return this.#client.get(this.#counterKey).then(
+      (value) => (value === undefined ? this.#create().then(settle) : settle(value)),
+      (error: unknown) => {
+        // A failed read takes no more operations either (it can fail within its own tick, its server known dead).
+        if (this.#read === read()) this.#read = undefined;
+        throw error;
+      },
+    );
   }
 
   #prefixOf(counter: unknown): string {
@@ -181,6 +212,28 @@ export class NamespaceGeneration {
       if (await this.#client.add(this.#counterKey, initial)) return initial;
     }
     throw new DeserializeError(`the generation counter ${this.#counterKey} could be neither incremented nor created`);
+  }
+}
+
+/**
+ * The outcome of a run whose first try is in before the read is known to agree: its first
+ * outcome when the read says the generation did not move (`known`), else its run again.
+ */
+function afterRead(read: CounterRead, index: number, known: string, first: { result: unknown } | { error: unknown }): unknown {
+  const outcome = (prefix: string): unknown => {
+    if (prefix !== known) return read.again[index];
+    if ('error' in first) throw first.error;
+    return first.result;
+  };
+  return read.prefix !== undefined ? outcome(read.prefix) : read.promise.then(outcome);
+}
+
+/** op(prefix), a throw as a rejection. */
+function attempt<T>(op: (prefix: string) => Promise<T>, prefix: string): Promise<T> {
+  try {
+    return op(prefix);
+  } catch (error) {
+    return Promise.reject(error);
   }
 }
 

@@ -98,7 +98,7 @@ export class KeyvMemcache extends EventEmitter {
     if (name === this.#namespace && (name === undefined || this.#generation !== undefined)) return;
     this.#flush(); // under the namespace they were called in
     this.#namespace = name;
-    const base = name === undefined ? '' : `${sendableNamespace(name)}:`;
+    const base = name === undefined ? '' : `${sendableNamespace(name, this.#keyBytes)}:`;
     this.#room = roomUnder(base, this.#keyBytes);
     this.#generation = name === undefined ? undefined : new NamespaceGeneration(this.client, base);
   }
@@ -262,8 +262,8 @@ export class KeyvMemcache extends EventEmitter {
   #getSettling(rest: string, resolve: (value: unknown) => void, reject: (error: unknown) => void): void {
     const deserialize = this.#deserialize;
     const fail = (error: unknown): void => {
-      this.#report(error);
       reject(error);
+      this.#report(error);
     };
     if (deserialize === undefined) this.#getOne(rest).then(resolve, fail);
     else this.#getOne(rest).then((raw) => this.#settleParsed(raw, deserialize, resolve, reject), fail);
@@ -278,21 +278,21 @@ export class KeyvMemcache extends EventEmitter {
     this.#getBatch(keys).then(
       (hits) => {
         const errors = hits.errors;
-        if (errors.size > 0) this.#reportEach(errors.values());
         for (let i = 0; i < keys.length; i++) {
           const error = errors.size === 0 ? undefined : errors.get(keys[i]);
           if (error !== undefined) rejects[i](error);
           else if (deserialize === undefined) resolves[i](hits.get(keys[i]));
           else this.#settleParsed(hits.get(keys[i]), deserialize, resolves[i], rejects[i]);
         }
+        if (errors.size > 0) this.#reportEach(errors.values());
       },
       (error: unknown) => {
         // A key the client refuses fails the whole getMulti before anything is sent: each key
         // again on its own, so only that get fails (with its KeyError), as it would have alone.
         if (isBadKey(error)) for (let i = 0; i < keys.length; i++) this.#getSettling(keys[i], resolves[i], rejects[i]);
         else {
-          this.#report(error);
           for (const reject of rejects) reject(error);
+          this.#report(error);
         }
       },
     );
@@ -304,8 +304,8 @@ export class KeyvMemcache extends EventEmitter {
     try {
       data = parsed(raw, deserialize);
     } catch (error) {
-      this.#report(error);
       reject(error);
+      this.#report(error);
       return;
     }
     resolve(data);
@@ -337,9 +337,19 @@ export class KeyvMemcache extends EventEmitter {
    * Emits a failure Keyv would hear of no other way as 'error', where anyone listens (Keyv does,
    * and emits it in turn, as it does @keyv/memcache's): a read it takes for a miss, a setMany
    * entry it sees as not stored. Not for calls that reject to Keyv: it emits those itself.
+   * Called once the calls it concerns are settled. A listener that throws does not stop the
+   * adapter's work: its error is thrown again on the next tick, as from any event Node emits
+   * outside a call (an uncaught exception).
    */
   #report(error: unknown): void {
-    if (this.listenerCount('error') > 0) this.emit('error', error);
+    if (this.listenerCount('error') === 0) return;
+    try {
+      this.emit('error', error);
+    } catch (thrown) {
+      process.nextTick(() => {
+        throw thrown;
+      });
+    }
   }
 
   /** #report() of each distinct error (a server's failure is one error for all its keys). */

@@ -15,8 +15,8 @@ const MEMCACHED_KEY_BYTES = 250;
 /** Bytes a generation takes in a key with its ':' (a 64-bit counter in base 36 is 13 characters). */
 const GENERATION_BYTES = 14;
 
-/** Longest namespace sent as it is: room is left for a generation and a hashed part. */
-const NAMESPACE_ROOM = 190;
+/** Bytes a hashed part takes: '~~' and the base64url of a SHA-256. */
+const HASHED_PART_BYTES = 45;
 
 const TILDE = 0x7e;
 
@@ -51,9 +51,13 @@ export function longestKey(accepts: (key: string) => boolean): number {
   return low;
 }
 
-/** A namespace as sent: escaped as a key's part is when it cannot go as it is. */
-export function sendableNamespace(namespace: string): string {
-  return sendablePart(namespace, NAMESPACE_ROOM);
+/**
+ * A namespace as sent: escaped as a key's part is when it cannot go as it is, or when it is longer
+ * than a hashed one and would not leave room, in keys of at most `keyBytes`, for its ':', a
+ * generation and a hashed part (which any key fits in).
+ */
+export function sendableNamespace(namespace: string, keyBytes: number = MEMCACHED_KEY_BYTES): string {
+  return sendablePart(namespace, Math.max(keyBytes - 1 - GENERATION_BYTES - HASHED_PART_BYTES, HASHED_PART_BYTES));
 }
 
 /**
