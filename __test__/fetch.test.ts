@@ -466,6 +466,46 @@ describe('no caller waits for good', () => {
   });
 });
 
+describe('a fetch under way when its key moves', () => {
+  it('after setServers, a new fetch of the key goes to its new server; the callers waiting on the removed one reject with a NoServerError, not as if the client were closed', async () => {
+    const { startMemcached } = await import('./support/memcached.js');
+    const moved = await startMemcached();
+    const mc = new Client(ctx.server.spec, { protocol: 'meta' });
+    try {
+      const { key, holding, holder } = await leaseHeld('moved');
+      const waiting = mc.fetch(key, () => expect.unreachable('the lease is held on the old server'), { ttl: 60 }).catch((e: unknown) => e);
+      await sleep(30); // it polls the old server
+      const retiring = mc.setServers([moved.spec]);
+      expect(mc.serverFor(key)).toContain(moved.spec);
+      expect(await mc.fetch(key, () => 'loaded on the new server', { ttl: 60 })).toBe('loaded on the new server');
+      expect(await waiting).toMatchObject({ code: 'MEMCACHE_NO_SERVER', server: expect.stringContaining(ctx.server.spec) });
+      holding.open('loaded on the old server');
+      expect(await holder).toBe('loaded on the old server');
+      await retiring;
+    } finally {
+      await mc.close();
+      await moved.stop();
+    }
+  });
+
+  it('the loader gets the key as it was when fetch was called: a key Buffer the caller reuses cannot change it', async () => {
+    const prefix = freshKey('reused');
+    const buffer = Buffer.from(`${prefix}:1`);
+    const loaded: string[] = [];
+    const loader = (key: string | Uint8Array): string => {
+      const text = Buffer.from(key).toString();
+      loaded.push(text);
+      return `value of ${text}`;
+    };
+    const first = ctx.client.fetch(buffer, loader, { ttl: 60 });
+    buffer.write(`${prefix}:2`); // the caller builds its next key in the same Buffer
+    const second = ctx.client.fetch(buffer, loader, { ttl: 60 });
+    expect(await Promise.all([first, second])).toEqual([`value of ${prefix}:1`, `value of ${prefix}:2`]);
+    expect(loaded.sort()).toEqual([`${prefix}:1`, `${prefix}:2`]);
+    expect(await ctx.client.get(`${prefix}:1`)).toBe(`value of ${prefix}:1`);
+  });
+});
+
 describe('a failed ask', () => {
   it('a fetch whose lease get times out rejects with its joiners, and the next fetch of the key asks the server again', async () => {
     const proxy = await startFaultProxy({ target: { host: '127.0.0.1', port: ctx.server.port } });

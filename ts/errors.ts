@@ -201,10 +201,10 @@ export class ServerSpecError extends MemcacheError {
   }
 }
 
-/** No server can take the key (every weight is 0). */
+/** No server can take the key (every weight is 0), or the one a fetch waited on was removed from the pool. */
 export class NoServerError extends MemcacheError {
-  constructor(message: string) {
-    super('MEMCACHE_NO_SERVER', message);
+  constructor(message: string, details?: MemcacheErrorDetails) {
+    super('MEMCACHE_NO_SERVER', message, details);
   }
 }
 

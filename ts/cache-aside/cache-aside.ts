@@ -41,14 +41,17 @@ export class CacheAside {
   fetch(wire: string, key: Key, loader: Loader<unknown>, options: FetchOptions | undefined, timeout: number): Promise<unknown> {
     const settings = fetchSettings(loader, options, timeout);
     const running = this.#flights.get(wire);
-    if (running !== undefined) return running.join(options?.signal, settings.waitTimeout);
     const node = this.#host.nodeFor(wire);
-    const flight = new Flight(node.metrics, node.name, this.#flights);
+    // A flight on a server the key no longer goes to (removed by setServers, failed over) goes on for its own callers only.
+    if (running !== undefined && running.node === node) return running.join(options?.signal, settings.waitTimeout);
+    const flight = new Flight(node, this.#flights);
     const outcome = flight.outcome();
     this.#flights.start(wire, flight);
+    // The loader runs a round trip later: a key's bytes are copied now, so a Buffer the caller reuses cannot change them.
+    const own = typeof key === 'string' ? key : Buffer.from(key);
     const requests = node.requests;
-    if (requests.dialect === 'meta') this.#asks.ask(new LeaseFetch(node, wire, key, loader, settings, this.#host.codec, flight, requests as MetaRequestFactory));
-    else this.#runAfterAsking({ node, wire, key, loader, settings, codec: this.#host.codec, flight });
+    if (requests.dialect === 'meta') this.#asks.ask(new LeaseFetch(node, wire, own, loader, settings, this.#host.codec, flight, requests as MetaRequestFactory));
+    else this.#runAfterAsking({ node, wire, key: own, loader, settings, codec: this.#host.codec, flight });
     return untilAborted(outcome, options?.signal, flight);
   }
 

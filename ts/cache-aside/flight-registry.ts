@@ -33,7 +33,10 @@ export class FlightRegistry<F extends RegisteredFlight> {
     return flight === undefined || flight.ended ? undefined : flight;
   }
 
-  /** Registers the flight of `wire`, which has none under way (get() said so). */
+  /**
+   * Registers the flight of `wire`, which has none under way (get() said so), or one on a server
+   * the key no longer goes to: that one goes on for its callers, and is counted until it ends.
+   */
   start(wire: string, flight: F): void {
     this.#entries.set(wire, flight);
     this.#live++;

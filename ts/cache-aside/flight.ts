@@ -10,6 +10,7 @@ import { AbortError, LeaseTimeoutError, type MemcacheError } from '../errors.js'
 import { publishFetchEvent } from '../observability/channels.js';
 import { MAX_TIMEOUT } from '../options.js';
 import type { ServerMetrics } from '../observability/metrics.js';
+import type { ServerNode } from '../cluster/cluster.js';
 import type { FlightRegistry, RegisteredFlight } from './flight-registry.js';
 
 interface Deferred {
@@ -38,6 +39,8 @@ export class Flight implements RegisteredFlight, Caller {
   /** Settle what the caller that started the flight waits for (see outcome). */
   #resolve: ((value: unknown) => void) | undefined;
   #reject: ((error: MemcacheError) => void) | undefined;
+  /** The server the flight asks: a caller whose key now goes elsewhere starts a flight of its own. */
+  readonly node: ServerNode;
   readonly #metrics: ServerMetrics;
   readonly #server: string;
   /** The client's flights under way: told when this one ends. */
@@ -66,9 +69,10 @@ export class Flight implements RegisteredFlight, Caller {
   /** Set by the flow when the outcome is a stale value found while another caller (elsewhere) reloads it. */
   staleOutcome = false;
 
-  constructor(metrics: ServerMetrics, server: string, flights: FlightRegistry<Flight>) {
-    this.#metrics = metrics;
-    this.#server = server;
+  constructor(node: ServerNode, flights: FlightRegistry<Flight>) {
+    this.node = node;
+    this.#metrics = node.metrics;
+    this.#server = node.name;
     this.#flights = flights;
   }
 
