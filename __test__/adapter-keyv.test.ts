@@ -5,7 +5,7 @@
  * @keyv/memcache's option names; its `deserialize` option, and deserializeKeyv against Keyv's own
  * default deserializer.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { defaultDeserialize, defaultSerialize } from '@keyv/serialize';
 import { keyvApiTests, keyvNamespaceTest, keyvValueTests } from '@keyv/test-suite';
@@ -126,6 +126,18 @@ describe('multi-key calls', () => {
     expect(stored).toEqual([true, false, true]);
     expect(await store.getMany([`${ns}:small`, `${ns}:big`, `${ns}:also`])).toEqual(['x', undefined, 'z']);
     expect(emitted).toEqual(['MEMCACHE_VALUE_TOO_LARGE']);
+  });
+
+  it('setMany: an entry memcached itself refuses (over its item size, under the client\'s limit) fails alone, and is emitted as a ServerError naming the server', async () => {
+    const store = new KeyvMemcache(newClient(), { namespace: freshNamespace('server-refused') });
+    const emitted: Array<{ code?: string; server?: string }> = [];
+    store.on('error', (error: { code?: string; server?: string }) => emitted.push(error));
+    const ns = store.namespace as string;
+    const big = randomBytes(800_000).toString('base64').slice(0, 1_048_500); // incompressible
+    const stored = await store.setMany([{ key: `${ns}:small`, value: 'x' }, { key: `${ns}:big`, value: big }]);
+    expect(stored).toEqual([true, false]);
+    expect(await store.getMany([`${ns}:small`, `${ns}:big`])).toEqual(['x', undefined]);
+    expect(emitted).toEqual([expect.objectContaining({ code: 'MEMCACHE_SERVER_ERROR', server: expect.stringContaining(ctx.server.spec) })]);
   });
 
   it('a value the client refuses for its size leaves no older value behind (memcached unlinks the item when it refuses a set)', async () => {
@@ -1015,6 +1027,17 @@ describe("@keyv/memcache's option names", () => {
     await client.close();
     await expect(cleared).resolves.toBeUndefined();
     expect(await new KeyvMemcache(ctx.client, { namespace: ns }).get(`${ns}:a`)).toBeUndefined();
+  });
+
+  it('writes an app did not await before disconnect() (Keyv serializes first, then hands them over) are stored', async () => {
+    const ns = freshNamespace('unawaited');
+    const keyv = new Keyv({ store: new KeyvMemcache(ctx.server.spec), namespace: ns });
+    await keyv.set('warm', 1); // the generation is known
+    void keyv.set('a', 'set just before disconnect');
+    void keyv.setMany([{ key: 'b', value: 'setMany just before disconnect' }]);
+    await keyv.disconnect();
+    const reader = new Keyv({ store: new KeyvMemcache(newClient()), namespace: ns });
+    expect(await reader.getMany(['a', 'b'])).toEqual(['set just before disconnect', 'setMany just before disconnect']);
   });
 
   it('disconnect() waits for the calls made before it only, not for those an app keeps making', async () => {

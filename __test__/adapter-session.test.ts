@@ -38,6 +38,9 @@ function newStore(prefix: string, ttl?: number): MemcacheStore {
   return store;
 }
 
+/** "Remember me": 30 days. */
+const REMEMBERED_MS = 30 * 86_400_000;
+
 /** An express app with express-session on `store`, listening on a free port; its base URL. */
 async function startApp(store: MemcacheStore, maxAge?: number): Promise<string> {
   const app = express();
@@ -52,6 +55,14 @@ async function startApp(store: MemcacheStore, maxAge?: number): Promise<string> 
   app.get('/save-now', (req, res, next) => {
     req.session.count = (req.session.count ?? 0) + 1;
     req.session.save((error) => (error ? next(error) : res.json({ count: req.session.count }))); // as before a redirect
+  });
+  app.get('/remember', (req, res) => {
+    req.session.cookie.maxAge = REMEMBERED_MS; // the cookie alone changes
+    res.json({ count: req.session.count ?? null });
+  });
+  app.get('/remember-saved', (req, res, next) => {
+    req.session.cookie.maxAge = REMEMBERED_MS;
+    req.session.save((error) => (error ? next(error) : res.json({ count: req.session.count ?? null })));
   });
   app.get('/logout', (req, res, next) => {
     req.session.destroy((error) => (error ? next(error) : res.json({ ok: true })));
@@ -159,6 +170,24 @@ describe('express-session over HTTP', () => {
     expect(await browser.get(`${url}/save-now`)).toEqual({ count: 2 });
     expect(await browser.get(`${url}/peek`)).toEqual({ count: 2 });
     expect(await secondsLeft(key)).toBeGreaterThan(55);
+  });
+
+  it('a change to the cookie alone lasts one request when express-session only touches the session, and stays once saved', async () => {
+    const prefix = freshPrefix();
+    const url = await startApp(newStore(prefix), 60_000);
+    const sessionOf = async (browser: Browser): Promise<string> => sessionKey(prefix, decodeURIComponent(browser.cookie.split('=')[1]).slice(2).split('.')[0]);
+    const [touchedOnly, saved] = [new Browser(), new Browser()];
+    await Promise.all([touchedOnly.get(`${url}/count`), saved.get(`${url}/count`)]);
+
+    await touchedOnly.get(`${url}/remember`); // unchanged as express-session hashes it: touched, with the new expiry
+    expect(await secondsLeft(await sessionOf(touchedOnly))).toBeGreaterThan(86_400);
+    await touchedOnly.get(`${url}/peek`); // read back with the cookie as stored, and touched with it
+    expect(await secondsLeft(await sessionOf(touchedOnly))).toBeLessThanOrEqual(61);
+
+    await saved.get(`${url}/remember-saved`);
+    await saved.get(`${url}/peek`);
+    expect(await secondsLeft(await sessionOf(saved))).toBeGreaterThan(86_400);
+    expect(await saved.get(`${url}/peek`)).toEqual({ count: 1 });
   });
 
   it('a session written by one app instance is read by another', async () => {

@@ -9,7 +9,7 @@
  * parses them here (as @keyv/memcache does).
  */
 import { EventEmitter } from 'node:events';
-import { ClearRefusedError, DeserializeError, type Client, type GetMultiResult, type MemcacheError } from '../../index.js';
+import { ClearRefusedError, DeserializeError, ServerError, type Client, type GetMultiResult, type MemcacheError } from '../../index.js';
 import { keyRefusal } from '../client-source.js';
 import { exptimeFromMs, type Exptime } from '../exptime.js';
 import { NamespaceGeneration } from '../namespace-generation.js';
@@ -237,9 +237,12 @@ export class KeyvMemcache extends EventEmitter {
 
   /**
    * Closes the client if the adapter made it, once every call made before has reached it (the
-   * client's close() lets those finish); a client given stays open.
+   * client's close() lets those finish); a client given stays open. Keyv hands a set to the
+   * adapter only after awaiting its serializer, a few promise jobs after the app called it: the
+   * calls made before disconnect() are taken in up to the next turn of the event loop.
    */
   async disconnect(): Promise<void> {
+    await new Promise<void>((resolve) => setImmediate(resolve));
     this.#flush();
     await this.#generation?.settled();
     if (this.#owned) await this.client.close();
@@ -424,11 +427,16 @@ export class KeyvMemcache extends EventEmitter {
       await Promise.all(indices.map((index, n) => this.#storeOne(wires[n], entries[index].value, exptime, index, stored)));
       return;
     }
+    const refusedOn = new Set<string>();
     indices.forEach((index, n) => {
-      if (failed.has(wires[n])) stored[index] = false;
+      if (!failed.has(wires[n])) return;
+      stored[index] = false;
+      // A set is always stored unless memcached answers an error for it (an item over its size limit, out of memory).
+      if (!errors.has(wires[n])) refusedOn.add(this.client.serverFor(wires[n]));
     });
-    // Keyv sees only the false: a failed server is told as an `error`, once per failure.
+    // Keyv sees only the false: a failed server is told as an `error`, once per failure, and a server's refusals once per call.
     this.#reportEach(errors.values());
+    for (const server of refusedOn) this.#report(new ServerError('memcached answered an error instead of storing an entry of setMany (an item over its size limit, or out of memory)', { server }));
   }
 
   /**
