@@ -381,6 +381,28 @@ describe('no caller waits for good', () => {
     }
   });
 
+  it('destroy() rejects every fetch under way at once with a ClientClosedError: a winner whose loader runs, the callers sharing its flight, and callers waiting on a lease elsewhere', async () => {
+    const { key: heldElsewhere, holding, holder } = await leaseHeld('destroyed-waiting');
+    const mc = new Client(ctx.server.spec, { protocol: 'meta' });
+    const loading = gate<string>();
+    const key = freshKey('destroyed-loading');
+    const calls = [
+      mc.fetch(key, () => loading.promise, { ttl: 60 }),
+      mc.fetch(key, () => loading.promise, { ttl: 60 }),
+      mc.fetch(heldElsewhere, () => 'never', { ttl: 60 }),
+    ].map((call) => call.catch((e: unknown) => e));
+    await leaseTaken(key);
+    await sleep(20); // the third polls
+    const started = performance.now();
+    await mc.destroy();
+    const outcomes = await Promise.all(calls);
+    expect(performance.now() - started).toBeLessThan(1000); // not when the loader or a poll ends
+    expect(outcomes).toEqual([0, 1, 2].map(() => expect.objectContaining({ code: 'MEMCACHE_CLIENT_CLOSED' })));
+    loading.open('too late');
+    holding.open('loaded elsewhere');
+    expect(await holder).toBe('loaded elsewhere');
+  });
+
   it('after close(), a fetch waiting on another client\'s lease rejects with a ClientClosedError and opens no connection', async () => {
     const key = freshKey('closing');
     const loading = gate<string>();

@@ -466,6 +466,7 @@ export class Client extends EventEmitter<ClientEvents> {
     this.#closing ??= this.#stepped.idle ? this.#cluster.close() : this.#stepped.settled().then(() => this.#cluster.close());
     if (!force) return this.#closing;
     const error = new ClientClosedError('the client was closed with force while the call was in flight');
+    this.#cacheAside?.destroy(error);
     return Promise.all([this.#cluster.destroy(error), this.#closing]).then(() => undefined);
   }
 

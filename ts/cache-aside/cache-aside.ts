@@ -55,6 +55,14 @@ export class CacheAside {
     return untilAborted(outcome, options?.signal, flight);
   }
 
+  /**
+   * The client was closed with force: every fetch under way rejects with `error` now. A loader
+   * still running is not stopped; what it returns is stored nowhere (the pools send nothing more).
+   */
+  destroy(error: MemcacheError): void {
+    for (const flight of this.#flights.underWay()) flight.fail(error);
+  }
+
   /** Marks the value stale for staleTtl seconds (meta; elsewhere it is deleted); whether the key existed. */
   async invalidate(wire: string, options: InvalidateOptions | undefined, timeout: number): Promise<boolean> {
     const staleTtl = invalidateStaleTtl(options);

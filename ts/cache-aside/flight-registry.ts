@@ -21,6 +21,8 @@ export class FlightRegistry<F extends RegisteredFlight> {
   readonly #entries = new Map<string, F>();
   /** Entries whose flight is under way (the rest have ended). */
   #live = 0;
+  /** Flights under way whose key's next flight took their entry (see start): rare, pruned as they end. */
+  #replaced: F[] = [];
 
   /** Keys held: flights under way, and ended ones not swept or replaced yet. */
   get held(): number {
@@ -38,8 +40,17 @@ export class FlightRegistry<F extends RegisteredFlight> {
    * the key no longer goes to: that one goes on for its callers, and is counted until it ends.
    */
   start(wire: string, flight: F): void {
+    const running = this.#entries.get(wire);
+    if (running !== undefined && !running.ended) this.#replaced = [...this.#replaced.filter((f) => !f.ended), running];
     this.#entries.set(wire, flight);
     this.#live++;
+  }
+
+  /** Every flight under way. */
+  underWay(): F[] {
+    const flights = this.#replaced.filter((f) => !f.ended);
+    for (const flight of this.#entries.values()) if (!flight.ended) flights.push(flight);
+    return flights;
   }
 
   /** A flight's `ended` just turned true: it stays as its key's entry until replaced or swept. Called once per flight. */
