@@ -399,6 +399,22 @@ describe('clear() by namespace generation', () => {
     }
   });
 
+  it.each([['meta', 'auto'], ['text', 'text']] as const)(
+    'a counter another writer overwrote fails the namespace\'s reads with a DeserializeError until clear(), which starts it afresh (%s)',
+    async (_name, protocol) => {
+      const ns = freshNamespace(`taken-${protocol}`);
+      const store = new KeyvMemcache(newClient({ protocol }), { namespace: ns });
+      await store.set('k', 'before');
+      await ctx.client.set(`${ns}:gen`, 'hello'); // a Keyv without a namespace set 'keyv:gen', say
+      const reader = new KeyvMemcache(newClient({ protocol }), { namespace: ns });
+      await expect(reader.get('k')).rejects.toMatchObject({ code: 'MEMCACHE_DESERIALIZE' });
+      await reader.clear();
+      expect(await reader.get('k')).toBeUndefined();
+      await reader.set('k', 'after');
+      expect(await store.get('k')).toBe('after');
+    },
+  );
+
   it('concurrent clears from two instances both take effect atomically (no lost increment)', async () => {
     const ns = freshNamespace('race');
     const stores = [new KeyvMemcache(newClient()), new KeyvMemcache(newClient())];

@@ -141,8 +141,18 @@ export class NamespaceGeneration {
   }
 
   async #bump(): Promise<void> {
-    const value = this.#meta ? await this.#metaCounter(1) : undefined;
-    this.#known = this.#prefixOf(value ?? (await this.#textBump()));
+    let value: unknown;
+    try {
+      value = this.#meta ? await this.#metaCounter(1) : undefined;
+      value ??= await this.#textBump();
+    } catch (error) {
+      // memcached answers CLIENT_ERROR to incr on a value that is not a number: another writer took
+      // the counter's key. The namespace cannot be read as it is; clearing it starts a counter afresh.
+      if ((error as { code?: unknown }).code !== 'MEMCACHE_CLIENT_ERROR') throw error;
+      value = seed();
+      await this.#client.set(this.#counterKey, value);
+    }
+    this.#known = this.#prefixOf(value);
   }
 
   /**
