@@ -260,6 +260,16 @@ describe('MemcacheStore', () => {
     expect(await call((cb) => store.get('cookie', cb))).toBeNull();
   });
 
+  it('a session too large for the client is refused with its coded error, and the session it meant to replace is gone (as memcached drops an item it refuses)', async () => {
+    const store = new MemcacheStore({ client: new Client(ctx.server.spec, { maxValueLength: 2000 }), prefix: freshPrefix() });
+    cleanups.push(() => store.client.close());
+    const session = { cookie: cookieFor(60_000), count: 1 } as SessionData;
+    await call((done) => store.set('big', session, done));
+    const big = { ...session, note: 'x'.repeat(3000) } as SessionData;
+    await expect(call((done) => store.set('big', big, done))).rejects.toMatchObject({ code: 'MEMCACHE_VALUE_TOO_LARGE' });
+    expect(await call<SessionData | null>((done) => store.get('big', done))).toBeNull();
+  });
+
   it('stores the session as JSON text, and reads it back', async () => {
     const prefix = freshPrefix();
     const store = newStore(prefix);
