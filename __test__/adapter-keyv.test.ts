@@ -415,6 +415,55 @@ describe('clear() by namespace generation', () => {
     },
   );
 
+  it('calls between two clear()s made back to back run under the first one\'s generation: what was set before the second is gone after it', async () => {
+    const store = new KeyvMemcache(newClient(), { namespace: freshNamespace('two-clears') });
+    await store.set('warm', 1);
+    await Promise.all([store.clear(), store.set('k', 'v1'), store.set('m', 'v1'), store.clear(), store.set('m', 'v2')]);
+    expect(await store.get('k')).toBeUndefined();
+    expect(await store.get('m')).toBe('v2');
+  });
+
+  /** `body` with a client whose replies come `ms` late (a proxy in front of the test's memcached). */
+  async function withLateReplies(ms: number, body: (client: Client) => Promise<void>): Promise<void> {
+    const proxy = await startFaultProxy({ target: { host: ctx.server.host, port: ctx.server.port } });
+    proxy.setMode({ kind: 'delay', ms, direction: 'toClient' });
+    const client = new Client(`${proxy.host}:${proxy.port}`);
+    try {
+      await body(client);
+    } finally {
+      await client.close();
+      await proxy.close();
+    }
+  }
+
+  it("calls keep their order while two counter reads are out after another process's clear: a read's reply runs again the operations of both", async () => {
+    await withLateReplies(30, async (late) => {
+      const ns = freshNamespace('two-reads');
+      const [mine, theirs] = [new KeyvMemcache(late, { namespace: ns }), new KeyvMemcache(newClient(), { namespace: ns })];
+      await mine.get('warm'); // the generation is known here
+      await theirs.clear(); // and moved elsewhere
+      const read = mine.get('x'); // a first read of the counter
+      await sleep(10);
+      const set = mine.set('k', 'v1'); // a second read, the set under the old generation
+      await sleep(25); // the first read's reply is in: the new generation is known
+      const deleted = mine.delete('k'); // runs under it at once: after the set's run again
+      await Promise.all([read, set, deleted]);
+      expect(await mine.get('k')).toBeUndefined();
+    });
+  });
+
+  it('a clear() that creates the missing counter moves past the generation an operation called before it reads (meta)', async () => {
+    await withLateReplies(30, async (late) => {
+      const store = new KeyvMemcache(late, { namespace: freshNamespace('created-by-clear') });
+      await late.get('warm'); // connected
+      const set = store.set('k', 'v1'); // reads the counter: missing, so it creates it (a round trip later)
+      await sleep(5);
+      await Promise.all([set, store.clear(), store.set('m', 'after the clear')]); // the clear's increment gets there first
+      expect(await store.get('k')).toBeUndefined();
+      expect(await store.get('m')).toBe('after the clear');
+    });
+  });
+
   it('concurrent clears from two instances both take effect atomically (no lost increment)', async () => {
     const ns = freshNamespace('race');
     const stores = [new KeyvMemcache(newClient()), new KeyvMemcache(newClient())];

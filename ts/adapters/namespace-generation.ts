@@ -4,8 +4,9 @@
  * `clear()` increments the counter and the old keys are never read again (LRU evicts them).
  *
  * The counter is read once per tick (or per burst the client writes at once), in the same batch as
- * the operations of that tick, which run under the generation last seen; if the read says it moved
- * (another process cleared), they run again under the new one. So the common case costs no extra
+ * the operations of that tick, which run under the generation last seen; if a read says it moved
+ * (another process cleared), they run again under the new one at once, with those of every read
+ * still out, ahead of any call made after that reply. So the common case costs no extra
  * round trip and one extra key per batch, and a clear by any process is seen by every operation
  * that starts after it completed; in the process that clears, by every operation started after
  * the clear was called (they wait for it).
@@ -32,14 +33,16 @@ const SHARED_BY = 63;
 
 /** One read of the counter, shared by the operations of a tick. */
 interface CounterRead {
-  /** The key prefix of the generation read: set, and `again` filled, in the reaction to the reply. */
+  /** The key prefix of the generation read: set in the reaction to the reply. */
   readonly promise: Promise<string>;
   /** The key prefix of the generation read, once the reply is in. */
   prefix: string | undefined;
-  /** The operations run under it, and the prefix each ran under first (none when no generation was known). */
+  /** The operations run under it. */
   readonly ops: Array<(prefix: string) => Promise<unknown>>;
+  /** By the index in `ops`: the prefix it ran under first (none when no generation was known), and last. */
   readonly known: Array<string | undefined>;
-  /** By the index in `ops`: its run under the generation read, when that is not the one it knew. */
+  readonly latest: Array<string | undefined>;
+  /** By the index in `ops`: its last run, when that is not its first (another generation was read since). */
   readonly again: Array<Promise<unknown> | undefined>;
 }
 
@@ -51,10 +54,15 @@ export class NamespaceGeneration {
   #known: string | undefined;
   /** This tick's counter read, shared by the operations of the tick until it is written. */
   #read: CounterRead | undefined;
+  /** The counter reads made and not answered yet, oldest first. */
+  #unanswered: CounterRead[] = [];
   /** Cleared when the client answers UnsupportedError to a counter with `initial` (protocol text, or no meta). */
   #meta = true;
-  /** A bump under way: operations started meanwhile wait for it (settled either way), and run under what it made. */
-  #bumping: Promise<void> | undefined;
+  /**
+   * The last bump under way: operations started meanwhile wait for it, and run under the prefix it
+   * made (undefined when it failed: then they read the counter).
+   */
+  #bumping: Promise<string | undefined> | undefined;
   /**
    * Operations not handed to the client yet (waiting for a first counter read or a bump), and
    * bumps, until they settle: what `settled()` waits for. An operation run under a known
@@ -76,12 +84,14 @@ export class NamespaceGeneration {
    */
   run<T>(op: (prefix: string) => Promise<T>): Promise<T> {
     const bumping = this.#bumping;
-    if (bumping !== undefined) return this.#deferred.track(bumping.then(() => this.run(op)));
+    // Under that bump's generation, not a later one's: a call made before the next clear() stays before it.
+    if (bumping !== undefined) return this.#deferred.track(bumping.then((prefix) => (prefix === undefined ? this.run(op) : op(prefix))));
     // The counter read goes first: on one server its reply comes first, so it is in when op's is.
     const read = this.#current();
     const known = this.#known;
     const index = read.ops.push(op) - 1;
     read.known.push(known);
+    read.latest.push(known);
     if (read.ops.length === SHARED_BY) this.#read = undefined;
     if (known === undefined) return this.#deferred.track(read.promise.then(() => read.again[index] as Promise<T>));
     return attempt(op, known).then(
@@ -105,9 +115,10 @@ export class NamespaceGeneration {
 
   #current(): CounterRead {
     if (this.#read !== undefined) return this.#read;
-    const read: CounterRead = { promise: this.#fetch(() => read), prefix: undefined, ops: [], known: [], again: [] };
+    const read: CounterRead = { promise: this.#fetch(() => read), prefix: undefined, ops: [], known: [], latest: [], again: [] };
     read.promise.catch(noop); // a failed read is reported by the operations that wait for it, once they do
     this.#read = read;
+    this.#unanswered.push(read);
     // The client writes this tick's requests on a later tick, or at once in a burst (SHARED_BY,
     // readAgain): joiners until then share the read, and none joins a read already sent, which
     // could have been answered before a clear they saw.
@@ -131,8 +142,12 @@ export class NamespaceGeneration {
    * started after it, even before it completes, under the new one.
    */
   bump(): Promise<void> {
-    const bumped = this.#deferred.track(this.#bump());
-    const bumping = bumped.then(noop, noop);
+    const made = this.#bump();
+    const bumped = this.#deferred.track(made.then(noop));
+    const bumping = made.then(
+      (prefix) => prefix,
+      () => undefined,
+    );
     this.#bumping = bumping;
     void bumping.then(() => {
       if (this.#bumping === bumping) this.#bumping = undefined;
@@ -140,10 +155,11 @@ export class NamespaceGeneration {
     return bumped;
   }
 
-  async #bump(): Promise<void> {
+  /** The new generation's prefix, also `#known` from then on. */
+  async #bump(): Promise<string> {
     let value: unknown;
     try {
-      value = this.#meta ? await this.#metaCounter(1) : undefined;
+      value = this.#meta ? await this.#metaBump() : undefined;
       value ??= await this.#textBump();
     } catch (error) {
       // memcached answers CLIENT_ERROR to incr on a value that is not a number: another writer took
@@ -152,7 +168,19 @@ export class NamespaceGeneration {
       value = seed();
       await this.#client.set(this.#counterKey, value);
     }
-    this.#known = this.#prefixOf(value);
+    return (this.#known = this.#prefixOf(value));
+  }
+
+  /**
+   * incr by one, atomically creating a missing counter at the seed (meta); undefined without meta.
+   * A counter it created is incremented once more: an operation that read the created value (its
+   * own creation raced this one) ran before the clear, and must not share its generation.
+   */
+  async #metaBump(): Promise<number | bigint | undefined> {
+    const initial = seed();
+    const value = await this.#metaCounter(1, initial);
+    if (value === undefined || BigInt(value) !== initial) return value;
+    return (await this.#client.incr(this.#counterKey, 1)) ?? value;
   }
 
   /**
@@ -166,13 +194,9 @@ export class NamespaceGeneration {
       const done = read();
       if (this.#read === done) this.#read = undefined; // answered: it takes no more operations
       const prefix = (done.prefix = this.#known = this.#prefixOf(counter));
-      const { ops, known, again } = done;
-      for (let i = 0; i < ops.length; i++) {
-        if (known[i] === prefix) continue;
-        const run = (again[i] = attempt(ops[i], prefix));
-        run.catch(noop); // taken as the outcome once the first run settles
-      }
-      ops.length = 0;
+      this.#runAgainUnder(prefix);
+      this.#answered(done);
+      done.ops.length = 0;
       return prefix;
     };
     return this.#client.get(this.#counterKey).then(
@@ -180,9 +204,33 @@ export class NamespaceGeneration {
       (error: unknown) => {
         // A failed read takes no more operations either (it can fail within its own tick, its server known dead).
         if (this.#read === read()) this.#read = undefined;
+        this.#answered(read());
         throw error;
       },
     );
+  }
+
+  /**
+   * Every operation of a read not answered yet (this one's included) that last ran under another
+   * generation than `prefix` runs again under it, oldest first, now: a call made after this reply
+   * sees `prefix` and runs at once, so it must come after them. (A later read's reply may bring
+   * another generation still: its operations run again then.)
+   */
+  #runAgainUnder(prefix: string): void {
+    for (const read of this.#unanswered) {
+      const { ops, latest, again } = read;
+      for (let i = 0; i < ops.length; i++) {
+        if (latest[i] === prefix) continue;
+        latest[i] = prefix;
+        const run = (again[i] = attempt(ops[i], prefix));
+        run.catch(noop); // taken as the outcome once its read is answered
+      }
+    }
+  }
+
+  #answered(read: CounterRead): void {
+    const at = this.#unanswered.indexOf(read);
+    if (at >= 0) this.#unanswered.splice(at, 1);
   }
 
   #prefixOf(counter: unknown): string {
@@ -202,10 +250,10 @@ export class NamespaceGeneration {
     throw new DeserializeError(`the generation counter ${this.#counterKey} could be neither created nor read`);
   }
 
-  /** incr by `delta`, creating the counter at the seed if missing (atomic, meta); undefined when meta is absent. */
-  async #metaCounter(delta: number): Promise<number | bigint | undefined> {
+  /** incr by `delta`, creating the counter at `initial` if missing (atomic, meta); undefined when meta is absent. */
+  async #metaCounter(delta: number, initial: bigint = seed()): Promise<number | bigint | undefined> {
     try {
-      return await this.#client.incr(this.#counterKey, delta, { initial: seed() });
+      return await this.#client.incr(this.#counterKey, delta, { initial });
     } catch (error) {
       if ((error as { code?: unknown }).code !== 'MEMCACHE_UNSUPPORTED') throw error;
       this.#meta = false;
@@ -213,13 +261,16 @@ export class NamespaceGeneration {
     }
   }
 
-  /** Without meta: incr, and on a miss add the seed; if another caller added it first, incr that. */
+  /**
+   * Without meta: incr, and on a miss add the seed and incr that (as #metaBump, an operation may
+   * have read what was added); if another caller added it first, incr that.
+   */
   async #textBump(): Promise<number | bigint> {
     for (let attempt = 0; attempt < 3; attempt++) {
       const value = await this.#client.incr(this.#counterKey, 1);
       if (value !== undefined) return value;
       const initial = seed();
-      if (await this.#client.add(this.#counterKey, initial)) return initial;
+      if (await this.#client.add(this.#counterKey, initial)) return (await this.#client.incr(this.#counterKey, 1)) ?? initial;
     }
     throw new DeserializeError(`the generation counter ${this.#counterKey} could be neither incremented nor created`);
   }
@@ -231,7 +282,7 @@ export class NamespaceGeneration {
  */
 function afterRead(read: CounterRead, index: number, known: string, first: { result: unknown } | { error: unknown }): unknown {
   const outcome = (prefix: string): unknown => {
-    if (prefix !== known) return read.again[index];
+    if (prefix !== known) return read.again[index]; // its run under `prefix`, made by this reply at the latest
     if ('error' in first) throw first.error;
     return first.result;
   };
