@@ -39,8 +39,7 @@ interface CounterRead {
   prefix: string | undefined;
   /** The operations run under it. */
   readonly ops: Array<(prefix: string) => Promise<unknown>>;
-  /** By the index in `ops`: the prefix it ran under first (none when no generation was known), and last. */
-  readonly known: Array<string | undefined>;
+  /** By the index in `ops`: the prefix it ran under last (at first the one known then; none when no generation was). */
   readonly latest: Array<string | undefined>;
   /** By the index in `ops`: its last run, when that is not its first (another generation was read since). */
   readonly again: Array<Promise<unknown> | undefined>;
@@ -90,7 +89,6 @@ export class NamespaceGeneration {
     const read = this.#current();
     const known = this.#known;
     const index = read.ops.push(op) - 1;
-    read.known.push(known);
     read.latest.push(known);
     if (read.ops.length === SHARED_BY) this.#read = undefined;
     if (known === undefined) return this.#deferred.track(read.promise.then(() => read.again[index] as Promise<T>));
@@ -115,7 +113,7 @@ export class NamespaceGeneration {
 
   #current(): CounterRead {
     if (this.#read !== undefined) return this.#read;
-    const read: CounterRead = { promise: this.#fetch(() => read), prefix: undefined, ops: [], known: [], latest: [], again: [] };
+    const read: CounterRead = { promise: this.#fetch(() => read), prefix: undefined, ops: [], latest: [], again: [] };
     read.promise.catch(noop); // a failed read is reported by the operations that wait for it, once they do
     this.#read = read;
     this.#unanswered.push(read);
@@ -192,7 +190,6 @@ export class NamespaceGeneration {
   #fetch(read: () => CounterRead): Promise<string> {
     const settle = (counter: unknown): string => {
       const done = read();
-      if (this.#read === done) this.#read = undefined; // answered: it takes no more operations
       const prefix = (done.prefix = this.#known = this.#prefixOf(counter));
       this.#runAgainUnder(prefix);
       this.#answered(done);
@@ -202,8 +199,6 @@ export class NamespaceGeneration {
     return this.#client.get(this.#counterKey).then(
       (value) => (value === undefined ? this.#create().then(settle) : settle(value)),
       (error: unknown) => {
-        // A failed read takes no more operations either (it can fail within its own tick, its server known dead).
-        if (this.#read === read()) this.#read = undefined;
         this.#answered(read());
         throw error;
       },
@@ -211,10 +206,10 @@ export class NamespaceGeneration {
   }
 
   /**
-   * Every operation of a read not answered yet (this one's included) that last ran under another
-   * generation than `prefix` runs again under it, oldest first, now: a call made after this reply
-   * sees `prefix` and runs at once, so it must come after them. (A later read's reply may bring
-   * another generation still: its operations run again then.)
+   * Every operation of a read not answered yet (the one just answered included) that last ran
+   * under another generation than `prefix` runs again under it, oldest first, now: a call made
+   * after this reply sees `prefix` and runs at once, so it must come after them. (A later read's
+   * reply may bring another generation still: its operations run again then.)
    */
   #runAgainUnder(prefix: string): void {
     for (const read of this.#unanswered) {
@@ -228,7 +223,12 @@ export class NamespaceGeneration {
     }
   }
 
+  /**
+   * `read` has its answer (or failed: it can within its own tick, its server known dead): it
+   * takes no more operations, and is no longer out.
+   */
   #answered(read: CounterRead): void {
+    if (this.#read === read) this.#read = undefined;
     const at = this.#unanswered.indexOf(read);
     if (at >= 0) this.#unanswered.splice(at, 1);
   }
