@@ -408,8 +408,10 @@ describe('clear() by namespace generation', () => {
       await ctx.client.set(`${ns}:gen`, 'hello'); // a Keyv without a namespace set 'keyv:gen', say
       const reader = new KeyvMemcache(newClient({ protocol }), { namespace: ns });
       await expect(reader.get('k')).rejects.toMatchObject({ code: 'MEMCACHE_DESERIALIZE' });
+      await expect(store.set('j', 'refused')).rejects.toMatchObject({ code: 'MEMCACHE_DESERIALIZE' });
       await reader.clear();
       expect(await reader.get('k')).toBeUndefined();
+      expect(await store.get('j')).toBeUndefined(); // a set that failed is not sent again by a later read
       await reader.set('k', 'after');
       expect(await store.get('k')).toBe('after');
     },

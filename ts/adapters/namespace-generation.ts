@@ -188,21 +188,27 @@ export class NamespaceGeneration {
    * those runs.
    */
   #fetch(read: () => CounterRead): Promise<string> {
+    // A read that fails (the get, the counter's creation, a counter that is not a number) is out no
+    // more: its operations fail with it, and no later read may run them again.
+    const fail = (error: unknown): never => {
+      this.#answered(read());
+      throw error;
+    };
     const settle = (counter: unknown): string => {
       const done = read();
-      const prefix = (done.prefix = this.#known = this.#prefixOf(counter));
+      let prefix: string;
+      try {
+        prefix = this.#prefixOf(counter);
+      } catch (error) {
+        return fail(error);
+      }
+      done.prefix = this.#known = prefix;
       this.#runAgainUnder(prefix);
       this.#answered(done);
       done.ops.length = 0;
       return prefix;
     };
-    return this.#client.get(this.#counterKey).then(
-      (value) => (value === undefined ? this.#create().then(settle) : settle(value)),
-      (error: unknown) => {
-        this.#answered(read());
-        throw error;
-      },
-    );
+    return this.#client.get(this.#counterKey).then((value) => (value === undefined ? this.#create().then(settle, fail) : settle(value)), fail);
   }
 
   /**
