@@ -10,9 +10,10 @@
  */
 import { EventEmitter } from 'node:events';
 import { ClearRefusedError, DeserializeError, ServerError, type Client, type GetMultiResult, type MemcacheError } from '../../index.js';
-import { keyRefusal } from '../client-source.js';
+import { isBadKey, keyRefusal } from '../client-source.js';
 import { exptimeFromMs, type Exptime } from '../exptime.js';
 import { NamespaceGeneration } from '../namespace-generation.js';
+import { setOrDrop } from '../set-or-drop.js';
 import { resolveKeyvOptions, type KeyvMemcacheOptions, type KeyvMemcacheTarget } from './options.js';
 import { longestKey, roomUnder, sendableNamespace, sendablePart } from './memcached-key.js';
 import { isLive, type KeyvStoreEntry } from './stored-data.js';
@@ -163,9 +164,9 @@ export class KeyvMemcache extends EventEmitter {
       options = { ttl: exptime };
     }
     const generation = this.#generation;
-    if (generation === undefined) return this.#setOrDrop(key, value, options);
+    if (generation === undefined) return setOrDrop(this.client, key, value, options);
     const rest = this.#part(key);
-    return generation.run((prefix) => this.#setOrDrop(prefix + rest, value, options));
+    return generation.run((prefix) => setOrDrop(this.client, prefix + rest, value, options));
   }
 
   /**
@@ -439,25 +440,10 @@ export class KeyvMemcache extends EventEmitter {
     for (const server of refusedOn) this.#report(new ServerError('memcached answered an error instead of storing an entry of setMany (an item over its size limit, or out of memory)', { server }));
   }
 
-  /**
-   * A set; one the client refuses for the value's size first deletes what the key held, as memcached
-   * does when it refuses a set (it unlinks the item): readers must not go on getting the value the
-   * caller meant to replace. Rejects with the refusal.
-   */
-  #setOrDrop(wire: string, value: unknown, options: { ttl: number }): Promise<boolean> {
-    return this.client.set(wire, value, options).catch((error: unknown) => {
-      if ((error as MemcacheError | undefined)?.code !== 'MEMCACHE_VALUE_TOO_LARGE') throw error;
-      const rethrow = (): never => {
-        throw error;
-      };
-      return this.client.delete(wire).then(rethrow, rethrow);
-    });
-  }
-
-  /** One set of a setMany's entry (#setOrDrop); a failure marks it not stored, and is emitted (Keyv sees only the false). */
+  /** One set of a setMany's entry (setOrDrop); a failure marks it not stored, and is emitted (Keyv sees only the false). */
   async #storeOne(wire: string, value: unknown, exptime: number, index: number, stored: boolean[]): Promise<void> {
     try {
-      if (!(await this.#setOrDrop(wire, value, { ttl: exptime }))) stored[index] = false;
+      if (!(await setOrDrop(this.client, wire, value, { ttl: exptime }))) stored[index] = false;
     } catch (error) {
       stored[index] = false;
       this.#report(error);
@@ -465,10 +451,6 @@ export class KeyvMemcache extends EventEmitter {
   }
 }
 
-/** Whether the client refused a key before sending anything (a KeyError). */
-function isBadKey(error: unknown): boolean {
-  return (error as MemcacheError | undefined)?.code === 'MEMCACHE_BAD_KEY';
-}
 
 /**
  * A multi-key read the client refused for one bad key, again one key at a time (`alone` with a

@@ -10,6 +10,7 @@ import type { SessionData } from 'express-session';
 import { DeserializeError, type Client } from '../../index.js';
 import { exptimeFromMs, type Exptime } from '../exptime.js';
 import { NamespaceGeneration } from '../namespace-generation.js';
+import { setOrDrop } from '../set-or-drop.js';
 import { resolveStoreOptions, type MemcacheStoreOptions } from './options.js';
 
 type Callback<T = void> = (error?: unknown, result?: T) => void;
@@ -46,20 +47,10 @@ export class MemcacheStore extends session.Store {
       this.#run(sid, async (key) => {
         const exptime = this.#exptime(data);
         if (exptime === 'expired') await this.client.delete(key);
-        else await this.client.set(key, JSON.stringify(data), { ttl: exptime }).catch((error: unknown) => this.#dropRefused(key, error));
+        else await setOrDrop(this.client, key, JSON.stringify(data), { ttl: exptime });
       }),
       callback,
     );
-  }
-
-  /**
-   * A session the client refuses as too large is deleted, as memcached deletes an item it refuses
-   * itself (over its item size): the request must not go on reading the session it meant to
-   * replace. Rejects with the refusal.
-   */
-  async #dropRefused(key: string, error: unknown): Promise<never> {
-    if ((error as { code?: unknown }).code === 'MEMCACHE_VALUE_TOO_LARGE') await this.client.delete(key).catch(() => false);
-    throw error;
   }
 
   /** Ends the session. */
