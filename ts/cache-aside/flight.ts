@@ -9,7 +9,6 @@ import { listenForAbort, stopListening, type AbortListener } from '../abort-list
 import { AbortError, LeaseTimeoutError, type MemcacheError } from '../errors.js';
 import { publishFetchEvent } from '../observability/channels.js';
 import { MAX_TIMEOUT } from '../options.js';
-import type { ServerMetrics } from '../observability/metrics.js';
 import type { ServerNode } from '../cluster/cluster.js';
 import type { FlightRegistry, RegisteredFlight } from './flight-registry.js';
 
@@ -41,8 +40,6 @@ export class Flight implements RegisteredFlight, Caller {
   #reject: ((error: MemcacheError) => void) | undefined;
   /** The server the flight asks: a caller whose key now goes elsewhere starts a flight of its own. */
   readonly node: ServerNode;
-  readonly #metrics: ServerMetrics;
-  readonly #server: string;
   /** The client's flights under way: told when this one ends. */
   readonly #flights: FlightRegistry<Flight>;
   /** What joiners wait for; made by the first joiner. */
@@ -71,8 +68,6 @@ export class Flight implements RegisteredFlight, Caller {
 
   constructor(node: ServerNode, flights: FlightRegistry<Flight>) {
     this.node = node;
-    this.#metrics = node.metrics;
-    this.#server = node.name;
     this.#flights = flights;
   }
 
@@ -169,7 +164,7 @@ export class Flight implements RegisteredFlight, Caller {
         clocks.delete(clock);
         caller.left();
         const why = this.#phase === 'waiting' ? 'another caller holds the lease' : 'a caller in this process is loading it';
-        reject(new LeaseTimeoutError(`no value within waitTimeout (${waitTimeout} ms): ${why}`, { server: this.#server }));
+        reject(new LeaseTimeoutError(`no value within waitTimeout (${waitTimeout} ms): ${why}`, { server: this.node.name }));
       });
       clocks.add(clock);
       this.#startClock(clock, performance.now());
@@ -255,8 +250,8 @@ export class Flight implements RegisteredFlight, Caller {
   }
 
   #countStale(callers: number): void {
-    this.#metrics.staleServes += callers;
-    for (let i = 0; i < callers; i++) publishFetchEvent('stale', this.#server);
+    this.node.metrics.staleServes += callers;
+    for (let i = 0; i < callers; i++) publishFetchEvent('stale', this.node.name);
   }
 }
 
