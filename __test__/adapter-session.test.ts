@@ -77,6 +77,12 @@ async function startApp(store: MemcacheStore, maxAge?: number): Promise<string> 
 /** A browser, as far as one cookie goes: sends it, keeps the one the server sets. */
 class Browser {
   cookie = '';
+
+  /** The session id the cookie carries (express-session signs it: `s:<sid>.<signature>`). */
+  get sid(): string {
+    return decodeURIComponent(this.cookie.split('=')[1]).slice(2).split('.')[0];
+  }
+
   async get(url: string): Promise<{ count?: number | null }> {
     const response = await fetch(url, { headers: this.cookie === '' ? {} : { cookie: this.cookie } });
     const setCookie = response.headers.get('set-cookie');
@@ -162,7 +168,7 @@ describe('express-session over HTTP', () => {
     const browser = new Browser();
     expect(await browser.get(`${url}/count`)).toEqual({ count: 1 });
     // As stored minutes ago and kept alive since by touch(), which leaves the stored cookie as it was.
-    const key = await sessionKey(prefix, decodeURIComponent(browser.cookie.split('=')[1]).slice(2).split('.')[0]);
+    const key = await sessionKey(prefix, browser.sid);
     const stored = JSON.parse((await ctx.client.get(key)) as string) as SessionData;
     stored.cookie.expires = new Date(Date.now() - 5_000);
     await ctx.client.set(key, JSON.stringify(stored), { ttl: 60 });
@@ -175,7 +181,7 @@ describe('express-session over HTTP', () => {
   it('a change to the cookie alone lasts one request when express-session only touches the session, and stays once saved', async () => {
     const prefix = freshPrefix();
     const url = await startApp(newStore(prefix), 60_000);
-    const sessionOf = async (browser: Browser): Promise<string> => sessionKey(prefix, decodeURIComponent(browser.cookie.split('=')[1]).slice(2).split('.')[0]);
+    const sessionOf = (browser: Browser): Promise<string> => sessionKey(prefix, browser.sid);
     const [touchedOnly, saved] = [new Browser(), new Browser()];
     await Promise.all([touchedOnly.get(`${url}/count`), saved.get(`${url}/count`)]);
 
