@@ -5,6 +5,7 @@
  * text protocol's fallback, metrics and diagnostics. Processes of their own: fetch-processes.test.ts.
  */
 import diagnostics from 'node:diagnostics_channel';
+import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import v8 from 'node:v8';
 import vm from 'node:vm';
@@ -12,6 +13,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { ArgumentError, CHANNELS, Client, LeaseTimeoutError, LoaderError, type ClientOptions, type FetchMessage } from '../ts/index.js';
 import { startFakeServer } from './support/fake-server.js';
 import { startFaultProxy } from './support/fault-proxy.js';
+import { startMemcached } from './support/memcached.js';
 import { inspect, plant, raw } from './support/raw.js';
 import { useServerAndClient } from './support/server-and-client.js';
 import { written } from './support/written.js';
@@ -201,6 +203,48 @@ describe('leases between clients', () => {
     } finally {
       await mc.close();
       await fake.close();
+    }
+  });
+
+  it('a value the client refuses as too large rejects the flight with a ValueTooLargeError, compressed on the main thread or off it, and the lease goes back at once', async () => {
+    const incompressible = randomBytes(50_000);
+    for (const protocol of ['meta', 'text'] as const) {
+      for (const offloadThreshold of [0, 32_768]) {
+        const mc = new Client(ctx.server.spec, { protocol, maxValueLength: 40_000, compressionThreshold: 1_000, offloadThreshold });
+        try {
+          const key = freshKey(`too-large-${protocol}-${offloadThreshold}`);
+          const calls = [mc.fetch(key, () => incompressible, { ttl: 60 }), mc.fetch(key, () => incompressible, { ttl: 60 })];
+          const outcomes = await Promise.all(calls.map((call) => call.catch((e: unknown) => e)));
+          expect(outcomes.map((e) => (e as { code?: string }).code), `${protocol}, offloadThreshold ${offloadThreshold}`).toEqual([
+            'MEMCACHE_VALUE_TOO_LARGE',
+            'MEMCACHE_VALUE_TOO_LARGE',
+          ]);
+          expect(await mc.fetch(key, () => 'next', { ttl: 60, waitTimeout: 2_000 })).toBe('next');
+        } finally {
+          await mc.close();
+        }
+      }
+    }
+  });
+
+  it('a store memcached refuses for its size fails alone: the winners stored with it count no error and give back no lease', async () => {
+    const small = await startMemcached({ args: ['-I', '4k', '-o', 'slab_chunk_max=2048'] });
+    const mc = new Client(small.spec, { protocol: 'meta' });
+    try {
+      const keys = [0, 1, 2, 3].map((i) => freshKey(`refused-store-${i}`));
+      const valueOf = (i: number): string => (i === 1 ? 'B'.repeat(10_000) : `v${i}`);
+      let results: unknown[] = [];
+      const wire = await written(async () => {
+        results = await Promise.all(keys.map((key, i) => mc.fetch(key, async () => valueOf(i), { ttl: 60 })));
+      });
+      expect(results).toEqual(keys.map((_, i) => valueOf(i)));
+      expect(await Promise.all(keys.map((key) => mc.get(key)))).toEqual(['v0', undefined, 'v2', 'v3']);
+      expect(mc.metrics().totals.errors).toBe(1);
+      const released = wire.split('\r\n').filter((line) => line.startsWith('md '));
+      expect(released).toEqual([expect.stringMatching(new RegExp(`^md ${keys[1]} C\\d+ `))]);
+    } finally {
+      await mc.close();
+      await small.stop();
     }
   });
 

@@ -6,6 +6,7 @@ import { LoaderError, TimeoutError } from '../errors.js';
 import { publishFetchEvent } from '../observability/channels.js';
 import { MAX_TIMEOUT } from '../options.js';
 import type { Request } from '../protocol/request-factory.js';
+import type { Payload } from '../protocol/text-commands.js';
 import type { Flight } from './flight.js';
 import type { FetchSettings, Loader } from './options.js';
 
@@ -26,6 +27,15 @@ export interface FetchJob {
 export function send<T>(node: ServerNode, request: Request<T>): Promise<T> {
   node.pool.send(request);
   return request.promise;
+}
+
+/**
+ * A value compressed off the main thread learns only then that it cannot be stored (too large even
+ * compressed): its store failed with that, and the caller gets it, as from a value the codec
+ * refused at once.
+ */
+export function throwIfUnstorable(payload: Payload): void {
+  if (payload.error !== undefined) throw payload.error;
 }
 
 /**

@@ -20,7 +20,7 @@ import type { ValueCodec } from '../codec/value-codec.js';
 import { AbortError, LeaseTimeoutError, NoServerError, type MemcacheError } from '../errors.js';
 import { decodedLease, type LeaseAsker, type LeaseReply, type MetaRequestFactory } from '../protocol/meta/dialect.js';
 import { ANSWER_GRACE_MS, timerAt, type Flight } from './flight.js';
-import { callLoader, countWait, countWin, send, type FetchJob } from './job.js';
+import { callLoader, countWait, countWin, send, throwIfUnstorable, type FetchJob } from './job.js';
 import type { FetchSettings, Loader } from './options.js';
 
 /** First poll after this many ms, doubling up to MAX_POLL_MS. */
@@ -149,6 +149,7 @@ async function load(job: FetchJob, requests: MetaRequestFactory, lease: LeaseRep
     () => true,
   );
   if (failed) await giveBack(job, requests, lease, lease.found);
+  throwIfUnstorable(payload);
   return value;
 }
 

@@ -3,7 +3,7 @@
  * lease, so only this process's single flight keeps the loader from running once per caller:
  * get; on a miss load and set. Other processes may load the same key at the same time.
  */
-import { callLoader, send, type FetchJob } from './job.js';
+import { callLoader, send, throwIfUnstorable, type FetchJob } from './job.js';
 
 export async function fetchWithoutLease(job: FetchJob): Promise<unknown> {
   const { node, wire, codec, settings } = job;
@@ -14,5 +14,6 @@ export async function fetchWithoutLease(job: FetchJob): Promise<unknown> {
   const payload = codec.encode(value, undefined);
   // As with a lease: a failed store still leaves the caller the value it loaded.
   await send(node, node.requests.store('set', wire, payload, settings.ttl, undefined, false, settings.timeout, undefined)).catch(() => false);
+  throwIfUnstorable(payload);
   return value;
 }

@@ -198,7 +198,13 @@ export function countLease(metrics: ServerMetrics, reply: LeaseReply): void {
   else metrics.misses++;
 }
 
-/** The winner's store, counted as fetch's: whether it was stored (false: the item changed since the lease was won). */
+/**
+ * The winner's store, counted as fetch's: whether it was stored (false: the item changed since the
+ * lease was won). Answered, never quiet: an error line (a value past memcached's item size) then
+ * fails this store alone, where in a run of quiet stores it would fail them all, and each of
+ * those winners would count an error and give back a lease it no longer held. A win is a miss,
+ * so the reply line costs nothing on the hit path.
+ */
 export class LeaseStoreRequest extends MetaStoreRequest {
   constructor(key: string, encoding: KeyEncoding, value: Payload, exptime: number, cas: string, timeout: number) {
     super('cas', key, encoding, value, exptime, cas, false, timeout, undefined);
@@ -206,6 +212,10 @@ export class LeaseStoreRequest extends MetaStoreRequest {
 
   override get command(): CommandId {
     return Command.fetch;
+  }
+
+  protected override get mayBeQuiet(): boolean {
+    return false;
   }
 }
 

@@ -68,12 +68,17 @@ export class MetaStoreRequest extends QuietRequest<boolean> {
     this.#exptime = exptime;
     this.#cas = cas;
     // While its bytes are being made, `length` is the uncompressed size: never less than the final one.
-    this.#quiet = value.length <= QUIET_MAX_VALUE;
+    this.#quiet = this.mayBeQuiet && value.length <= QUIET_MAX_VALUE;
     if (value.pending !== undefined) this.holdFor([value]);
   }
 
   override get replyMode(): ReplyMode {
     return this.#quiet ? ReplyMode.ON_FAILURE : ReplyMode.ALWAYS;
+  }
+
+  /** Whether a value up to QUIET_MAX_VALUE goes quiet: a subclass whose every outcome matters says no (read in the constructor). */
+  protected get mayBeQuiet(): boolean {
+    return true;
   }
 
   get command(): CommandId {
