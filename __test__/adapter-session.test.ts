@@ -286,6 +286,23 @@ describe('MemcacheStore', () => {
     expect(await call((cb) => store.get('json', cb))).toEqual(JSON.parse(JSON.stringify(data)));
   });
 
+  it('a stored value that is not a session fails get and load with a DeserializeError (express-session would read its cookie and throw); a session JSON cannot hold fails set with a SerializeError', async () => {
+    const prefix = freshPrefix();
+    const store = newStore(prefix);
+    await call((cb) => store.set('good', { cookie: cookieFor(60_000), count: 1 } as SessionData, cb));
+    const key = await sessionKey(prefix, 'bad');
+    for (const text of ['{', '{}', '"text"', '123', 'null', '[]', '{"cookie":null}', '{"cookie":"x"}']) {
+      await ctx.client.set(key, text);
+      await expect(call((cb) => store.get('bad', cb)), text).rejects.toMatchObject({ code: 'MEMCACHE_DESERIALIZE' });
+      await expect(call((cb) => store.load('bad', cb)), text).rejects.toMatchObject({ code: 'MEMCACHE_DESERIALIZE' });
+    }
+    const circular = { cookie: cookieFor(60_000) } as SessionData & { self?: unknown };
+    circular.self = circular;
+    for (const data of [circular, { cookie: cookieFor(60_000), big: 1n } as unknown as SessionData]) {
+      await expect(call((cb) => store.set('unwritable', data, cb))).rejects.toMatchObject({ code: 'MEMCACHE_SERIALIZE', cause: expect.any(TypeError) });
+    }
+  });
+
   it('works through a client given (kept open by close()) and with the text protocol', async () => {
     const client = new Client(ctx.server.spec, { protocol: 'text' });
     try {

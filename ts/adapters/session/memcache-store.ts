@@ -7,7 +7,7 @@
  */
 import session from 'express-session';
 import type { SessionData } from 'express-session';
-import { DeserializeError, type Client } from '../../index.js';
+import { DeserializeError, SerializeError, type Client } from '../../index.js';
 import { exptimeFromMs, type Exptime } from '../exptime.js';
 import { NamespaceGeneration } from '../namespace-generation.js';
 import { setOrDrop } from '../set-or-drop.js';
@@ -47,7 +47,7 @@ export class MemcacheStore extends session.Store {
       this.#run(sid, async (key) => {
         const exptime = this.#exptime(data);
         if (exptime === 'expired') await this.client.delete(key);
-        else await setOrDrop(this.client, key, JSON.stringify(data), { ttl: exptime });
+        else await setOrDrop(this.client, key, sessionJson(data), { ttl: exptime });
       }),
       callback,
     );
@@ -113,16 +113,36 @@ export class MemcacheStore extends session.Store {
   }
 }
 
-/** A stored session: our JSON text, or bytes (stored by another client with flags 0). */
+/** The session as JSON; one JSON cannot hold (a cycle, a BigInt) is a SerializeError, its cause what JSON.stringify threw. */
+function sessionJson(data: SessionData): string {
+  try {
+    return JSON.stringify(data);
+  } catch (cause) {
+    throw new SerializeError(`the session cannot be written as JSON: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  }
+}
+
+/**
+ * A stored session: our JSON text, or bytes (stored by another client with flags 0). Anything but
+ * an object with a cookie object is an error: express-session reads `session.cookie` as soon as it
+ * gets one, and a throw there, in reload()'s callback, would end the process.
+ */
 function parse(value: unknown, key: string): SessionData | null {
   if (value === undefined) return null;
   const text = typeof value === 'string' ? value : value instanceof Uint8Array ? Buffer.from(value).toString('utf8') : undefined;
   if (text === undefined) throw new DeserializeError(`the session at ${key} is not JSON text`);
+  let data: unknown;
   try {
-    return JSON.parse(text) as SessionData;
+    data = JSON.parse(text);
   } catch (error) {
     throw new DeserializeError(`the session at ${key} is not valid JSON`, { cause: error });
   }
+  if (!isObject(data) || !isObject(data.cookie)) throw new DeserializeError(`the value at ${key} is not a session (an object with a cookie object)`);
+  return data as unknown as SessionData;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** express-session's callback style, called once, outside the promise chain (a throwing callback is not turned into a rejection). */
