@@ -165,6 +165,17 @@ describe('multi-key calls', () => {
     expect(await keyv.get(['dup', 'other'])).toEqual(['v3', 'o']);
   });
 
+  it('setMany: an entry whose ttl is not a number fails alone, emitted, as a set of it alone would; the others are stored', async () => {
+    const store = new KeyvMemcache(ctx.client, { namespace: freshNamespace('bad-ttl-many') });
+    const emitted: unknown[] = [];
+    store.on('error', (error: { code?: string }) => emitted.push(error.code));
+    const ns = store.namespace as string;
+    const stored = await store.setMany([{ key: `${ns}:p`, value: 'P', ttl: 60_000 }, { key: `${ns}:q`, value: 'Q', ttl: Number.NaN }, { key: `${ns}:r`, value: 'R' }]);
+    expect(stored).toEqual([true, false, true]);
+    expect(await store.getMany([`${ns}:p`, `${ns}:q`, `${ns}:r`])).toEqual(['P', undefined, 'R']);
+    expect(emitted).toEqual(['MEMCACHE_BAD_ARGUMENT']);
+  });
+
   it('set: a ttl of 0 means none (as in Keyv); a ttl that is not a number rejects, never throws', async () => {
     const store = new KeyvMemcache({ client: ctx.client, expires: 0 }, { namespace: freshNamespace('ttl0') });
     const ns = store.namespace as string;
@@ -245,9 +256,9 @@ describe('the calls of one tick', () => {
   });
 
   it('a key the client refuses fails only its own call, not the others of the tick', async () => {
-    // maxKeyLength 40: a 50-byte key goes hashed (45 bytes), past the limit with its namespace and generation.
-    const store = new KeyvMemcache(newClient({ maxValueLength: 1000, maxKeyLength: 40 }), { namespace: freshNamespace('refused') });
-    const bad = 'k'.repeat(50);
+    // Without a namespace keys go as they are (under one, every key is made sendable): the client refuses one with a space.
+    const store = new KeyvMemcache(newClient({ maxValueLength: 1000 }), { namespace: '' });
+    const bad = 'with space';
     const sets = await Promise.allSettled([store.set('a', 'x'), store.set(bad, 'x'), store.set('b', 'y'.repeat(2000)), store.set('c', 'z')]);
     expect(sets.map((s) => (s.status === 'fulfilled' ? s.value : (s.reason as { code: string }).code))).toEqual([true, 'MEMCACHE_BAD_KEY', 'MEMCACHE_VALUE_TOO_LARGE', true]);
     const gets = await Promise.allSettled([store.get('a'), store.get(bad), store.get('b'), store.get('c')]);
@@ -866,6 +877,19 @@ describe('keys under a client keyPrefix', () => {
   });
 });
 
+describe('a client whose key limit leaves a namespace no room for every key', () => {
+  it('is an OptionError at construction or when the namespace is set, where every call failed; a namespace that leaves room works', async () => {
+    const client = newClient({ maxKeyLength: 100 });
+    expect(() => new KeyvMemcache(client, { namespace: 'n'.repeat(44) })).toThrow(expect.objectContaining({ code: 'MEMCACHE_BAD_OPTION', option: 'namespace' }));
+    const store = new KeyvMemcache(client, { namespace: freshNamespace('short') });
+    expect(() => (store.namespace = 'n'.repeat(200))).toThrow(OptionError);
+    const keyv = new Keyv({ store, namespace: store.namespace });
+    const keys = ['k', 'x'.repeat(300), 'with space'];
+    for (const key of keys) expect(await keyv.set(key, key.length)).toBe(true);
+    expect(await Promise.all(keys.map((key) => keyv.get(key)))).toEqual(keys.map((key) => key.length));
+  });
+});
+
 describe("deserializeKeyv: Keyv's default deserializer without a reviver", () => {
   const inputs: Array<[string, string]> = [
     ["Keyv's item as the benchmark stores it", JSON.stringify({ value: 'x'.repeat(100), expires: null })],
@@ -1083,6 +1107,16 @@ describe("@keyv/memcache's option names", () => {
     expect(await after).toBe(true);
     const reader = new KeyvMemcache(ctx.client, { namespace: ns });
     expect(await reader.getMany([`${ns}:a`, `${ns}:b`])).toEqual([undefined, 'B']);
+  });
+
+  it('disconnect() lets the calls made under a namespace since left (set again, as keyv.namespace = … does) finish too', async () => {
+    const ns = freshNamespace('left');
+    const store = new KeyvMemcache(ctx.server.spec, { namespace: ns });
+    const calls = [store.set(`${ns}:a`, 'A'), store.clear(), store.set(`${ns}:b`, 'B')]; // each waits on the namespace's counter
+    store.namespace = freshNamespace('other');
+    await store.disconnect();
+    expect(await Promise.all(calls)).toEqual([true, undefined, true]);
+    expect(await new KeyvMemcache(ctx.client, { namespace: ns }).getMany([`${ns}:a`, `${ns}:b`])).toEqual([undefined, 'B']);
   });
 
   it("clear() called just before the app closes its own client finishes (the client's close() lets the counter's steps through)", async () => {

@@ -9,13 +9,14 @@
  * parses them here (as @keyv/memcache does).
  */
 import { EventEmitter } from 'node:events';
-import { ClearRefusedError, DeserializeError, ServerError, type Client, type GetMultiResult, type MemcacheError } from '../../index.js';
+import { CallsUnderWay } from '../../calls-under-way.js';
+import { ClearRefusedError, DeserializeError, OptionError, ServerError, type Client, type GetMultiResult, type MemcacheError } from '../../index.js';
 import { isBadKey, keyRefusal } from '../client-source.js';
 import { exptimeFromMs, type Exptime } from '../exptime.js';
 import { NamespaceGeneration } from '../namespace-generation.js';
 import { setOrDrop } from '../set-or-drop.js';
 import { resolveKeyvOptions, type KeyvMemcacheOptions, type KeyvMemcacheTarget } from './options.js';
-import { longestKey, roomUnder, sendableNamespace, sendablePart } from './memcached-key.js';
+import { fitsEveryKey, longestKey, roomUnder, sendableNamespace, sendablePart } from './memcached-key.js';
 import { isLive, type KeyvStoreEntry } from './stored-data.js';
 
 /** Maps Keyv's key to the key sent, under the generation an operation runs in. */
@@ -67,6 +68,8 @@ export class KeyvMemcache extends EventEmitter {
   /** The longest key the client takes (its keyPrefix and key rules count). */
   readonly #keyBytes: number;
   #generation: NamespaceGeneration | undefined;
+  /** The calls of namespaces left (the namespace set again) still under way: disconnect() waits for them. */
+  readonly #retired = new CallsUnderWay();
   /** This tick's gets, sent together on the next tick or before a call of another kind: see get(). */
   #pending: PendingGets | undefined;
   readonly #sendPending = (): void => this.#flush();
@@ -94,13 +97,20 @@ export class KeyvMemcache extends EventEmitter {
     return this.#namespace;
   }
 
+  /** Throws an OptionError for a namespace after which the client's key limit leaves no room for every key (see memcached-key.ts). */
   set namespace(namespace: string | undefined) {
     const name = namespace === '' ? undefined : namespace;
     if (name === this.#namespace && (name === undefined || this.#generation !== undefined)) return;
-    this.#flush(); // under the namespace they were called in
-    this.#namespace = name;
     const base = name === undefined ? '' : `${sendableNamespace(name, this.#keyBytes)}:`;
-    this.#room = roomUnder(base, this.#keyBytes);
+    const room = roomUnder(base, this.#keyBytes);
+    if (name !== undefined && !fitsEveryKey(room)) {
+      throw new OptionError('namespace', `leaves ${room} bytes for a key under this client's key limit (${this.#keyBytes} bytes, its keyPrefix and key rules counted), fewer than a hashed key takes`);
+    }
+    this.#flush(); // under the namespace they were called in
+    // disconnect() waits for the calls under the namespace left too.
+    if (this.#generation !== undefined) this.#retired.track(this.#generation.settled());
+    this.#namespace = name;
+    this.#room = room;
     this.#generation = name === undefined ? undefined : new NamespaceGeneration(this.client, base);
   }
 
@@ -178,7 +188,7 @@ export class KeyvMemcache extends EventEmitter {
     return this.#run(async (wire) => {
       const stored = entries.map(() => true);
       const last = lastOfEachKey(entries);
-      const groups = this.#byExptime(entries, last);
+      const groups = this.#byExptime(entries, last, stored);
       await Promise.all([...groups].map(([exptime, indices]) => this.#storeGroup(entries, indices, exptime, wire, stored)));
       return entries.map((entry, index) => stored[last.get(entry.key) ?? index]);
     });
@@ -245,7 +255,7 @@ export class KeyvMemcache extends EventEmitter {
   async disconnect(): Promise<void> {
     await new Promise<void>((resolve) => setImmediate(resolve));
     this.#flush();
-    await this.#generation?.settled();
+    await Promise.all([this.#generation?.settled(), this.#retired.settled()]);
     if (this.#owned) await this.client.close();
   }
 
@@ -398,12 +408,23 @@ export class KeyvMemcache extends EventEmitter {
     return ttl === undefined || ttl === 0 ? this.#expires : exptimeFromMs(ttl);
   }
 
-  /** Indices of the entries to store (each key's last, see lastOfEachKey) by exptime: usually one group. */
-  #byExptime(entries: KeyvStoreEntry[], last: Map<string, number>): Map<Exptime, number[]> {
+  /**
+   * Indices of the entries to store (each key's last, see lastOfEachKey) by exptime: usually one
+   * group. An entry whose ttl is no ttl (NaN, a string) is not stored, its error emitted, as a set
+   * of it alone would fail alone.
+   */
+  #byExptime(entries: KeyvStoreEntry[], last: Map<string, number>, stored: boolean[]): Map<Exptime, number[]> {
     const groups = new Map<Exptime, number[]>();
     entries.forEach((entry, index) => {
       if (last.get(entry.key) !== index) return; // a later entry of the key is stored instead
-      const exptime = this.#exptime(entry.ttl);
+      let exptime: Exptime;
+      try {
+        exptime = this.#exptime(entry.ttl);
+      } catch (error) {
+        stored[index] = false;
+        this.#report(error);
+        return;
+      }
       const group = groups.get(exptime);
       if (group === undefined) groups.set(exptime, [index]);
       else group.push(index);

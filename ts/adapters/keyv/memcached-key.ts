@@ -36,6 +36,11 @@ export function roomUnder(base: string, keyBytes: number = MEMCACHED_KEY_BYTES):
   return keyBytes - Buffer.byteLength(base) - GENERATION_BYTES;
 }
 
+/** Whether `room` bytes (roomUnder) take every key's part: a hashed one, the longest, fits. */
+export function fitsEveryKey(room: number): boolean {
+  return room >= HASHED_PART_BYTES;
+}
+
 /**
  * The longest key (in bytes) `accepts` takes, at most memcached's 250: found by halving, since a
  * client's own limit (its keyPrefix, maxKeyLength, binaryKeys) is not public.
