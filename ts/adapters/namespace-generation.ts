@@ -11,7 +11,7 @@
  * that starts after it completed; in the process that clears, by every operation started after
  * the clear was called (they wait for it).
  */
-import { DeserializeError, type Client } from '../index.js';
+import { DeserializeError, type Client, type MemcacheError } from '../index.js';
 import { CallsUnderWay } from '../calls-under-way.js';
 
 /**
@@ -208,7 +208,22 @@ export class NamespaceGeneration {
       done.ops.length = 0;
       return prefix;
     };
-    return this.#client.get(this.#counterKey).then((value) => (value === undefined ? this.#create().then(settle, fail) : settle(value)), fail);
+    return this.#readCounter().then(settle, fail);
+  }
+
+  /**
+   * The counter, created if missing. Read by memcached's own arithmetic (incr by 0), which hands
+   * back the digits as memcached holds them, whatever the client's serializer, and is sent at once
+   * (ahead of the operations that share the read). A value that is no number is another writer's.
+   */
+  #readCounter(): Promise<unknown> {
+    return this.#client.incr(this.#counterKey, 0).then(
+      (value) => (value === undefined ? this.#create() : value),
+      (error: MemcacheError) => {
+        // memcached answers CLIENT_ERROR to incr on a value that is not a number.
+        throw error.code === 'MEMCACHE_CLIENT_ERROR' ? notACounter(this.#counterKey, 'a value memcached cannot increment', error) : error;
+      },
+    );
   }
 
   /**
@@ -250,7 +265,7 @@ export class NamespaceGeneration {
     for (let attempt = 0; attempt < 3; attempt++) {
       const initial = seed();
       if (await this.#client.add(this.#counterKey, initial)) return initial;
-      const existing = await this.#client.get(this.#counterKey);
+      const existing = await this.#client.incr(this.#counterKey, 0);
       if (existing !== undefined) return existing;
     }
     throw new DeserializeError(`the generation counter ${this.#counterKey} could be neither created nor read`);
@@ -304,13 +319,12 @@ function attempt<T>(op: (prefix: string) => Promise<T>, prefix: string): Promise
   }
 }
 
-/**
- * A counter's value as a generation in base 36 (shorter keys). It comes back as a number (stored
- * by add), or as digits (created by meta, flags 0; padded with spaces after a decr).
- */
+/** A counter's value (a number or bigint, as incr and the seed give it) as a generation in base 36 (shorter keys). */
 function generationOf(value: unknown, counterKey: string): string {
-  const digits =
-    typeof value === 'number' || typeof value === 'bigint' ? String(value) : value instanceof Uint8Array ? Buffer.from(value).toString('latin1').trim() : typeof value === 'string' ? value.trim() : '';
-  if (!/^\d{1,20}$/.test(digits)) throw new DeserializeError(`the generation counter ${counterKey} holds ${JSON.stringify(String(value))}, not a counter`);
-  return BigInt(digits).toString(36);
+  if (typeof value !== 'number' && typeof value !== 'bigint') throw notACounter(counterKey, JSON.stringify(String(value)));
+  return BigInt(value).toString(36);
+}
+
+function notACounter(counterKey: string, what: string, cause?: MemcacheError): DeserializeError {
+  return new DeserializeError(`the generation counter ${counterKey} holds ${what}, not a counter`, { cause, server: cause?.server });
 }
