@@ -78,9 +78,10 @@ describe('fetches started together', () => {
         ctx.client.fetch(names[2], () => 'c', { ttl: 60, recacheBefore: 5 }),
       ]);
     });
-    expect(wire).toMatch(new RegExp(`mg ${names[0]} v f c N30 O\\d+\\r\\n`));
-    expect(wire).toMatch(new RegExp(`mg ${names[1]} v f c N7 O\\d+\\r\\n`));
-    expect(wire).toMatch(new RegExp(`mg ${names[2]} v f c N30 R6 O\\d+\\r\\n`)); // R: strictly fewer seconds left than it
+    // N: one second more than lockTtl (memcached's clock ticks once a second); R: strictly fewer seconds left than it.
+    expect(wire).toMatch(new RegExp(`mg ${names[0]} v f c N31 O\\d+\\r\\n`));
+    expect(wire).toMatch(new RegExp(`mg ${names[1]} v f c N8 O\\d+\\r\\n`));
+    expect(wire).toMatch(new RegExp(`mg ${names[2]} v f c N31 R6 O\\d+\\r\\n`));
   });
 });
 

@@ -248,6 +248,21 @@ describe('leases between clients', () => {
     }
   });
 
+  it('a loader that finishes within lockTtl keeps its lease to the end, whatever the phase of memcached\'s clock: its value is stored', async () => {
+    // memcached's clock ticks once a second: a lease asked for with N1 lives 0-1 s. Of four 900 ms
+    // loads started 250 ms apart, at most one would start within 100 ms after a tick and keep it.
+    const keys = [0, 1, 2, 3].map((i) => freshKey(`whole-lease-${i}`));
+    const values = await Promise.all(
+      keys.map(async (key, i) => {
+        await sleep(250 * i);
+        return ctx.client.fetch(key, async () => (await sleep(900), `loaded ${key}`), { ttl: 60, lockTtl: 1 });
+      }),
+    );
+    expect(values).toEqual(keys.map((key) => `loaded ${key}`));
+    const stored = await ctx.client.getMulti(keys);
+    expect(keys.map((key) => stored.get(key))).toEqual(values);
+  });
+
   it('a loader that resolves undefined stores nothing: waiters get undefined, the key stays a miss, the next fetch loads again', async () => {
     const key = freshKey('undefined');
     const loading = gate<undefined>();
@@ -394,7 +409,7 @@ describe('leases between clients', () => {
 describe('no caller waits for good', () => {
   it.each([
     ['longer than lockTtl', 5000],
-    ['the default, lockTtl', undefined],
+    ['the default, a second past lockTtl', undefined],
   ])('a loader that never settles holds no caller past lockTtl: the winner and its joiners (waitTimeout %s) reject with its error, and the next fetch loads afresh', async (_name, waitTimeout) => {
     const key = freshKey('stuck');
     const never = new Promise<string>(() => {});

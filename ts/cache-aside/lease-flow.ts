@@ -1,7 +1,7 @@
 /**
  * fetch on a server that speaks meta: the server's lease decides who loads, across processes.
  *
- *   ask (mg … N<lockTtl> [R<recacheBefore>])
+ *   ask (mg … N<lockTtl + 1> [R<recacheBefore + 1>])
  *     ├─ a value, no W ............ return it (stale with X: another caller is reloading it)
  *     ├─ W ......................... load, store with the cas won, return what was loaded;
  *     │                              a value that came with the W is served to joiners meanwhile

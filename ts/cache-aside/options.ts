@@ -27,7 +27,11 @@ export interface FetchOptions extends CallOptions {
   staleTtl?: number;
   /** When at most this many seconds of the value's ttl are left, one caller reloads it early while the others keep it. Off by default. */
   recacheBefore?: number;
-  /** ms a caller that lost the lease waits for the winner's value before a LeaseTimeoutError. Default lockTtl * 1000. */
+  /**
+   * ms a caller that lost the lease waits for the winner's value before a LeaseTimeoutError.
+   * Default (lockTtl + 1) * 1000, as long as the lease can live (see leaseToken): a caller whose
+   * winner died then outlasts its lease, and loads.
+   */
   waitTimeout?: number;
 }
 
@@ -92,9 +96,9 @@ function recacheBefore(value: unknown, ttl: number): number {
   return before;
 }
 
-/** ms from 0 (do not wait) up; default the lease's life. */
+/** ms from 0 (do not wait) up; default the lease's longest life (memcached's clock ticks once a second). */
 function waitTimeout(value: unknown, lockTtl: number): number {
-  if (value === undefined) return Math.min(lockTtl * 1000, MAX_TIMEOUT);
+  if (value === undefined) return Math.min((lockTtl + 1) * 1000, MAX_TIMEOUT);
   if (typeof value !== 'number' || !(value >= 0 && value <= MAX_TIMEOUT)) {
     throw new ArgumentError(`waitTimeout must be a number of ms in [0, ${MAX_TIMEOUT}], got ${String(value)}`);
   }

@@ -1,6 +1,6 @@
 /**
  * The first asks of many fetches as one request: the lease gets that callers start in one tick
- * for one connection go out together, as one line each (`mg <key> v f c N<lockTtl> [R<s>] O<n>`,
+ * for one connection go out together, as one line each (`mg <key> v f c N<lockTtl + 1> [R<s>] O<n>`,
  * opaques consecutive), and each reply is handed to its own asker. One request per fetch paid,
  * per key, for a Request and its promise, a place in the queue, a deadline and a `.then`; a run of
  * fetch hits pays them once (bench/PROFILE.md, "One request for a tick's asks").
@@ -14,7 +14,7 @@ import type { CommandWriter } from '../command-writer.js';
 import { errorReply, ReplyKind, unexpectedReply } from '../replies.js';
 import { Request, type ValueDecoder } from '../request.js';
 import { KEY_FLAG, keyToken, type KeyEncoding } from './commands.js';
-import { countLease, MISS_REPLY, readLease, recacheToken, type LeaseReply } from './lease.js';
+import { countLease, leaseToken, MISS_REPLY, readLease, recacheToken, type LeaseReply } from './lease.js';
 import { opaqueDigits } from './opaque-digits.js';
 
 /** One fetch's first ask, told its reply. */
@@ -90,7 +90,7 @@ export class MetaLeaseBatchRequest extends Request<void> {
     this.opaqueCount = askers.length;
     this.opaque = w.opaques(askers.length);
     const { lockTtl, recacheBefore } = this.#settings;
-    const flags = `${KEY_FLAG[this.#encoding]} v f c N${lockTtl}${recacheToken(recacheBefore)} O`;
+    const flags = `${KEY_FLAG[this.#encoding]} v f c${leaseToken(lockTtl)}${recacheToken(recacheBefore)} O`;
     let lines = '';
     for (let i = 0; i < askers.length; i++) lines += `mg ${keyToken(askers[i].wire, this.#encoding)}${flags}${opaqueDigits(this.opaque + i)}\r\n`;
     w.latin1(lines);

@@ -1,8 +1,8 @@
 /**
  * Leases (memcached's W / X / Z flags; doc/protocol.txt "Meta Commands"), what `fetch` and
  * `invalidate` are made of:
- * - the lease get `mg <key> v f c N<lockTtl> [R<recacheBefore>] O<n>`: on a miss memcached creates
- *   an empty placeholder (0 bytes, client flags 0, ttl lockTtl) and answers the first caller W
+ * - the lease get `mg <key> v f c N<lockTtl + 1> [R<recacheBefore + 1>] O<n>`: on a miss memcached creates
+ *   an empty placeholder (0 bytes, client flags 0, living at least lockTtl) and answers the first caller W
  *   ("you won: load it") and every later one Z ("someone is loading"); a stale item (see
  *   invalidate) comes with X, and W for the first reader; R hands one reader a W when the ttl
  *   left drops below it;
@@ -91,6 +91,18 @@ export function staleLease(bits: number): boolean {
   return (bits & STALE) !== 0;
 }
 
+/** memcached reads an exptime past 30 days as a Unix time. */
+const MAX_RELATIVE_EXPTIME = 30 * 24 * 3600;
+
+/**
+ * The `N` token for a lease of `lockTtl` seconds. memcached's clock ticks once a second, so an item
+ * given N seconds lives between N - 1 and N: one more, so the winner holds the lease at least
+ * lockTtl seconds (its loader is stopped then), and no second caller wins while it loads.
+ */
+export function leaseToken(lockTtl: number): string {
+  return ` N${Math.min(lockTtl + 1, MAX_RELATIVE_EXPTIME)}`;
+}
+
 /**
  * The `R` token for `recacheBefore` (seconds, or none): memcached hands the early W once strictly
  * fewer than R seconds are left, and recacheBefore means "at most this many".
@@ -148,7 +160,7 @@ export class MetaLeaseGetRequest extends Request<LeaseReply> {
 
   encode(w: CommandWriter): void {
     this.opaque = w.opaques(1);
-    w.latin1(`mg ${keyToken(this.#key, this.#encoding)}${KEY_FLAG[this.#encoding]} v f c N${this.#lockTtl}${recacheToken(this.#recacheBefore)} O${opaqueDigits(this.opaque)}\r\n`);
+    w.latin1(`mg ${keyToken(this.#key, this.#encoding)}${KEY_FLAG[this.#encoding]} v f c${leaseToken(this.#lockTtl)}${recacheToken(this.#recacheBefore)} O${opaqueDigits(this.opaque)}\r\n`);
   }
 
   onReply(kind: number, buf: Buffer, rec: Uint32Array, off: number): boolean {
