@@ -17,6 +17,7 @@ import { KeyvMemcache, deserializeKeyv } from '../ts/adapters/keyv/index.js';
 import { exptimeFromMs } from '../ts/adapters/exptime.js';
 import { startFakeServer } from './support/fake-server.js';
 import { startFaultProxy } from './support/fault-proxy.js';
+import { startInterleaveProxy } from './support/interleave-proxy.js';
 import { inspect, raw } from './support/raw.js';
 import { useServerAndClient } from './support/server-and-client.js';
 import type { MemcachedServer } from './support/memcached.js';
@@ -505,6 +506,50 @@ describe('clear() by namespace generation', () => {
       expect(await store.get('k')).toBeUndefined();
       expect(await store.get('m')).toBe('after the clear');
     });
+  });
+
+  it('two clear()s made at once on a namespace without a counter resolve in order, and a set called after both is kept', async () => {
+    const store = new KeyvMemcache(newClient(), { namespace: freshNamespace('two-at-once') });
+    const order: string[] = [];
+    const calls = [store.clear(), store.clear(), store.set('k', 'v')].map((call, i) => call.then(() => order.push(['clear 1', 'clear 2', 'set'][i])));
+    await Promise.all(calls);
+    expect(order).toEqual(['clear 1', 'clear 2', 'set']);
+    expect(await store.get('k')).toBe('v');
+  });
+
+  it("a counter another process creates between this one's counter read and its clear(): what was set before the clear is gone after it", async () => {
+    const ns = freshNamespace('created-elsewhere');
+    const theirs = String((BigInt(Date.now()) << 20n) - 5n); // another process's seed, a moment earlier
+    // The other process's add runs right after this one's first counter read, before its next command.
+    const proxy = await startInterleaveProxy(ctx.server, new RegExp(`^(incr|ma|mg|get) ${ns}:gen`), `add ${ns}:gen 0 0 ${theirs.length}\r\n${theirs}\r\n`);
+    const client = new Client(proxy.spec);
+    try {
+      const store = new KeyvMemcache(client, { namespace: ns });
+      await Promise.all([store.set('k', 'written before the clear'), store.clear()]);
+      expect(await proxy.injected).toBe('STORED');
+      expect(await store.get('k')).toBeUndefined();
+      expect(await new KeyvMemcache(ctx.client, { namespace: ns }).get('k')).toBeUndefined();
+    } finally {
+      await client.close();
+      await proxy.close();
+    }
+  });
+
+  it("disconnect() lets the calls that run again under another process's clear finish: the write made before it is stored", async () => {
+    const ns = freshNamespace('rerun-at-close');
+    const proxy = await startFaultProxy({ target: { host: ctx.server.host, port: ctx.server.port } });
+    try {
+      const store = new KeyvMemcache(`${proxy.host}:${proxy.port}`, { namespace: ns }); // its own client, closed by disconnect()
+      await store.set('warm', 1); // the generation is known here
+      await new KeyvMemcache(ctx.client, { namespace: ns }).clear(); // another process's clear
+      proxy.setMode({ kind: 'delay', ms: 100, direction: 'toClient' });
+      const set = store.set('k', 'v'); // under the old generation first; the counter's reply says to run it again
+      await store.disconnect();
+      expect(await set).toBe(true);
+      expect(await new KeyvMemcache(ctx.client, { namespace: ns }).get('k')).toBe('v');
+    } finally {
+      await proxy.close();
+    }
   });
 
   it('concurrent clears from two instances both take effect atomically (no lost increment)', async () => {

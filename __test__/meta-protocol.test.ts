@@ -158,6 +158,15 @@ describe('counters that create themselves', () => {
     expect([...results].sort((x, y) => Number(x) - Number(y))).toEqual(Array.from({ length: 50 }, (_, i) => 10 + i));
   });
 
+  it('keeps its place among the calls made around it: written in call order once the server is known to speak meta', async () => {
+    await ctx.client.version(); // the server is known to speak meta from here on
+    const wire = await written(async () => {
+      await Promise.all([ctx.client.set('ctr:order:a', 'x'), ctx.client.incr('ctr:order:n', 1, { initial: 1 }), ctx.client.delete('ctr:order:b')]);
+    });
+    const commands = wire.split('\r\n').filter((line) => /^(ms|ma|md) /.test(line)).map((line) => line.split(' ', 2).join(' '));
+    expect(commands).toEqual(['ms ctr:order:a', 'ma ctr:order:n', 'md ctr:order:b']);
+  });
+
   it('gives the created counter its ttl', async () => {
     await ctx.client.incr('ctr:ttl', 1, { initial: 0, ttl: 100 });
     const item = await ctx.client.getItem('ctr:ttl');

@@ -103,12 +103,15 @@ export class NamespaceGeneration {
 
   /**
    * Resolves once every bump, and every operation waiting for a counter read or a bump, under way
-   * when it is called has settled: then all that was called before has reached the client, and its
-   * close() lets it finish.
-   * (An operation run again because another process cleared at that moment is not waited for.)
+   * when it is called has settled, and every operation a counter read out then runs again (its
+   * reply brought the generation of another process's clear): then all that was called before has
+   * reached the client, and its close() lets it finish.
    */
-  settled(): Promise<void> {
-    return this.#deferred.settled();
+  async settled(): Promise<void> {
+    const reads = [...this.#unanswered];
+    const deferred = this.#deferred.settled();
+    await Promise.all(reads.map((read) => read.promise.catch(noop)));
+    await Promise.all([deferred, ...reads.flatMap((read) => read.again.map((run) => run?.catch(noop)))]);
   }
 
   #current(): CounterRead {
@@ -138,9 +141,18 @@ export class NamespaceGeneration {
    * Moves the namespace to a new generation: every key written so far is unreachable. Operations
    * started before it (their counter read already queued) run under the old generation; those
    * started after it, even before it completes, under the new one.
+   *
+   * Its increment goes once every counter read and bump called before it has its answer. A read
+   * that finds no counter creates it in a second request, and a bump that creates it increments it
+   * twice: either could otherwise land after a later bump's increment, and hand the operations
+   * called before that clear the generation it made (they would survive it), or leave a bump
+   * resolved with a generation a later one had already passed (operations run under it would be lost).
    */
   bump(): Promise<void> {
-    const made = this.#bump();
+    const before: Promise<unknown>[] = this.#unanswered.map((read) => read.promise.catch(noop));
+    if (this.#bumping !== undefined) before.push(this.#bumping);
+    // Sent at once when nothing is out: a client closed right after clear() still lets it through.
+    const made = before.length === 0 ? this.#bump() : Promise.all(before).then(() => this.#bump());
     const bumped = this.#deferred.track(made.then(noop));
     const bumping = made.then(
       (prefix) => prefix,
