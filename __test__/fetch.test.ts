@@ -649,6 +649,22 @@ describe('invalidate: serve stale while one caller reloads', () => {
     expect(await other.get(key)).toBe('newer');
   });
 
+  it('a placeholder invalidated while its value loads is held by its next winner no longer than a lease: a winner that dies holds the others about lockTtl, not staleTtl', async () => {
+    const key = freshKey('stale-placeholder');
+    expect((await raw(ctx.server, `mg ${key} v c N30\r\n`)).toString('latin1')).toMatch(/^VA 0 .*W/); // someone is loading it
+    expect(await ctx.client.invalidate(key, { staleTtl: 30 })).toBe(true); // the placeholder, stale for 30 s
+    const dying = new Client(ctx.server.spec, { protocol: 'meta' });
+    const won = gate<void>();
+    const lost = dying.fetch(key, () => (won.open(), new Promise<never>(() => {})), { ttl: 60, lockTtl: 1 }).catch((e: unknown) => e);
+    await won.promise; // it won the stale placeholder, and loads
+    await sleep(20);
+    await dying.close({ force: true }); // as if its process died: the lease is not given back
+    await lost;
+    const started = performance.now();
+    expect(await other.fetch(key, () => 'loaded', { ttl: 60, lockTtl: 1, waitTimeout: 10_000 })).toBe('loaded');
+    expect(performance.now() - started).toBeLessThan(2000 + 100 + 500); // the lease's life (lockTtl + 1 s), a poll, some slack
+  });
+
   it('resolves false for a missing key, and a reload whose loader fails leaves the value stale for the next caller to retry', async () => {
     expect(await ctx.client.invalidate(freshKey('missing'))).toBe(false);
     const key = freshKey('stale-error');

@@ -18,7 +18,7 @@ import type { Key } from '../call-options.js';
 import type { ServerNode } from '../cluster/cluster.js';
 import type { ValueCodec } from '../codec/value-codec.js';
 import { AbortError, LeaseTimeoutError, NoServerError, type MemcacheError } from '../errors.js';
-import { decodedLease, type LeaseAsker, type LeaseReply, type MetaRequestFactory } from '../protocol/meta/dialect.js';
+import { decodedLease, leaseSeconds, type LeaseAsker, type LeaseReply, type MetaRequestFactory } from '../protocol/meta/dialect.js';
 import { ANSWER_GRACE_MS, timerAt, type Flight } from './flight.js';
 import { callLoader, countWait, countWin, send, throwIfUnstorable, type FetchJob } from './job.js';
 import type { FetchSettings, Loader } from './options.js';
@@ -128,6 +128,7 @@ async function load(job: FetchJob, requests: MetaRequestFactory, lease: LeaseRep
   const { node, wire, settings } = job;
   countWin(job);
   if (lease.found) job.flight.serve(lease.value, lease.stale);
+  else if (lease.stale && lease.error === undefined) holdToLease(job);
   let value: unknown;
   let payload;
   try {
@@ -151,6 +152,16 @@ async function load(job: FetchJob, requests: MetaRequestFactory, lease: LeaseRep
   if (failed) await giveBack(job, requests, lease, lease.found);
   throwIfUnstorable(payload);
   return value;
+}
+
+/**
+ * A placeholder that invalidate marked stale lives staleTtl, and memcached puts no time limit on
+ * its win: it is given the lease's life (a touch keeps the cas won), so a winner that dies holds
+ * the others, who have no value to be served meanwhile, no longer than a fresh placeholder would.
+ */
+function holdToLease(job: FetchJob): void {
+  const { node, wire, settings } = job;
+  send(node, node.requests.touch(wire, leaseSeconds(settings.lockTtl), settings.timeout, undefined)).catch(() => false);
 }
 
 /**

@@ -100,7 +100,12 @@ const MAX_RELATIVE_EXPTIME = 30 * 24 * 3600;
  * lockTtl seconds (its loader is stopped then), and no second caller wins while it loads.
  */
 export function leaseToken(lockTtl: number): string {
-  return ` N${Math.min(lockTtl + 1, MAX_RELATIVE_EXPTIME)}`;
+  return ` N${leaseSeconds(lockTtl)}`;
+}
+
+/** The seconds a lease of `lockTtl` is given (see leaseToken). */
+export function leaseSeconds(lockTtl: number): number {
+  return Math.min(lockTtl + 1, MAX_RELATIVE_EXPTIME);
 }
 
 /**
