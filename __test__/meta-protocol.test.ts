@@ -13,6 +13,7 @@ import { hasTwemproxy, startTwemproxy } from './support/twemproxy.js';
 import { written } from './support/written.js';
 
 const ctx = useServerAndClient({ client: { protocol: 'meta' } });
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 afterEach(() => {
   vi.restoreAllMocks();
@@ -165,6 +166,32 @@ describe('counters that create themselves', () => {
     });
     const commands = wire.split('\r\n').filter((line) => /^(ms|ma|md) /.test(line)).map((line) => line.split(' ', 2).join(' '));
     expect(commands).toEqual(['ms ctr:order:a', 'ma ctr:order:n', 'md ctr:order:b']);
+  });
+
+  it('keeps call order while the server is still being asked whether it speaks meta: a later one waits for the earlier', async () => {
+    // `mn` is answered at once (the server speaks meta), the first counter's `version` only 50 ms later.
+    const fake = await startFakeServer(
+      (socket, data) => {
+        for (const line of data.toString('latin1').split('\r\n')) {
+          if (line === 'version') setTimeout(() => socket.write('VERSION 1.6.18\r\n'), 50);
+          const opaque = / (O\d+)/.exec(line)?.[1];
+          if (line.startsWith('ma ') && opaque !== undefined) socket.write(`VA 1 ${opaque}\r\n1\r\n`);
+        }
+      },
+      { meta: true },
+    );
+    const mc = new Client(fake.spec, { protocol: 'auto' });
+    try {
+      const first = mc.incr('first', 1, { initial: 1 }); // asks first (version)
+      await sleep(20); // the server said it speaks meta meanwhile; the version's answer is not in yet
+      const second = mc.incr('second', 1, { initial: 1 });
+      await Promise.all([first, second]);
+      const counters = fake.received.join('').split('\r\n').filter((line) => line.startsWith('ma '));
+      expect(counters.map((line) => line.split(' ')[1])).toEqual(['first', 'second']);
+    } finally {
+      await mc.close();
+      await fake.close();
+    }
   });
 
   it('gives the created counter its ttl', async () => {

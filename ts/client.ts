@@ -81,6 +81,8 @@ export class Client extends EventEmitter<ClientEvents> {
    * close() lets them send it and finish before it closes the sockets.
    */
   readonly #stepped = new CallsUnderWay();
+  /** Per server, the last counter with `initial` still waiting to learn whether the server speaks meta: the next queues behind it. */
+  readonly #countersAsking = new WeakMap<ServerNode, Promise<void>>();
 
   /**
    * Throws OptionError / ServerSpecError on bad input; connects lazily, on the first call. Without
@@ -584,7 +586,10 @@ export class Client extends EventEmitter<ClientEvents> {
     }
   }
 
-  /** Sent at once on a server known to speak meta, so it keeps its place among the calls made around it. */
+  /**
+   * Sent in call order: at once on a server known to speak meta, else (or while earlier ones still
+   * wait to learn it) behind the counters already waiting, each sent as the one before it is.
+   */
   #seededArith(
     verb: 'incr' | 'decr',
     wire: string,
@@ -598,8 +603,18 @@ export class Client extends EventEmitter<ClientEvents> {
     const counter = (requests: MetaRequestFactory): Promise<number | bigint | undefined> =>
       send(node, requests.counter(verb, wire, digits, seed, noreply, timeout, signal));
     const known = node.requests;
-    if (known.dialect === 'meta') return counter(known as MetaRequestFactory);
-    return this.#metaRequests(node, `${verb} with initial`, timeout, signal).then(counter);
+    const waiting = this.#countersAsking.get(node);
+    if (known.dialect === 'meta' && waiting === undefined) return counter(known as MetaRequestFactory);
+    const ready = (waiting ?? Promise.resolve()).then(() => this.#metaRequests(node, `${verb} with initial`, timeout, signal));
+    const sent = ready.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#countersAsking.set(node, sent);
+    void sent.then(() => {
+      if (this.#countersAsking.get(node) === sent) this.#countersAsking.delete(node);
+    });
+    return ready.then(counter);
   }
 
   /**

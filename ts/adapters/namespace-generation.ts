@@ -59,9 +59,9 @@ export class NamespaceGeneration {
   #meta = true;
   /**
    * The last bump under way: operations started meanwhile wait for it, and run under the prefix it
-   * made (undefined when it failed: then they read the counter).
+   * made, or fail with its error (they were called after a clear that did not happen).
    */
-  #bumping: Promise<string | undefined> | undefined;
+  #bumping: Promise<BumpOutcome> | undefined;
   /**
    * Operations not handed to the client yet (waiting for a first counter read or a bump), and
    * bumps, until they settle: what `settled()` waits for. An operation run under a known
@@ -84,7 +84,7 @@ export class NamespaceGeneration {
   run<T>(op: (prefix: string) => Promise<T>): Promise<T> {
     const bumping = this.#bumping;
     // Under that bump's generation, not a later one's: a call made before the next clear() stays before it.
-    if (bumping !== undefined) return this.#deferred.track(bumping.then((prefix) => (prefix === undefined ? this.run(op) : op(prefix))));
+    if (bumping !== undefined) return this.#deferred.track(bumping.then((bumped) => ('prefix' in bumped ? op(bumped.prefix) : Promise.reject(bumped.error))));
     // The counter read goes first: on one server its reply comes first, so it is in when op's is.
     const read = this.#current();
     const known = this.#known;
@@ -142,21 +142,21 @@ export class NamespaceGeneration {
    * started before it (their counter read already queued) run under the old generation; those
    * started after it, even before it completes, under the new one.
    *
-   * Its increment goes once every counter read and bump called before it has its answer. A read
-   * that finds no counter creates it in a second request, and a bump that creates it increments it
-   * twice: either could otherwise land after a later bump's increment, and hand the operations
-   * called before that clear the generation it made (they would survive it), or leave a bump
-   * resolved with a generation a later one had already passed (operations run under it would be lost).
+   * With meta every read and bump of the counter is one request (incr by 0 or 1, creating it if
+   * missing), sent in call order and answered in order: a bump goes at once. Without meta a read that
+   * finds no counter creates it in a second request, and a bump may take three: its increment then
+   * goes once every read and bump called before it has its answer, which could otherwise land after
+   * it, and hand the operations called before the clear the generation it made (they would survive
+   * it), or leave a bump resolved with a generation a later one had already passed.
    */
   bump(): Promise<void> {
     const before: Promise<unknown>[] = this.#unanswered.map((read) => read.promise.catch(noop));
     if (this.#bumping !== undefined) before.push(this.#bumping);
-    // Sent at once when nothing is out: a client closed right after clear() still lets it through.
-    const made = before.length === 0 ? this.#bump() : Promise.all(before).then(() => this.#bump());
+    const made = this.#bump(before);
     const bumped = this.#deferred.track(made.then(noop));
     const bumping = made.then(
-      (prefix) => prefix,
-      () => undefined,
+      (prefix): BumpOutcome => ({ prefix }),
+      (error: unknown): BumpOutcome => ({ error }),
     );
     this.#bumping = bumping;
     void bumping.then(() => {
@@ -165,32 +165,50 @@ export class NamespaceGeneration {
     return bumped;
   }
 
-  /** The new generation's prefix, also `#known` from then on. */
-  async #bump(): Promise<string> {
+  /**
+   * The new generation's prefix, also `#known` from then on. `before`: the counter's reads and the
+   * bump under way when it was called, which a bump without meta waits for (see bump). With meta
+   * the increment is sent at once, so a client closed right after clear() still lets it through.
+   */
+  async #bump(before: Promise<unknown>[]): Promise<string> {
     let value: unknown;
     try {
       value = this.#meta ? await this.#metaBump() : undefined;
-      value ??= await this.#textBump();
+      if (value === undefined) {
+        if (before.length > 0) await Promise.all(before);
+        value = await this.#textBump();
+      }
     } catch (error) {
       // memcached answers CLIENT_ERROR to incr on a value that is not a number: another writer took
       // the counter's key. The namespace cannot be read as it is; clearing it starts a counter afresh.
       if ((error as { code?: unknown }).code !== 'MEMCACHE_CLIENT_ERROR') throw error;
-      value = seed();
-      await this.#client.set(this.#counterKey, value);
+      value = await this.#startAfresh();
     }
     return (this.#known = this.#prefixOf(value));
   }
 
   /**
    * incr by one, atomically creating a missing counter at the seed (meta); undefined without meta.
-   * A counter it created is incremented once more: an operation that read the created value (its
-   * own creation raced this one) ran before the clear, and must not share its generation.
+   * A counter it creates is the generation of the operations called after it: those called before
+   * read (and created) it before, as their reads were sent and answered first.
    */
-  async #metaBump(): Promise<number | bigint | undefined> {
+  #metaBump(): Promise<number | bigint | undefined> {
+    return this.#metaCounter(1);
+  }
+
+  /**
+   * A counter at the seed in place of another writer's value: with meta, deleted and made by
+   * memcached's arithmetic (never through the client's serializer); else set.
+   */
+  async #startAfresh(): Promise<number | bigint> {
     const initial = seed();
-    const value = await this.#metaCounter(1, initial);
-    if (value === undefined || BigInt(value) !== initial) return value;
-    return (await this.#client.incr(this.#counterKey, 1)) ?? value;
+    if (this.#meta) {
+      await this.#client.delete(this.#counterKey);
+      const value = await this.#metaCounter(0, initial); // a reader may have made it again meanwhile
+      if (value !== undefined) return value;
+    }
+    await this.#client.set(this.#counterKey, initial);
+    return initial;
   }
 
   /**
@@ -226,12 +244,19 @@ export class NamespaceGeneration {
   /**
    * The counter, created if missing. Read by memcached's own arithmetic (incr by 0), which hands
    * back the digits as memcached holds them, whatever the client's serializer, and is sent at once
-   * (ahead of the operations that share the read). A value that is no number is another writer's.
+   * (ahead of the operations that share the read). With meta the read creates a missing counter
+   * in the same request (incr with `initial`); without, a second one does (add). A value that is
+   * no number is another writer's.
    */
   #readCounter(): Promise<unknown> {
-    return this.#client.incr(this.#counterKey, 0).then(
+    const read = this.#meta ? this.#client.incr(this.#counterKey, 0, { initial: seed() }) : this.#client.incr(this.#counterKey, 0);
+    return read.then(
       (value) => (value === undefined ? this.#create() : value),
       (error: MemcacheError) => {
+        if (error.code === 'MEMCACHE_UNSUPPORTED') {
+          this.#meta = false; // protocol 'text', or a server without meta: read as text from now on
+          return this.#readCounter();
+        }
         // memcached answers CLIENT_ERROR to incr on a value that is not a number.
         throw error.code === 'MEMCACHE_CLIENT_ERROR' ? notACounter(this.#counterKey, 'a value memcached cannot increment', error) : error;
       },
@@ -270,10 +295,8 @@ export class NamespaceGeneration {
     return `${this.#base}${generationOf(counter, this.#counterKey)}:`;
   }
 
-  /** Creates the missing counter, or reads the one another caller just created. */
+  /** Without meta: creates the missing counter, or reads the one another caller just created. */
   async #create(): Promise<unknown> {
-    const value = this.#meta ? await this.#metaCounter(0) : undefined;
-    if (value !== undefined) return value;
     for (let attempt = 0; attempt < 3; attempt++) {
       const initial = seed();
       if (await this.#client.add(this.#counterKey, initial)) return initial;
@@ -295,8 +318,8 @@ export class NamespaceGeneration {
   }
 
   /**
-   * Without meta: incr, and on a miss add the seed and incr that (as #metaBump, an operation may
-   * have read what was added); if another caller added it first, incr that.
+   * Without meta: incr, and on a miss add the seed and incr that (a read may have found what was
+   * added, for operations called before the clear); if another caller added it first, incr that.
    */
   async #textBump(): Promise<number | bigint> {
     for (let attempt = 0; attempt < 3; attempt++) {
@@ -308,6 +331,9 @@ export class NamespaceGeneration {
     throw new DeserializeError(`the generation counter ${this.#counterKey} could be neither incremented nor created`);
   }
 }
+
+/** What a bump came to: the prefix of the generation it made, or why it failed. */
+type BumpOutcome = { readonly prefix: string } | { readonly error: unknown };
 
 /**
  * The outcome of a run whose first try is in before the read is known to agree: its first
