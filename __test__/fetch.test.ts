@@ -249,13 +249,13 @@ describe('leases between clients', () => {
   });
 
   it('a loader that finishes within lockTtl keeps its lease to the end, whatever the phase of memcached\'s clock: its value is stored', async () => {
-    // memcached's clock ticks once a second: a lease asked for with N1 lives 0-1 s. Of four 900 ms
-    // loads started 250 ms apart, at most one would start within 100 ms after a tick and keep it.
+    // memcached's clock ticks once a second: a lease asked for with N1 lives 0-1 s. Of four 700 ms
+    // loads started 250 ms apart, at most two would start within 300 ms after a tick and keep it.
     const keys = [0, 1, 2, 3].map((i) => freshKey(`whole-lease-${i}`));
     const values = await Promise.all(
       keys.map(async (key, i) => {
         await sleep(250 * i);
-        return ctx.client.fetch(key, async () => (await sleep(900), `loaded ${key}`), { ttl: 60, lockTtl: 1 });
+        return ctx.client.fetch(key, async () => (await sleep(700), `loaded ${key}`), { ttl: 60, lockTtl: 1 });
       }),
     );
     expect(values).toEqual(keys.map((key) => `loaded ${key}`));
@@ -409,7 +409,7 @@ describe('leases between clients', () => {
 describe('no caller waits for good', () => {
   it.each([
     ['longer than lockTtl', 5000],
-    ['the default, a second past lockTtl', undefined],
+    ['the default, past the lease\'s longest life', undefined],
   ])('a loader that never settles holds no caller past lockTtl: the winner and its joiners (waitTimeout %s) reject with its error, and the next fetch loads afresh', async (_name, waitTimeout) => {
     const key = freshKey('stuck');
     const never = new Promise<string>(() => {});
@@ -686,6 +686,12 @@ async function until(condition: () => boolean): Promise<void> {
 }
 
 describe('recacheBefore', () => {
+  it('of 30 days, the longest, is sent as R2592000, and a lease as at most N2592000: memcached reads more as a Unix time', async () => {
+    const key = freshKey('longest');
+    const wire = await written(() => ctx.client.fetch(key, () => 'v', { ttl: Math.floor(Date.now() / 1000) + 40 * 86_400, lockTtl: 2_592_000, recacheBefore: 2_592_000 }));
+    expect(wire).toMatch(new RegExp(`mg ${key} v f c N2592000 R2592000 O\\d+\\r\\n`));
+  });
+
   it('once the ttl left is below it, exactly one caller reloads while the others keep the current value without waiting', async () => {
     const key = freshKey('recache');
     await ctx.client.fetch(key, () => 'v1', { ttl: 60 });

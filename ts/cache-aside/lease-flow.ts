@@ -18,7 +18,7 @@ import type { Key } from '../call-options.js';
 import type { ServerNode } from '../cluster/cluster.js';
 import type { ValueCodec } from '../codec/value-codec.js';
 import { AbortError, LeaseTimeoutError, NoServerError, type MemcacheError } from '../errors.js';
-import { decodedLease, leaseSeconds, type LeaseAsker, type LeaseReply, type MetaRequestFactory } from '../protocol/meta/dialect.js';
+import { decodedLease, type LeaseAsker, type LeaseReply, type MetaRequestFactory } from '../protocol/meta/dialect.js';
 import { ANSWER_GRACE_MS, timerAt, type Flight } from './flight.js';
 import { callLoader, countWait, countWin, send, throwIfUnstorable, type FetchJob } from './job.js';
 import type { FetchSettings, Loader } from './options.js';
@@ -77,7 +77,13 @@ async function decide(job: FetchJob, requests: MetaRequestFactory, first: LeaseR
   const { node, wire, codec, settings } = job;
   let reply = first;
   let deadline = -1;
+  let renewed = false;
   for (let poll = 0; ; poll++) {
+    if (reply.won && !renewed && isStalePlaceholder(reply)) {
+      renewed = true;
+      reply = await renewLease(job, requests, reply);
+      continue;
+    }
     if (reply.won) return load(job, requests, reply);
     if (reply.found) return found(job, reply);
     if (reply.error !== undefined) throw reply.error;
@@ -128,7 +134,6 @@ async function load(job: FetchJob, requests: MetaRequestFactory, lease: LeaseRep
   const { node, wire, settings } = job;
   countWin(job);
   if (lease.found) job.flight.serve(lease.value, lease.stale);
-  else if (lease.stale && lease.error === undefined) holdToLease(job);
   let value: unknown;
   let payload;
   try {
@@ -154,14 +159,21 @@ async function load(job: FetchJob, requests: MetaRequestFactory, lease: LeaseRep
   return value;
 }
 
+/** A placeholder (no value) that invalidate marked stale: invalidated while its value was being loaded. */
+function isStalePlaceholder(reply: LeaseReply): boolean {
+  return reply.stale && !reply.found && reply.error === undefined;
+}
+
 /**
- * A placeholder that invalidate marked stale lives staleTtl, and memcached puts no time limit on
- * its win: it is given the lease's life (a touch keeps the cas won), so a winner that dies holds
- * the others, who have no value to be served meanwhile, no longer than a fresh placeholder would.
+ * A stale placeholder lives staleTtl, and memcached puts no time limit on its win: a winner that
+ * died would hold the others, who have no value to be served meanwhile, that long. Its winner
+ * deletes it instead (only while it is the one won: its cas) and asks again, for a placeholder
+ * that lives as long as a lease: it wins that, or waits for whoever did.
  */
-function holdToLease(job: FetchJob): void {
-  const { node, wire, settings } = job;
-  send(node, node.requests.touch(wire, leaseSeconds(settings.lockTtl), settings.timeout, undefined)).catch(() => false);
+async function renewLease(job: FetchJob, requests: MetaRequestFactory, stale: LeaseReply): Promise<LeaseReply> {
+  const { node, wire, codec, settings } = job;
+  await giveBack(job, requests, stale, false);
+  return send(node, requests.leaseGet(wire, settings.lockTtl, settings.recacheBefore, false, codec, settings.timeout));
 }
 
 /**

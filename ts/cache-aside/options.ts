@@ -29,8 +29,9 @@ export interface FetchOptions extends CallOptions {
   recacheBefore?: number;
   /**
    * ms a caller that lost the lease waits for the winner's value before a LeaseTimeoutError.
-   * Default (lockTtl + 1) * 1000, as long as the lease can live (see leaseToken): a caller whose
-   * winner died then outlasts its lease, and loads.
+   * Default (lockTtl + 1) * 1000 + 100: as long as the lease can live (see leaseToken) and one
+   * poll more, as memcached's clock may tick a moment late, so a caller whose winner died outlasts
+   * its lease, and loads.
    */
   waitTimeout?: number;
 }
@@ -96,9 +97,12 @@ function recacheBefore(value: unknown, ttl: number): number {
   return before;
 }
 
-/** ms from 0 (do not wait) up; default the lease's longest life (memcached's clock ticks once a second). */
+/** ms a waiter polls past the lease's longest life by default: memcached's clock may tick a moment late. */
+const LAST_POLL_MARGIN_MS = 100;
+
+/** ms from 0 (do not wait) up; default the lease's longest life (memcached's clock ticks once a second), and a poll. */
 function waitTimeout(value: unknown, lockTtl: number): number {
-  if (value === undefined) return Math.min((lockTtl + 1) * 1000, MAX_TIMEOUT);
+  if (value === undefined) return Math.min((lockTtl + 1) * 1000 + LAST_POLL_MARGIN_MS, MAX_TIMEOUT);
   if (typeof value !== 'number' || !(value >= 0 && value <= MAX_TIMEOUT)) {
     throw new ArgumentError(`waitTimeout must be a number of ms in [0, ${MAX_TIMEOUT}], got ${String(value)}`);
   }

@@ -19,7 +19,7 @@ import { MetaStoreManyRequest, MetaStoreRequest, QUIET_MAX_VALUE } from './stora
 export type { CounterSeed } from './commands.js';
 export type { ItemInfo } from './item.js';
 export type { LeaseReply } from './lease.js';
-export { decodedLease, leaseSeconds } from './lease.js';
+export { decodedLease } from './lease.js';
 export type { LeaseAsker, LeaseAskSettings, MetaLeaseBatchRequest } from './lease-batch.js';
 
 export interface MetaRequestFactory extends RequestFactory {

@@ -100,12 +100,7 @@ const MAX_RELATIVE_EXPTIME = 30 * 24 * 3600;
  * lockTtl seconds (its loader is stopped then), and no second caller wins while it loads.
  */
 export function leaseToken(lockTtl: number): string {
-  return ` N${leaseSeconds(lockTtl)}`;
-}
-
-/** The seconds a lease of `lockTtl` is given (see leaseToken). */
-export function leaseSeconds(lockTtl: number): number {
-  return Math.min(lockTtl + 1, MAX_RELATIVE_EXPTIME);
+  return ` N${Math.min(lockTtl + 1, MAX_RELATIVE_EXPTIME)}`;
 }
 
 /**
@@ -113,7 +108,7 @@ export function leaseSeconds(lockTtl: number): number {
  * fewer than R seconds are left, and recacheBefore means "at most this many".
  */
 export function recacheToken(recacheBefore: number | undefined): string {
-  return recacheBefore === undefined ? '' : ` R${recacheBefore + 1}`;
+  return recacheBefore === undefined ? '' : ` R${Math.min(recacheBefore + 1, MAX_RELATIVE_EXPTIME)}`;
 }
 
 /** A VA record's value, read as a VALUE's is; a failure is this key's error, never the connection's. */
