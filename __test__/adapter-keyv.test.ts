@@ -546,15 +546,43 @@ describe('clear() by namespace generation', () => {
     const ns = freshNamespace('created-elsewhere');
     const theirs = String((BigInt(Date.now()) << 20n) - 5n); // another process's seed, a moment earlier
     // The other process's add runs right after this one's first counter read, before its next command.
-    const proxy = await startInterleaveProxy(ctx.server, new RegExp(`^(incr|ma|mg|get) ${ns}:gen`), `add ${ns}:gen 0 0 ${theirs.length}\r\n${theirs}\r\n`);
+    const proxy = await startInterleaveProxy(ctx.server);
+    proxy.arm([{ after: new RegExp(`^(incr|ma|mg|get) ${ns}:gen`), command: `add ${ns}:gen 0 0 ${theirs.length}\r\n${theirs}\r\n` }]);
     const client = new Client(proxy.spec);
     try {
       const store = new KeyvMemcache(client, { namespace: ns });
       await Promise.all([store.set('k', 'written before the clear'), store.clear()]);
       // Without meta the other process creates the counter; with meta this one's read already had (incr with initial).
-      expect(['STORED', 'NOT_STORED']).toContain(await proxy.injected);
+      expect(proxy.replies).toEqual([expect.stringMatching(/^(NOT_)?STORED$/)]);
       expect(await store.get('k')).toBeUndefined();
       expect(await new KeyvMemcache(ctx.client, { namespace: ns }).get('k')).toBeUndefined();
+    } finally {
+      await client.close();
+      await proxy.close();
+    }
+  });
+
+  it("two sets in two ticks keep their order when the first's counter read must create the counter and another process creates and clears it meanwhile", async () => {
+    const ns = freshNamespace('create-reorder');
+    const gen = `${ns}:gen`;
+    const theirs = String((BigInt(Date.now()) << 20n) - 7n);
+    // The other process creates the counter right after this one's first read, and clears it right
+    // before this one's creation step (without meta a second request; with meta there is none).
+    const proxy = await startInterleaveProxy(ctx.server, 40);
+    const client = new Client(proxy.spec);
+    try {
+      const store = new KeyvMemcache(client, { namespace: ns });
+      await store.set('warm', 1); // the generation is known
+      await ctx.client.delete(gen); // then the counter is evicted
+      proxy.arm([
+        { after: new RegExp(`^(ma ${gen} .*D0|incr ${gen} 0)`), command: `add ${gen} 0 0 ${theirs.length}\r\n${theirs}\r\n` },
+        { before: new RegExp(`^add ${gen} `), command: `incr ${gen} 1\r\n` },
+      ]);
+      const first = store.set('k', 'first');
+      await sleep(10); // a later tick, before the first read's reply
+      const second = store.set('k', 'second');
+      await Promise.all([first, second]);
+      expect([undefined, 'second']).toContain(await store.get('k'));
     } finally {
       await client.close();
       await proxy.close();

@@ -1,53 +1,71 @@
 /**
- * Another process's command, slipped in between two of the client's: a TCP proxy in front of a
- * real memcached that forwards the client's command lines one by one and, after the first that
- * matches `after`, holds the rest until `command` (sent on a connection of its own, as another
- * process would) has been answered. For races that need a step of someone else's at one exact
- * place in the client's stream.
+ * Another process's commands, slipped in between the client's: a TCP proxy in front of a real
+ * memcached that forwards the client's command lines one by one and runs each armed step's `command`
+ * (on a connection of its own, as another process would) once, right after the first line matching
+ * its `after`, or right before the first matching its `before`, holding the client's later lines
+ * until it has been answered. Replies may be held `replyDelay` ms, so the client sends more before
+ * it hears back. For races that need someone else's steps at exact places in the client's stream.
  */
 import net from 'node:net';
 import type { MemcachedServer } from './memcached.js';
 import { raw } from './raw.js';
 
+export interface InterleaveStep {
+  readonly after?: RegExp;
+  readonly before?: RegExp;
+  readonly command: string;
+}
+
 export interface InterleaveProxy {
   readonly spec: string;
-  /** The other process's reply, once its command ran. */
-  readonly injected: Promise<string>;
+  /** The other process's replies, in the order its commands ran. */
+  readonly replies: string[];
+  /** Steps to take from now on (each once). */
+  arm(steps: readonly InterleaveStep[]): void;
   close(): Promise<void>;
 }
 
-export async function startInterleaveProxy(server: MemcachedServer, after: RegExp, command: string): Promise<InterleaveProxy> {
+export async function startInterleaveProxy(server: MemcachedServer, replyDelay = 0): Promise<InterleaveProxy> {
   const sockets = new Set<net.Socket>();
-  let ran = false;
-  let reportInjected!: (reply: string) => void;
-  const injected = new Promise<string>((resolve) => (reportInjected = resolve));
+  const pending = new Set<InterleaveStep>();
+  const replies: string[] = [];
   const proxy = net.createServer((client) => {
     const upstream = net.connect(server.port, server.host);
     for (const socket of [client, upstream]) {
       sockets.add(socket);
       socket.on('error', () => socket.destroy());
     }
-    let pending = Buffer.alloc(0);
+    let unsent = Buffer.alloc(0);
     let holding = false;
+    const runStep = (step: InterleaveStep, then: () => void): void => {
+      pending.delete(step);
+      holding = true;
+      void raw(server, step.command).then((reply) => {
+        replies.push(reply.toString('latin1').trim());
+        holding = false;
+        then();
+      });
+    };
     const forward = (): void => {
-      for (let end = pending.indexOf('\r\n'); !holding && end >= 0; end = pending.indexOf('\r\n')) {
-        const line = pending.subarray(0, end + 2);
-        pending = pending.subarray(end + 2);
+      for (let end = unsent.indexOf('\r\n'); !holding && end >= 0; end = unsent.indexOf('\r\n')) {
+        const line = unsent.subarray(0, end + 2);
+        const text = line.toString('latin1');
+        const first = [...pending].find((step) => step.before?.test(text));
+        if (first !== undefined) return runStep(first, forward);
+        unsent = unsent.subarray(end + 2);
         upstream.write(line);
-        if (ran || !after.test(line.toString('latin1'))) continue;
-        ran = holding = true;
-        void raw(server, command).then((reply) => {
-          reportInjected(reply.toString('latin1').trim());
-          holding = false;
-          forward();
-        });
+        const next = [...pending].find((step) => step.after?.test(text));
+        if (next !== undefined) runStep(next, forward);
       }
     };
     client.on('data', (chunk: Buffer) => {
-      pending = Buffer.concat([pending, chunk]);
+      unsent = Buffer.concat([unsent, chunk]);
       forward();
     });
-    upstream.on('data', (chunk: Buffer) => client.write(chunk));
+    upstream.on('data', (chunk: Buffer) => {
+      if (replyDelay === 0) client.write(chunk);
+      else setTimeout(() => client.write(chunk), replyDelay);
+    });
     client.on('close', () => upstream.destroy());
     upstream.on('close', () => client.destroy());
   });
@@ -55,7 +73,10 @@ export async function startInterleaveProxy(server: MemcachedServer, after: RegEx
   const { port } = proxy.address() as net.AddressInfo;
   return {
     spec: `127.0.0.1:${port}`,
-    injected,
+    replies,
+    arm: (steps) => {
+      for (const step of steps) pending.add(step);
+    },
     close: async () => {
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => proxy.close(() => resolve()));

@@ -51,6 +51,13 @@ export class NamespaceGeneration {
   readonly #counterKey: string;
   /** The key prefix (`base + generation + ':'`) of the generation last seen, tried first. */
   #known: string | undefined;
+  /**
+   * Counter reads are answered in the order they come (numbered), and settled in the order they
+   * were made: one settled after a read answered later (without meta, a read's creation step is a
+   * second request) goes by that later answer, the latest read's.
+   */
+  #readAnswers = 0;
+  #latestRead: { readonly prefix: string; readonly answer: number } | undefined;
   /** This tick's counter read, shared by the operations of the tick until it is written. */
   #read: CounterRead | undefined;
   /** The counter reads made and not answered yet, oldest first. */
@@ -116,7 +123,8 @@ export class NamespaceGeneration {
 
   #current(): CounterRead {
     if (this.#read !== undefined) return this.#read;
-    const read: CounterRead = { promise: this.#fetch(() => read), prefix: undefined, ops: [], latest: [], again: [] };
+    const before = this.#unanswered.at(-1);
+    const read: CounterRead = { promise: this.#fetch(() => read, before), prefix: undefined, ops: [], latest: [], again: [] };
     read.promise.catch(noop); // a failed read is reported by the operations that wait for it, once they do
     this.#read = read;
     this.#unanswered.push(read);
@@ -217,14 +225,14 @@ export class NamespaceGeneration {
    * itself, before anything else can see the new generation: calls made after the reply come after
    * those runs.
    */
-  #fetch(read: () => CounterRead): Promise<string> {
+  #fetch(read: () => CounterRead, before: CounterRead | undefined): Promise<string> {
     // A read that fails (the get, the counter's creation, a counter that is not a number) is out no
     // more: its operations fail with it, and no later read may run them again.
     const fail = (error: unknown): never => {
       this.#answered(read());
       throw error;
     };
-    const settle = (counter: unknown): string => {
+    const settle = ({ counter, answer }: { counter: unknown; answer: number }): string => {
       const done = read();
       let prefix: string;
       try {
@@ -232,13 +240,20 @@ export class NamespaceGeneration {
       } catch (error) {
         return fail(error);
       }
+      const latest = this.#latestRead;
+      if (latest !== undefined && answer < latest.answer) prefix = latest.prefix;
+      else this.#latestRead = { prefix, answer };
       done.prefix = this.#known = prefix;
       this.#runAgainUnder(prefix);
       this.#answered(done);
       done.ops.length = 0;
       return prefix;
     };
-    return this.#readCounter().then(settle, fail);
+    // Settled in the order the reads were made, after the read before this one: without meta that
+    // one's creation step can be answered after this reply.
+    const answered = this.#readCounter().then((counter) => ({ counter, answer: ++this.#readAnswers }));
+    const inOrder = before === undefined ? answered : answered.then((reply) => before.promise.then(() => reply, () => reply));
+    return inOrder.then(settle, fail);
   }
 
   /**
