@@ -13,6 +13,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { ArgumentError, CHANNELS, Client, LeaseTimeoutError, LoaderError, type ClientOptions, type FetchMessage } from '../ts/index.js';
 import { startFakeServer } from './support/fake-server.js';
 import { startFaultProxy } from './support/fault-proxy.js';
+import { startInterleaveProxy } from './support/interleave-proxy.js';
 import { startMemcached } from './support/memcached.js';
 import { inspect, plant, raw } from './support/raw.js';
 import { useServerAndClient } from './support/server-and-client.js';
@@ -663,6 +664,45 @@ describe('invalidate: serve stale while one caller reloads', () => {
     const started = performance.now();
     expect(await other.fetch(key, () => 'loaded', { ttl: 60, lockTtl: 1, waitTimeout: 10_000 })).toBe('loaded');
     expect(performance.now() - started).toBeLessThan(2000 + 100 + 500); // the lease's life (lockTtl + 1 s), a poll, some slack
+  });
+
+  it('the winner of a stale placeholder whose delete fails (a broken connection) still holds the win, and loads with it', async () => {
+    const key = freshKey('renew-cut');
+    await raw(ctx.server, `mg ${key} v c N30\r\n`); // someone is loading it
+    await ctx.client.invalidate(key, { staleTtl: 30 });
+    const proxy = await startInterleaveProxy(ctx.server);
+    proxy.arm([{ before: new RegExp(`^md ${key} C`), cut: true }]);
+    const mc = new Client(proxy.spec, { protocol: 'meta' });
+    try {
+      expect(await mc.fetch(key, () => 'loaded', { ttl: 60, lockTtl: 2 })).toBe('loaded');
+      expect(await ctx.client.get(key)).toBe('loaded');
+    } finally {
+      await mc.close();
+      await proxy.close();
+    }
+  });
+
+  it('a stale placeholder invalidated again while its winner deletes it is deleted too: the load runs under a lease of its own', async () => {
+    const key = freshKey('renew-twice');
+    await raw(ctx.server, `mg ${key} v c N30\r\n`);
+    await ctx.client.invalidate(key, { staleTtl: 30 });
+    const proxy = await startInterleaveProxy(ctx.server);
+    proxy.arm([{ before: new RegExp(`^md ${key} C`), command: `md ${key} I T30\r\n` }]); // another process invalidates it again first
+    const mc = new Client(proxy.spec, { protocol: 'meta' });
+    try {
+      let ttlWhileLoading = '';
+      const wire = await written(async () => {
+        const value = await mc.fetch(key, async () => ((ttlWhileLoading = (await raw(ctx.server, `mg ${key} t\r\n`)).toString('latin1')), 'loaded'), { ttl: 60, lockTtl: 2 });
+        expect(value).toBe('loaded');
+      });
+      // (The proxy's own writes count too: each line once, whatever the number of copies.)
+      expect(new Set(wire.split('\r\n').filter((line) => line.startsWith(`md ${key} C`))).size).toBe(2);
+      expect(ttlWhileLoading).toMatch(/^HD t[1-3]\b/); // a lease's life (lockTtl + 1), not staleTtl
+      expect(await ctx.client.get(key)).toBe('loaded');
+    } finally {
+      await mc.close();
+      await proxy.close();
+    }
   });
 
   it('resolves false for a missing key, and a reload whose loader fails leaves the value stale for the next caller to retry', async () => {

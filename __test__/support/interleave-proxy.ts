@@ -13,7 +13,10 @@ import { raw } from './raw.js';
 export interface InterleaveStep {
   readonly after?: RegExp;
   readonly before?: RegExp;
-  readonly command: string;
+  /** The other process's command; none with `cut`. */
+  readonly command?: string;
+  /** Instead: the client's connection is cut there (the line never reaches memcached). */
+  readonly cut?: boolean;
 }
 
 export interface InterleaveProxy {
@@ -39,8 +42,14 @@ export async function startInterleaveProxy(server: MemcachedServer, replyDelay =
     let holding = false;
     const runStep = (step: InterleaveStep, then: () => void): void => {
       pending.delete(step);
+      if (step.cut === true) {
+        holding = true; // nothing more from this connection
+        client.destroy();
+        upstream.destroy();
+        return;
+      }
       holding = true;
-      void raw(server, step.command).then((reply) => {
+      void raw(server, step.command ?? '').then((reply) => {
         replies.push(reply.toString('latin1').trim());
         holding = false;
         then();

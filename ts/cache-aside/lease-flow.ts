@@ -23,6 +23,9 @@ import { ANSWER_GRACE_MS, timerAt, type Flight } from './flight.js';
 import { callLoader, countWait, countWin, send, throwIfUnstorable, type FetchJob } from './job.js';
 import type { FetchSettings, Loader } from './options.js';
 
+/** Stale placeholders a fetch deletes and asks again about, at most (each one invalidated anew), before it loads with the win it has. */
+const MAX_RENEWALS = 3;
+
 /** First poll after this many ms, doubling up to MAX_POLL_MS. */
 const FIRST_POLL_MS = 5;
 const MAX_POLL_MS = 100;
@@ -77,12 +80,14 @@ async function decide(job: FetchJob, requests: MetaRequestFactory, first: LeaseR
   const { node, wire, codec, settings } = job;
   let reply = first;
   let deadline = -1;
-  let renewed = false;
+  let renewals = 0;
   for (let poll = 0; ; poll++) {
-    if (reply.won && !renewed && isStalePlaceholder(reply)) {
-      renewed = true;
-      reply = await renewLease(job, requests, reply);
-      continue;
+    if (reply.won && renewals < MAX_RENEWALS && isStalePlaceholder(reply)) {
+      renewals++;
+      const renewed = await renewLease(job, requests, reply);
+      if (renewed === reply) return load(job, requests, reply); // the delete failed: the stale win is still this caller's
+      reply = renewed;
+      if (reply.won) continue; // a lease of its own, or another stale placeholder (invalidated again)
     }
     if (reply.won) return load(job, requests, reply);
     if (reply.found) return found(job, reply);
@@ -168,11 +173,16 @@ function isStalePlaceholder(reply: LeaseReply): boolean {
  * A stale placeholder lives staleTtl, and memcached puts no time limit on its win: a winner that
  * died would hold the others, who have no value to be served meanwhile, that long. Its winner
  * deletes it instead (only while it is the one won: its cas) and asks again, for a placeholder
- * that lives as long as a lease: it wins that, or waits for whoever did.
+ * that lives as long as a lease: it wins that, or waits for whoever did. If the delete itself
+ * fails (a broken connection, a timeout), the stale win is still this caller's: it loads with it.
  */
 async function renewLease(job: FetchJob, requests: MetaRequestFactory, stale: LeaseReply): Promise<LeaseReply> {
   const { node, wire, codec, settings } = job;
-  await giveBack(job, requests, stale, false);
+  const answered = await send(node, requests.release(wire, stale.cas, undefined, settings.timeout)).then(
+    () => true,
+    () => false,
+  );
+  if (!answered) return stale;
   return send(node, requests.leaseGet(wire, settings.lockTtl, settings.recacheBefore, false, codec, settings.timeout));
 }
 
