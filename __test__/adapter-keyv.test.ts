@@ -589,6 +589,31 @@ describe('clear() by namespace generation', () => {
     }
   });
 
+  it('two clear()s made at once on a counter another writer took both move the generation: a set called between them is gone after the second', async () => {
+    const ns = freshNamespace('taken-twice');
+    const store = new KeyvMemcache(newClient(), { namespace: ns });
+    await store.set('warm', 1);
+    await ctx.client.set(`${ns}:gen`, 'taken by another writer');
+    await Promise.all([store.clear(), store.set('k', 'called before the second clear'), store.clear()]);
+    expect(await store.get('k')).toBeUndefined();
+  });
+
+  it('a counter a read made, evicted and made again by a clear() in the same millisecond is not the read\'s generation', async () => {
+    const ns = freshNamespace('evicted-same-ms');
+    const proxy = await startInterleaveProxy(ctx.server);
+    const client = new Client(proxy.spec);
+    try {
+      const store = new KeyvMemcache(client, { namespace: ns });
+      await client.version(); // connected: the read and the clear go out together
+      proxy.arm([{ after: new RegExp(`^(ma ${ns}:gen .*D0|incr ${ns}:gen 0)`), command: `delete ${ns}:gen\r\n` }]); // evicted right after the read
+      await Promise.all([store.set('k', 'set before the clear'), store.clear()]);
+      expect(await store.get('k')).toBeUndefined();
+    } finally {
+      await client.close();
+      await proxy.close();
+    }
+  });
+
   it("disconnect() lets the calls that run again under another process's clear finish: the write made before it is stored", async () => {
     const ns = freshNamespace('rerun-at-close');
     const proxy = await startFaultProxy({ target: { host: ctx.server.host, port: ctx.server.port } });

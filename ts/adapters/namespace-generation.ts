@@ -19,8 +19,15 @@ import { CallsUnderWay } from '../calls-under-way.js';
  * starts past every earlier one. The clock in ms times 2^20: a namespace cleared more often than
  * once a millisecond since its counter was made must not reach the next seed (2^20 clears a ms
  * cannot be). Under 2^61 until the year 2039 and 2^64 until 2527 (memcached's counters are 64 bits).
+ * Never the same twice in a process: a counter made by a read, evicted, and made again by a clear
+ * in the same millisecond must not hand the clear the read's generation.
  */
-const seed = (): bigint => BigInt(Date.now()) << 20n;
+let lastSeed = 0n;
+function seed(): bigint {
+  const now = BigInt(Date.now()) << 20n;
+  lastSeed = now > lastSeed ? now : lastSeed + 1n;
+  return lastSeed;
+}
 
 const noop = (): void => {};
 
@@ -206,13 +213,14 @@ export class NamespaceGeneration {
 
   /**
    * A counter at the seed in place of another writer's value: with meta, deleted and made by
-   * memcached's arithmetic (never through the client's serializer); else set.
+   * memcached's arithmetic (never through the client's serializer), or incremented if another
+   * caller made it again meanwhile (a reader, or another clear starting afresh too); else set.
    */
   async #startAfresh(): Promise<number | bigint> {
     const initial = seed();
     if (this.#meta) {
       await this.#client.delete(this.#counterKey);
-      const value = await this.#metaCounter(0, initial); // a reader may have made it again meanwhile
+      const value = await this.#metaCounter(1, initial);
       if (value !== undefined) return value;
     }
     await this.#client.set(this.#counterKey, initial);
