@@ -338,7 +338,8 @@ describe('clear() by namespace generation', () => {
     const started = BigInt(Date.now()) << 20n;
     await keyv.set('k', 'v');
     const first = await counter();
-    expect(first >= started && first <= BigInt(Date.now()) << 20n).toBe(true);
+    // At the clock, or past the last seed this process made (never the same twice; a test here moves the clock).
+    expect(first >= started).toBe(true);
     await keyv.clear();
     await keyv.clear();
     expect(await counter()).toBe(first + 2n);
