@@ -240,7 +240,7 @@ export class NamespaceGeneration {
       this.#answered(read());
       throw error;
     };
-    const settle = ({ counter, answer }: { counter: unknown; answer: number }): string => {
+    const settle = (counter: unknown, answer: number): string => {
       const done = read();
       let prefix: string;
       try {
@@ -257,28 +257,35 @@ export class NamespaceGeneration {
       done.ops.length = 0;
       return prefix;
     };
-    // Settled in the order the reads were made, after the read before this one: without meta that
-    // one's creation step can be answered after this reply.
-    const answered = this.#readCounter().then((counter) => ({ counter, answer: ++this.#readAnswers }));
-    const inOrder = before === undefined ? answered : answered.then((reply) => before.promise.then(() => reply, () => reply));
-    return inOrder.then(settle, fail);
+    // Settled in the reaction to the reply itself when the read before it has its answer (the
+    // operations sharing the read find it settled when their replies come: no wait for it), else
+    // after that one: without meta its creation step can be answered after this reply.
+    const inOrder = (counter: unknown): string | Promise<string> => {
+      const answer = ++this.#readAnswers;
+      if (before === undefined || !this.#unanswered.includes(before)) return settle(counter, answer);
+      return before.promise.then(
+        () => settle(counter, answer),
+        () => settle(counter, answer),
+      );
+    };
+    return this.#readCounter(inOrder).then(undefined, fail);
   }
 
   /**
-   * The counter, created if missing. Read by memcached's own arithmetic (incr by 0), which hands
-   * back the digits as memcached holds them, whatever the client's serializer, and is sent at once
-   * (ahead of the operations that share the read). With meta the read creates a missing counter
-   * in the same request (incr with `initial`); without, a second one does (add). A value that is
-   * no number is another writer's.
+   * The counter, created if missing, handed to `then`. Read by memcached's own arithmetic (incr by
+   * 0), which hands back the digits as memcached holds them, whatever the client's serializer, and
+   * is sent at once (ahead of the operations that share the read). With meta the read creates a
+   * missing counter in the same request (incr with `initial`); without, a second one does (add).
+   * A value that is no number is another writer's.
    */
-  #readCounter(): Promise<unknown> {
+  #readCounter<T>(then: (counter: unknown) => T | Promise<T>): Promise<T> {
     const read = this.#meta ? this.#client.incr(this.#counterKey, 0, { initial: seed() }) : this.#client.incr(this.#counterKey, 0);
     return read.then(
-      (value) => (value === undefined ? this.#create() : value),
+      (value) => (value === undefined ? this.#create().then(then) : then(value)),
       (error: MemcacheError) => {
         if (error.code === 'MEMCACHE_UNSUPPORTED') {
           this.#meta = false; // protocol 'text', or a server without meta: read as text from now on
-          return this.#readCounter();
+          return this.#readCounter(then);
         }
         // memcached answers CLIENT_ERROR to incr on a value that is not a number.
         throw error.code === 'MEMCACHE_CLIENT_ERROR' ? notACounter(this.#counterKey, 'a value memcached cannot increment', error) : error;
