@@ -4,6 +4,7 @@
  */
 import { AbortError, ArgumentError, type MemcacheError } from './errors.js';
 import { isTimeout, MAX_TIMEOUT } from './options.js';
+import { MAX_EXPTIME } from './protocol/exptime.js';
 
 /** Accepted by every call. */
 export interface CallOptions {
@@ -67,8 +68,6 @@ export interface WriteManyOptions<K> extends MultiOptions {
 export type SetMultiOptions<K = Key> = StoreOptions & WriteManyOptions<K>;
 export type DeleteMultiOptions<K = Key> = DeleteOptions & WriteManyOptions<K>;
 
-/** Largest exptime memcached parses (a signed 32-bit integer). */
-const MAX_TTL = 2 ** 31 - 1;
 const U64_MAX = 2n ** 64n - 1n;
 
 /** The call's timeout; throws when the signal is already aborted or an option is malformed. */
@@ -90,8 +89,8 @@ export function callTimeout(options: CallOptions | undefined, fallback: number):
 /** A ttl (seconds): an integer from 0 to 2^31-1. */
 export function checkTtl(ttl: unknown, name = 'ttl'): number {
   if (ttl === undefined) return 0;
-  if (typeof ttl !== 'number' || !Number.isInteger(ttl) || ttl < 0 || ttl > MAX_TTL) {
-    throw new ArgumentError(`${name} must be an integer from 0 to ${MAX_TTL} seconds, got ${String(ttl)}`);
+  if (typeof ttl !== 'number' || !Number.isInteger(ttl) || ttl < 0 || ttl > MAX_EXPTIME) {
+    throw new ArgumentError(`${name} must be an integer from 0 to ${MAX_EXPTIME} seconds, got ${String(ttl)}`);
   }
   return ttl;
 }

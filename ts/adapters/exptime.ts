@@ -3,11 +3,7 @@
  * cookie's expiry are both milliseconds, memcached counts seconds.
  */
 import { ArgumentError } from '../index.js';
-
-/** Beyond this many seconds memcached reads an exptime as a Unix time, not as seconds from now. */
-const MAX_RELATIVE_EXPTIME = 60 * 60 * 24 * 30;
-/** Largest exptime memcached parses (a signed 32-bit integer). */
-const MAX_EXPTIME = 2 ** 31 - 1;
+import { MAX_EXPTIME, MAX_RELATIVE_EXPTIME } from '../protocol/exptime.js';
 
 /** What to store for an item that lives `ms` more milliseconds: an exptime, or 'expired'. */
 export type Exptime = number | 'expired';

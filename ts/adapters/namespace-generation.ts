@@ -188,7 +188,10 @@ export class NamespaceGeneration {
   async #bump(before: Promise<unknown>[]): Promise<string> {
     let value: unknown;
     try {
-      value = this.#meta ? await this.#metaBump() : undefined;
+      // With meta, incr by one, creating a missing counter at the seed: the generation of the
+      // operations called after it (those called before read, and created, it before: their reads
+      // were sent and answered first). Undefined without meta.
+      value = this.#meta ? await this.#metaCounter(1) : undefined;
       if (value === undefined) {
         if (before.length > 0) await Promise.all(before);
         value = await this.#textBump();
@@ -200,15 +203,6 @@ export class NamespaceGeneration {
       value = await this.#startAfresh();
     }
     return (this.#known = this.#prefixOf(value));
-  }
-
-  /**
-   * incr by one, atomically creating a missing counter at the seed (meta); undefined without meta.
-   * A counter it creates is the generation of the operations called after it: those called before
-   * read (and created) it before, as their reads were sent and answered first.
-   */
-  #metaBump(): Promise<number | bigint | undefined> {
-    return this.#metaCounter(1);
   }
 
   /**

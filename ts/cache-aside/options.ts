@@ -5,6 +5,7 @@
 import { checkTtl, type CallOptions, type Key } from '../call-options.js';
 import { ArgumentError } from '../errors.js';
 import { MAX_TIMEOUT } from '../options.js';
+import { MAX_RELATIVE_EXPTIME } from '../protocol/exptime.js';
 
 /** What a loader is handed besides the key. */
 export interface LoaderContext {
@@ -43,9 +44,6 @@ export interface InvalidateOptions extends CallOptions {
 
 export const FETCH_DEFAULTS = Object.freeze({ lockTtl: 30, staleTtl: 30 });
 
-/** Longest lease, stale life or recache window: 30 days (memcached reads more as a Unix time). */
-const MAX_RELATIVE_TTL = 30 * 24 * 3600;
-
 /** fetch's options, checked, with defaults applied. */
 export interface FetchSettings {
   readonly ttl: number;
@@ -81,8 +79,8 @@ export function invalidateStaleTtl(options: InvalidateOptions | undefined): numb
 /** Seconds from 1 to 30 days; `fallback` when absent. */
 function seconds(value: unknown, name: string, fallback: number): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > MAX_RELATIVE_TTL) {
-    throw new ArgumentError(`${name} must be an integer from 1 to ${MAX_RELATIVE_TTL} seconds, got ${String(value)}`);
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > MAX_RELATIVE_EXPTIME) {
+    throw new ArgumentError(`${name} must be an integer from 1 to ${MAX_RELATIVE_EXPTIME} seconds, got ${String(value)}`);
   }
   return value;
 }
@@ -93,7 +91,7 @@ function seconds(value: unknown, name: string, fallback: number): number {
  */
 function recacheBefore(value: unknown, ttl: number): number {
   const before = seconds(value, 'recacheBefore', 0);
-  if (ttl > 0 && ttl <= MAX_RELATIVE_TTL && before >= ttl) throw new ArgumentError(`recacheBefore must be less than ttl (${ttl} s), got ${before}`);
+  if (ttl > 0 && ttl <= MAX_RELATIVE_EXPTIME && before >= ttl) throw new ArgumentError(`recacheBefore must be less than ttl (${ttl} s), got ${before}`);
   return before;
 }
 

@@ -472,7 +472,6 @@ export class KeyvMemcache extends EventEmitter {
   }
 }
 
-
 /**
  * A multi-key read the client refused for one bad key, again one key at a time (`alone` with a
  * single key), so only that key reads as missing, as it would in gets one by one.

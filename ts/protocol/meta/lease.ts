@@ -24,6 +24,7 @@ import { Request, type ValueDecoder } from '../request.js';
 import type { Payload } from '../text-commands.js';
 import { KEY_FLAG, keyToken, type KeyEncoding } from './commands.js';
 import { MetaStoreRequest } from './storage.js';
+import { MAX_RELATIVE_EXPTIME } from '../exptime.js';
 import { opaqueDigits } from './opaque-digits.js';
 import { returnedFlags } from './replies.js';
 
@@ -90,9 +91,6 @@ export function wonLease(bits: number): boolean {
 export function staleLease(bits: number): boolean {
   return (bits & STALE) !== 0;
 }
-
-/** memcached reads an exptime past 30 days as a Unix time. */
-const MAX_RELATIVE_EXPTIME = 30 * 24 * 3600;
 
 /**
  * The `N` token for a lease of `lockTtl` seconds. memcached's clock ticks once a second, so an item
