@@ -19,7 +19,7 @@
  * - bytesIn / bytesOut: socket bytes read and written, authentication included.
  * - leaseWins / leaseWaits / staleServes / loaderErrors: fetch's leases (see cache-aside/): loads
  *   this client won the lease for, loads it waited on another process for, calls answered with
- *   a stale value, loaders that threw.
+ *   a stale value, loaders that threw (or ran past the lease: a LoaderError either way).
  */
 
 /** Client methods counted in `ops` (the names of the calls that send them), in id order. */
