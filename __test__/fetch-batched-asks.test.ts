@@ -137,6 +137,23 @@ describe('a batch that fails', () => {
     }
   });
 
+  it('a reply no lease ask takes (HD) fails every fetch in the batch with a ProtocolError, the one it answered too; the next fetch of that key asks again', { timeout: 10_000 }, async () => {
+    let chunks = 0;
+    const fake = await mgServer((socket, asks) => {
+      const first = ++chunks === 1;
+      for (const [i, ask] of asks.entries()) socket.write(first && i === 0 ? `HD O${ask.opaque}\r\n` : `VA ${ask.key.length} f${TEXT} O${ask.opaque}\r\n${ask.key}\r\n`);
+    });
+    try {
+      await withClient(fake.spec, { protocol: 'meta', retries: 0, timeout: 2000 }, async (mc) => {
+        const outcomes = await Promise.allSettled(['a', 'b', 'c'].map((key) => mc.fetch(key, notLoaded, { ttl: 60 })));
+        for (const outcome of outcomes) expect(outcome).toMatchObject({ status: 'rejected', reason: { code: 'MEMCACHE_PROTOCOL' } });
+        expect(await mc.fetch('a', notLoaded, { ttl: 60, waitTimeout: 100 })).toBe('a');
+      });
+    } finally {
+      await fake.close();
+    }
+  });
+
   it('a batch that times out fails every fetch in it with MEMCACHE_TIMEOUT; the next fetches of those keys ask again', async () => {
     const proxy = await startFaultProxy({ target: { host: '127.0.0.1', port: ctx.server.port } });
     const names = freshKeys('timeout', 60); // one batch: a burst (64) would start another, which fails with the connection

@@ -103,18 +103,16 @@ export class MetaLeaseBatchRequest extends Request<void> {
 
   /** One ask's reply (the connection checked its opaque with ownsOpaque). */
   onReply(kind: number, buf: Buffer, rec: Uint32Array, off: number): boolean {
-    const i = this.#answered;
-    const asker = this.#askers[i];
-    this.#answered = i + 1;
-    // Counted out before its fetch goes on: a winner's store must find the room its ask held.
-    if (this.#answered < this.#askers.length) this.watcher?.answeredOne(this);
+    const asker = this.#askers[this.#answered];
     if (kind === ReplyKind.META_VA || kind === ReplyKind.META_EN) {
       const reply = kind === ReplyKind.META_EN ? MISS_REPLY : readLease(this.#decoder, buf, rec, off, this.server);
+      this.#answer();
       countLease(this.metrics, reply);
       asker.answered(reply);
     } else {
       const error = errorReply(kind, buf, rec, off, this.server);
       if (error === undefined) throw unexpectedReply(kind, 'fetch', this.server);
+      this.#answer();
       countFailure(this.metrics, error.code);
       asker.failed(error);
     }
@@ -122,6 +120,16 @@ export class MetaLeaseBatchRequest extends Request<void> {
     this.#askers = [];
     this.resolve();
     return true;
+  }
+
+  /**
+   * The next ask has its answer. Only once its reply is read: a reply that cannot be read (or
+   * answers no lease ask) throws, the connection fails, and reject() fails this ask with the rest.
+   */
+  #answer(): void {
+    this.#answered++;
+    // Counted out before its fetch goes on: a winner's store must find the room its ask held.
+    if (this.#answered < this.#askers.length) this.watcher?.answeredOne(this);
   }
 
   /** Every ask not answered yet fails with `error` (each counted, as a single request's failure is). */
