@@ -173,6 +173,21 @@ describe('a pool from a configuration endpoint', () => {
     }
   });
 
+  it('a fetch called before the first configuration, then close(): the fetch still runs once the pool is known, and stores its value', async () => {
+    endpoint.setNodes([localNode(a.port)], 30);
+    const mc = new Client([], { discovery: { endpoint: endpoint.spec, interval: 60 } });
+    const key = `disc:closing:${process.pid}`;
+    const fetched = mc.fetch(key, () => 'loaded', { ttl: 60 });
+    await mc.close();
+    expect(await fetched).toBe('loaded');
+    const direct = new Client(a.spec);
+    try {
+      expect(await direct.get(key)).toBe('loaded');
+    } finally {
+      await direct.close();
+    }
+  });
+
   it('keeps the pool while the endpoint is down, answers garbage or goes back a version', async () => {
     endpoint.setNodes([localNode(a.port), localNode(b.port)], 20);
     const mc = new Client([], { discovery: { endpoint: endpoint.spec, interval: 60 } });

@@ -469,15 +469,58 @@ describe('no caller waits for good', () => {
     const winner = ctx.client.fetch(key, () => loading.promise, { ttl: 60 });
     await leaseTaken(key);
     const closing = new Client(ctx.server.spec, { protocol: 'meta' });
-    const waiting = closing.fetch(key, () => 'never', { ttl: 60 });
+    const waiting = closing.fetch(key, () => 'never', { ttl: 60 }).catch((e: unknown) => e);
     await sleep(30); // it polls
     const connects = vi.spyOn(net.Socket.prototype, 'connect');
-    await closing.close();
-    await expect(waiting).rejects.toMatchObject({ code: 'MEMCACHE_CLIENT_CLOSED' });
+    const started = performance.now();
+    await closing.close(); // once the fetch has stopped, at its next poll
+    expect(performance.now() - started).toBeLessThan(1000);
+    expect(await waiting).toMatchObject({ code: 'MEMCACHE_CLIENT_CLOSED' });
     await sleep(150); // past a poll's interval
     expect(connects).not.toHaveBeenCalled();
     loading.open('loaded');
     expect(await winner).toBe('loaded');
+  });
+
+  it('close() lets a winner whose loader runs finish: it resolves once the value is stored, and the fetch with it', async () => {
+    const mc = new Client(ctx.server.spec, { protocol: 'meta' });
+    const key = freshKey('closing-winner');
+    const loading = gate<string>();
+    const call = mc.fetch(key, () => loading.promise, { ttl: 60 });
+    await leaseTaken(key);
+    let closed = false;
+    const closing = mc.close().then(() => (closed = true));
+    await sleep(30);
+    expect(closed).toBe(false); // waits for the loader
+    loading.open('loaded');
+    expect(await call).toBe('loaded');
+    await closing;
+    expect(await other.get(key)).toBe('loaded');
+  });
+
+  it('close() lets a winner whose loader fails give its lease back: the next fetch elsewhere loads at once', async () => {
+    const mc = new Client(ctx.server.spec, { protocol: 'meta' });
+    const key = freshKey('closing-failing');
+    const loading = gate<string>();
+    loading.promise.catch(() => {}); // the lease can be seen before the loader is called
+    const call = mc.fetch(key, () => loading.promise, { ttl: 60 }).catch((e: unknown) => e);
+    await leaseTaken(key);
+    const closing = mc.close();
+    loading.fail(new Error('the database is down'));
+    expect(await call).toMatchObject({ code: 'MEMCACHE_LOADER' });
+    await closing;
+    const started = performance.now();
+    expect(await other.fetch(key, () => 'reloaded', { ttl: 60 })).toBe('reloaded');
+    expect(performance.now() - started).toBeLessThan(1000); // not after the lease runs out (lockTtl)
+  });
+
+  it('a fetch called just before close() on a client that has sent nothing yet still asks and loads (after the version probe, with auto) and stores its value', async () => {
+    const fresh = new Client(ctx.server.spec);
+    const key = freshKey('closing-fresh');
+    const call = fresh.fetch(key, () => 'loaded', { ttl: 60 });
+    await fresh.close();
+    expect(await call).toBe('loaded');
+    expect(await other.get(key)).toBe('loaded');
   });
 
   /** A fresh key whose lease `ctx.client` holds, loading until `release` stores `value`; and a client to wait on it. */

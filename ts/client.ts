@@ -346,7 +346,8 @@ export class Client extends EventEmitter<ClientEvents> {
       // Not through whenConfigured: no closure per call on the common path (bench/PROFILE.md, "One request for a tick's asks").
       const waiting = this.#cluster.untilConfigured(timeout, options?.signal);
       if (waiting === undefined) return this.#leases().fetch(wire, key, loader, options, timeout) as Promise<T>;
-      return waiting.then((left) => this.#leases().fetch(wire, key, loader, options, left) as Promise<T>);
+      // Its flight starts once the pool is configured, maybe after close(): which waits for it then.
+      return this.#stepped.track(waiting.then((left) => this.#leases().fetch(wire, key, loader, options, left) as Promise<T>));
     } catch (error) {
       return Promise.reject(error);
     }
@@ -454,9 +455,10 @@ export class Client extends EventEmitter<ClientEvents> {
   }
 
   /**
-   * Refuses new calls, lets queued ones finish (within their timeouts), then closes every socket.
-   * With `force`, closes every socket now instead: calls in flight fail at once with a
-   * ClientClosedError (their outcome on the server is unknown); also after a close without it.
+   * Refuses new calls, lets queued ones finish (within their timeouts) and the fetches under way
+   * too (cache-aside.ts, close), then closes every socket. With `force`, closes every socket now
+   * instead: calls in flight fail at once with a ClientClosedError (their outcome on the server is
+   * unknown); also after a close without it.
    */
   close(options?: CloseOptions): Promise<void> {
     let force: boolean;
@@ -465,11 +467,18 @@ export class Client extends EventEmitter<ClientEvents> {
     } catch (error) {
       return Promise.reject(error);
     }
-    this.#closing ??= this.#stepped.idle ? this.#cluster.close() : this.#stepped.settled().then(() => this.#cluster.close());
+    this.#closing ??= this.#closeWhenSettled();
     if (!force) return this.#closing;
     const error = new ClientClosedError('the client was closed with force while the call was in flight');
     this.#cacheAside?.destroy(error);
     return Promise.all([this.#cluster.destroy(error), this.#closing]).then(() => undefined);
+  }
+
+  /** Closes the sockets once the calls of several steps and the fetches under way have settled: at once when none is. */
+  #closeWhenSettled(): Promise<void> {
+    const fetches = this.#cacheAside?.close();
+    if (this.#stepped.idle && fetches === undefined) return this.#cluster.close();
+    return Promise.all([this.#stepped.settled(), fetches]).then(() => this.#cluster.close());
   }
 
   /** `close({ force: true })`. */

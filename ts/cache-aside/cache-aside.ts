@@ -56,6 +56,19 @@ export class CacheAside {
   }
 
   /**
+   * The client is closing (without force): the fetches under way finish, a winner's loader and its
+   * store (or its lease given back) included, but a fetch waiting on another caller's lease rejects
+   * with a ClientClosedError at its next poll instead of asking again. Resolves once they have
+   * ended; undefined when none is under way.
+   */
+  close(): Promise<void> | undefined {
+    this.#flights.closing = true;
+    const underWay = this.#flights.underWay();
+    if (underWay.length === 0) return undefined;
+    return Promise.all(underWay.map((flight) => flight.ending())).then(() => undefined);
+  }
+
+  /**
    * The client was closed with force: every fetch under way rejects with `error` now. A loader
    * still running is not stopped; what it returns is stored nowhere (the pools send nothing more).
    */

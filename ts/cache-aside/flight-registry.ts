@@ -23,6 +23,8 @@ export class FlightRegistry<F extends RegisteredFlight> {
   #live = 0;
   /** Flights under way whose key's next flight took their entry (see start): rare, pruned as they end. */
   #replaced: F[] = [];
+  /** Set by the client's close(): flights under way finish, but none waits on another caller's lease any more. */
+  closing = false;
 
   /** Keys held: flights under way, and ended ones not swept or replaced yet. */
   get held(): number {

@@ -65,6 +65,8 @@ export class Flight implements RegisteredFlight, Caller {
   #clocks: Set<WaitClock> | undefined;
   /** Set by the flow when the outcome is a stale value found while another caller (elsewhere) reloads it. */
   staleOutcome = false;
+  /** Resolved as the flight ends; made when the client's close() waits for it. */
+  #end: Deferred | undefined;
 
   constructor(node: ServerNode, flights: FlightRegistry<Flight>) {
     this.node = node;
@@ -119,6 +121,17 @@ export class Flight implements RegisteredFlight, Caller {
   /** Whether every caller gave up: a flight still waiting on another process's lease stops asking. */
   get abandoned(): boolean {
     return this.#waiting === 0;
+  }
+
+  /** Whether the client is closing: a flight waiting on another process's lease stops asking. */
+  get closing(): boolean {
+    return this.#flights.closing;
+  }
+
+  /** Resolves once the flight has ended, however it did (the client's close() waits for it). */
+  ending(): Promise<void> {
+    if (this.#ended) return Promise.resolve();
+    return (this.#end ??= deferred()).promise as Promise<void>;
   }
 
   /**
@@ -238,6 +251,7 @@ export class Flight implements RegisteredFlight, Caller {
   #leave(): void {
     this.#ended = true; // once (finish and fail check): the registry counts it
     this.#flights.ended();
+    this.#end?.resolve(undefined);
   }
 
   /** Lets go of the value: an ended flight stays in the registry until its key's next flight or a sweep. */
@@ -247,6 +261,7 @@ export class Flight implements RegisteredFlight, Caller {
     this.#shared = undefined;
     this.#served = undefined;
     this.#clocks = undefined;
+    this.#end = undefined;
   }
 
   #countStale(callers: number): void {

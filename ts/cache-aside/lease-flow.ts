@@ -17,7 +17,7 @@
 import type { Key } from '../call-options.js';
 import type { ServerNode } from '../cluster/cluster.js';
 import type { ValueCodec } from '../codec/value-codec.js';
-import { AbortError, LeaseTimeoutError, NoServerError, type MemcacheError } from '../errors.js';
+import { AbortError, ClientClosedError, LeaseTimeoutError, NoServerError, type MemcacheError } from '../errors.js';
 import { decodedLease, type LeaseAsker, type LeaseReply, type MetaRequestFactory } from '../protocol/meta/dialect.js';
 import { ANSWER_GRACE_MS, timerAt, type Flight } from './flight.js';
 import { callLoader, countWait, countWin, send, throwIfUnstorable, type FetchJob } from './job.js';
@@ -102,6 +102,7 @@ async function decide(job: FetchJob, requests: MetaRequestFactory, first: LeaseR
     if (now >= deadline) throw new LeaseTimeoutError(`no value within waitTimeout (${settings.waitTimeout} ms): another caller holds the lease`, { server: node.name });
     await sleep(Math.min(FIRST_POLL_MS * 2 ** poll, MAX_POLL_MS, deadline - now));
     if (job.flight.abandoned) throw new AbortError(undefined, { server: node.name }); // nobody would get the value
+    if (job.flight.closing) throw new ClientClosedError('the client was closed while this fetch waited on another caller\'s lease', { server: node.name });
     if (node.retired) throw new NoServerError(`${node.name} was removed from the pool (setServers) while this fetch waited on its lease`, { server: node.name });
     reply = await pollWithin(job, requests, send(node, requests.leaseGet(wire, settings.lockTtl, settings.recacheBefore, false, codec, settings.timeout)), deadline);
   }
