@@ -4,9 +4,11 @@
  * by opaque (against fake servers for the replies memcached would never send).
  */
 import diagnostics from 'node:diagnostics_channel';
+import net from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Client, UnsupportedError } from '../ts/index.js';
 import { eventually, startFakeServer, type FakeServer } from './support/fake-server.js';
+import { startMemcached, type MemcachedServer } from './support/memcached.js';
 import { raw } from './support/raw.js';
 import { useServerAndClient, withClient } from './support/server-and-client.js';
 import { hasTwemproxy, startTwemproxy } from './support/twemproxy.js';
@@ -103,6 +105,29 @@ describe('protocol setting', () => {
       });
     } finally {
       await textOnly.close();
+    }
+  });
+
+  it("'auto' with memcached at its connection limit (ERROR Too many open connections, then a hang-up) fails the call with a ConnectionError and asks again on the next connection: a lease placeholder still reads as a miss", { timeout: 15_000 }, async () => {
+    const server = await startMemcached({ args: ['-c', '20'] });
+    const held = await fillConnections(server);
+    try {
+      await withClient(server.spec, { protocol: 'auto', retries: 0 }, async (mc) => {
+        await expect(mc.get('limit:k')).rejects.toMatchObject({ code: 'MEMCACHE_CONNECTION' });
+        for (const socket of held.splice(0)) socket.destroy();
+        expect((await raw(server, 'mg limit:k v N30\r\n')).toString('latin1')).toMatch(/^VA 0 W\r\n/); // a placeholder, its lease won here
+        // Past the reconnect backoff: the next connection asks again, hears MN, and reads the placeholder as what it is.
+        let read: unknown = 'not read';
+        for (const deadline = performance.now() + 5000; performance.now() < deadline; await sleep(50)) {
+          read = await mc.get('limit:k').catch(() => 'not read');
+          if (read !== 'not read') break;
+        }
+        expect(read).toBeUndefined();
+        expect(await mc.incr('limit:n', 1, { initial: 5 })).toBe(5); // meta, known now
+      });
+    } finally {
+      for (const socket of held) socket.destroy();
+      await server.stop();
     }
   });
 
@@ -379,3 +404,23 @@ describe('matching replies by opaque', () => {
     });
   });
 });
+
+/** Opens connections to `server` until it refuses one with `ERROR Too many open connections`; the ones it kept. */
+async function fillConnections(server: MemcachedServer): Promise<net.Socket[]> {
+  const held: net.Socket[] = [];
+  for (let i = 0; i < 100; i++) {
+    const socket = net.connect(server.port, server.host);
+    const refused = await new Promise<boolean>((resolve) => {
+      socket.once('data', (data) => resolve(data.toString('latin1').startsWith('ERROR Too many open connections')));
+      socket.once('error', () => resolve(true));
+      socket.once('connect', () => setTimeout(() => resolve(false), 20));
+    });
+    if (refused) {
+      socket.destroy();
+      return held;
+    }
+    held.push(socket);
+  }
+  for (const socket of held) socket.destroy();
+  throw new Error('memcached never refused a connection');
+}

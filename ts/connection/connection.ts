@@ -397,8 +397,12 @@ export class Connection implements ReplySink, AbortWatcher {
     const observer = this.#observer;
     if (observer?.wantsDialect?.() !== true) return;
     const probe = (this.#dialectProbe = new DialectProbeRequest(connectTimeout));
-    const meta = await this.#handshake(probe);
-    this.#dialectProbe = undefined;
+    let meta: boolean;
+    try {
+      meta = await this.#handshake(probe);
+    } finally {
+      this.#dialectProbe = undefined;
+    }
     const refusal = observer.onDialect?.(meta);
     if (refusal !== undefined) throw refusal;
   }
@@ -527,7 +531,8 @@ export class Connection implements ReplySink, AbortWatcher {
    */
   #fail(error: MemcacheError, culprits?: Map<Request, MemcacheError>): void {
     if (this.#status === 'closed') return;
-    if (this.#dialectProbe !== undefined && hungUp(error)) {
+    // A hang-up after the probe was answered (a refusal: see DialectProbeRequest) says nothing about meta.
+    if (this.#dialectProbe !== undefined && !this.#dialectProbe.settled && hungUp(error)) {
       const refusal = this.#observer?.onDialect?.(false);
       if (refusal === undefined) {
         this.#handOver(error);

@@ -32,6 +32,17 @@ export function isUnauthenticated(kind: number, buf: Buffer, rec: Uint32Array, o
   return fieldA(buf, rec, off) === UNAUTHENTICATED;
 }
 
+const CONNECTION_LIMIT = 'Too many open connections';
+
+/**
+ * `ERROR Too many open connections`: memcached at its connection limit (`-c`) writes it to a
+ * connection it accepted only to refuse, and closes it: no answer to what was sent.
+ */
+export function isConnectionLimit(kind: number, buf: Buffer, rec: Uint32Array, off: number): boolean {
+  if (kind !== ReplyKind.ERROR || rec[off + F_A_LEN] !== CONNECTION_LIMIT.length) return false;
+  return fieldA(buf, rec, off) === CONNECTION_LIMIT;
+}
+
 /** A reply that cannot answer the request it arrived for. The connection must be closed. */
 export function unexpectedReply(kind: number, request: string, server: string): ProtocolError {
   const name = ReplyKind[kind] ?? `kind ${kind}`;
