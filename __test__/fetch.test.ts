@@ -13,6 +13,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { ArgumentError, CHANNELS, Client, LeaseTimeoutError, LoaderError, type ClientOptions, type FetchMessage } from '../ts/index.js';
 import { startFakeServer } from './support/fake-server.js';
 import { startFaultProxy } from './support/fault-proxy.js';
+import { runChild } from './support/child.js';
 import { startInterleaveProxy } from './support/interleave-proxy.js';
 import { startMemcached } from './support/memcached.js';
 import { inspect, plant, raw } from './support/raw.js';
@@ -512,6 +513,25 @@ describe('no caller waits for good', () => {
     const started = performance.now();
     expect(await other.fetch(key, () => 'reloaded', { ttl: 60 })).toBe('reloaded');
     expect(performance.now() - started).toBeLessThan(1000); // not after the lease runs out (lockTtl)
+  });
+
+  it('close() waits for a loader that never settles until its lease runs out, holding the process until then (unref sockets too): then it resolves, and the process exits', async () => {
+    const { code, stdout, exitAfterMarker } = await runChild(
+      `
+      import { Client } from '../ts/index.js';
+      const mc = new Client(process.env.MC_SPEC, { protocol: 'meta', unref: true }); // its sockets hold nothing
+      const call = mc.fetch('hanging:' + process.pid, () => new Promise(() => {}), { ttl: 60, lockTtl: 1 }).catch((e) => e.code);
+      await new Promise((resolve) => setTimeout(resolve, 50)); // its loader runs
+      await mc.close();
+      process.stdout.write('closed ' + (await call) + '\\n');
+      `,
+      { MC_SPEC: ctx.server.spec },
+      'closed MEMCACHE_LOADER',
+      10_000,
+    );
+    expect(stdout).toBe('closed MEMCACHE_LOADER\n');
+    expect(code).toBe(0);
+    expect(exitAfterMarker).toBeLessThan(500);
   });
 
   it('a fetch called just before close() on a client that has sent nothing yet still asks and loads (after the version probe, with auto) and stores its value', async () => {

@@ -46,7 +46,7 @@ import { ValueCodec } from './codec/value-codec.js';
 import { ArgumentError, ClientClosedError, KeyError, OptionError, UnsupportedError, type MemcacheError } from './errors.js';
 import { discoveryApplied, discoveryFailed, serverDown, serverUp } from './observability/lifecycle.js';
 import { clientMetrics, serverSnapshot, type ClientMetrics } from './observability/metrics.js';
-import { checkNoServersWithDiscovery, validateOptions, type ClientOptions, type ResolvedOptions } from './options.js';
+import { checkNoServersWithDiscovery, MAX_TIMEOUT, validateOptions, type ClientOptions, type ResolvedOptions } from './options.js';
 import { BINARY_KEY_RULES, MEMCACHED_MAX_KEY_LENGTH, TEXT_KEY_RULES, type KeyRules } from './protocol/key-rules.js';
 import type { CounterSeed, ItemInfo, MetaRequestFactory } from './protocol/meta/dialect.js';
 import type { Request, RequestFactory, RetrievalVerb, StorageVerb, StoreItem } from './protocol/request-factory.js';
@@ -474,11 +474,18 @@ export class Client extends EventEmitter<ClientEvents> {
     return Promise.all([this.#cluster.destroy(error), this.#closing]).then(() => undefined);
   }
 
-  /** Closes the sockets once the calls of several steps and the fetches under way have settled: at once when none is. */
+  /**
+   * Closes the sockets once the calls of several steps and the fetches under way have settled: at
+   * once when none is. Meanwhile the process is held, so close() settles even when what it waits
+   * for holds nothing (a loader that never settles is let go at lockTtl, on an unref'd timer).
+   */
   #closeWhenSettled(): Promise<void> {
     const fetches = this.#cacheAside?.close();
     if (this.#stepped.idle && fetches === undefined) return this.#cluster.close();
-    return Promise.all([this.#stepped.settled(), fetches]).then(() => this.#cluster.close());
+    const holding = setInterval(() => {}, MAX_TIMEOUT);
+    return Promise.all([this.#stepped.settled(), fetches])
+      .then(() => this.#cluster.close())
+      .finally(() => clearInterval(holding));
   }
 
   /** `close({ force: true })`. */
