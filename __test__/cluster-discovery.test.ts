@@ -10,6 +10,7 @@ import { AbortError, Client, DiscoveryError, OptionError, UnsupportedError, type
 import { nodeServer, scanConfigReply } from '../ts/cluster/discovery/config-reply.js';
 import { configReply, localNode, startConfigEndpoint, type ConfigEndpoint } from './support/config-endpoint.js';
 import { startMemcached, type MemcachedServer } from './support/memcached.js';
+import { raw } from './support/raw.js';
 
 // The example of AWS's documentation, with its length counted (the documentation's 147 is not).
 const AWS_EXAMPLE =
@@ -186,6 +187,24 @@ describe('a pool from a configuration endpoint', () => {
     } finally {
       await direct.close();
     }
+  });
+
+  it('a fetch called before the first configuration, of a key whose lease another client holds, then close(): it stops at its first wait, and close() does not wait out its waitTimeout', async () => {
+    endpoint.setNodes([localNode(a.port)], 31);
+    const key = `disc:held:${process.pid}`;
+    const holder = new Client(a.spec, { protocol: 'meta' });
+    let release!: (value: string) => void;
+    const held = holder.fetch(key, () => new Promise<string>((resolve) => (release = resolve)), { ttl: 60 });
+    for (let i = 0; i < 200 && !/^VA 0 .*Z\r\n/.test((await raw(a, `mg ${key} v\r\n`)).toString('latin1')); i++) await new Promise((resolve) => setTimeout(resolve, 5));
+    const mc = new Client([], { discovery: { endpoint: endpoint.spec, interval: 60 } });
+    const fetched = mc.fetch(key, () => 'never', { ttl: 60, waitTimeout: 5000 }).catch((e: unknown) => e);
+    const started = performance.now();
+    await mc.close();
+    expect(performance.now() - started).toBeLessThan(2000);
+    expect(await fetched).toMatchObject({ code: 'MEMCACHE_CLIENT_CLOSED' });
+    release('loaded');
+    expect(await held).toBe('loaded');
+    await holder.close();
   });
 
   it('keeps the pool while the endpoint is down, answers garbage or goes back a version', async () => {

@@ -368,7 +368,11 @@ export class Client extends EventEmitter<ClientEvents> {
   }
 
   #leases(): CacheAside {
-    return (this.#cacheAside ??= new CacheAside({ nodeFor: (wire) => this.#cluster.nodeFor(wire), codec: this.#codec, protocol: this.#options.protocol }));
+    if (this.#cacheAside !== undefined) return this.#cacheAside;
+    const made = (this.#cacheAside = new CacheAside({ nodeFor: (wire) => this.#cluster.nodeFor(wire), codec: this.#codec, protocol: this.#options.protocol }));
+    // Made after close() (by a fetch that waited for the pool's first configuration): closing from the start.
+    if (this.#closing !== undefined) void made.close();
+    return made;
   }
 
   // ---- every server ----
