@@ -196,7 +196,7 @@ describe('a pool from a configuration endpoint', () => {
     let release!: (value: string) => void;
     const held = holder.fetch(key, () => new Promise<string>((resolve) => (release = resolve)), { ttl: 60 });
     for (let i = 0; i < 200 && !/^VA 0 .*Z\r\n/.test((await raw(a, `mg ${key} v\r\n`)).toString('latin1')); i++) await new Promise((resolve) => setTimeout(resolve, 5));
-    const mc = new Client([], { discovery: { endpoint: endpoint.spec, interval: 60 } });
+    const mc = new Client([], { protocol: 'meta', discovery: { endpoint: endpoint.spec, interval: 60 } });
     const fetched = mc.fetch(key, () => 'never', { ttl: 60, waitTimeout: 5000 }).catch((e: unknown) => e);
     const started = performance.now();
     await mc.close();
