@@ -4,10 +4,10 @@
  * meta answer `ERROR` (twemproxy hangs up instead, which the connection takes as a no). A memcached
  * at its connection limit answers nothing about meta: the connection fails, and the next asks.
  */
+import { ConnectionError } from '../errors.js';
 import { Command, type CommandId } from '../observability/metrics.js';
 import type { CommandWriter } from '../protocol/command-writer.js';
 import { encodeMetaNoop } from '../protocol/meta/commands.js';
-import { ConnectionError } from '../errors.js';
 import { isConnectionLimit, ReplyKind, unexpectedReply } from '../protocol/replies.js';
 import { Request } from '../protocol/request.js';
 
