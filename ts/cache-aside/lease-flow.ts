@@ -178,23 +178,23 @@ function isStalePlaceholder(reply: LeaseReply): boolean {
  * fails (a broken connection, a timeout), the stale win is still this caller's: it loads with it.
  */
 async function renewLease(job: FetchJob, requests: MetaRequestFactory, stale: LeaseReply): Promise<LeaseReply> {
+  if (!(await giveBack(job, requests, stale, false))) return stale;
   const { node, wire, codec, settings } = job;
-  const answered = await send(node, requests.release(wire, stale.cas, undefined, settings.timeout)).then(
-    () => true,
-    () => false,
-  );
-  if (!answered) return stale;
   return send(node, requests.leaseGet(wire, settings.lockTtl, settings.recacheBefore, false, codec, settings.timeout));
 }
 
 /**
  * Lets the lease go: `keepValue`, the value it came with stays, stale again (the next reader
- * wins and reloads); else the item goes. Only while the item is the one won (its cas). A failure
- * is no matter: the lease runs out by itself after lockTtl.
+ * wins and reloads); else the item goes. Only while the item is the one won (its cas). Whether
+ * memcached answered: a failure is no matter to a winner that is done (the lease runs out by
+ * itself after lockTtl), but tells renewLease the stale win is still its caller's.
  */
-async function giveBack(job: FetchJob, requests: MetaRequestFactory, lease: LeaseReply, keepValue: boolean): Promise<void> {
+function giveBack(job: FetchJob, requests: MetaRequestFactory, lease: LeaseReply, keepValue: boolean): Promise<boolean> {
   const restale = keepValue ? job.settings.staleTtl : undefined;
-  await send(job.node, requests.release(job.wire, lease.cas, restale, job.settings.timeout)).catch(() => false);
+  return send(job.node, requests.release(job.wire, lease.cas, restale, job.settings.timeout)).then(
+    () => true,
+    () => false,
+  );
 }
 
 function sleep(ms: number): Promise<void> {

@@ -19,12 +19,12 @@ import { F_A_LEN, F_A_START, F_B_LEN, F_B_START, F_FLAGS } from '../../core/inde
 import { DeserializeError, MemcacheError } from '../../errors.js';
 import { Command, type CommandId, type ServerMetrics } from '../../observability/metrics.js';
 import type { CommandWriter } from '../command-writer.js';
+import { MAX_RELATIVE_EXPTIME } from '../exptime.js';
 import { ReplyKind } from '../replies.js';
 import { Request, type ValueDecoder } from '../request.js';
 import type { Payload } from '../text-commands.js';
 import { KEY_FLAG, keyToken, type KeyEncoding } from './commands.js';
 import { MetaStoreRequest } from './storage.js';
-import { MAX_RELATIVE_EXPTIME } from '../exptime.js';
 import { opaqueDigits } from './opaque-digits.js';
 import { returnedFlags } from './replies.js';
 
