@@ -288,6 +288,43 @@ describe('the calls of one tick', () => {
     expect(emitted).toEqual(['MEMCACHE_BAD_KEY', 'MEMCACHE_BAD_KEY', 'MEMCACHE_BAD_KEY']);
   });
 
+  it('a set refused as too large does not delete the value of a later set of the same key (its delete goes out only once the refusal is seen)', async () => {
+    const keyv = new Keyv({ store: new KeyvMemcache(newClient({ maxValueLength: 60 })), namespace: freshNamespace('late-drop') });
+    keyv.on('error', () => {});
+    expect(await Promise.all([keyv.set('k', 'x'.repeat(100)), keyv.set('k', 'small')])).toEqual([false, true]);
+    expect(await keyv.get('k')).toBe('small');
+  });
+
+  it('setMany with an entry refused as too large: its other entries, sent again one by one, do not overwrite a later set of their key', async () => {
+    const ns = freshNamespace('late-many');
+    const store = new KeyvMemcache(newClient({ maxValueLength: 60 }), { namespace: ns });
+    store.on('error', () => {});
+    await store.get(`${ns}:warm`); // the generation read, so the calls below go out at once
+    const many = store.setMany([{ key: `${ns}:a`, value: 'x'.repeat(100) }, { key: `${ns}:b`, value: 'first' }, { key: `${ns}:c`, value: 'kept' }]);
+    const one = store.set(`${ns}:b`, 'second');
+    expect(await many).toEqual([false, true, true]); // b was stored, then replaced by the later set
+    expect(await one).toBe(true);
+    expect(await store.getMany([`${ns}:a`, `${ns}:b`, `${ns}:c`])).toEqual([undefined, 'second', 'kept']);
+  });
+
+  it('without a namespace, a key the client refuses does not make its multi-key call overtake the calls made after it', async () => {
+    const store = new KeyvMemcache(newClient());
+    store.on('error', () => {});
+    const [c, d, e, f] = ['c', 'd', 'e', 'f'].map((name) => `nsless:${name}:${++namespaces}`);
+    await store.setMany([{ key: c, value: 'old' }, { key: e, value: 'before' }, { key: f, value: 'before' }]);
+    await Promise.all([store.deleteMany(['a b', c]), store.set(c, 'new')]);
+    expect(await store.get(c)).toBe('new');
+    await Promise.all([store.setMany([{ key: 'a b', value: 1 }, { key: d, value: 'first' }]), store.set(d, 'second')]);
+    expect(await store.get(d)).toBe('second');
+    const [read] = await Promise.all([store.getMany(['a b', e]), store.set(e, 'after')]);
+    expect(read).toEqual([undefined, 'before']);
+    const bad = store.get('a b').catch((error: { code?: string }) => error.code);
+    const good = store.get(f);
+    await store.set(f, 'after');
+    expect(await bad).toBe('MEMCACHE_BAD_KEY');
+    expect(await good).toBe('before');
+  });
+
   it('calls of one tick with different ttls each get their own exptime', async () => {
     const ns = freshNamespace('tickttl');
     const keyv = new Keyv({ store: new KeyvMemcache(ctx.client), namespace: ns });

@@ -276,6 +276,16 @@ describe('MemcacheStore', () => {
     expect(await call<SessionData | null>((done) => store.get('big', done))).toBeNull();
   });
 
+  it('a session refused as too large does not drop the session a later save of the same sid stored', async () => {
+    const store = new MemcacheStore({ client: new Client(ctx.server.spec, { maxValueLength: 2000 }), prefix: freshPrefix() });
+    cleanups.push(() => store.client.close());
+    const session = { cookie: cookieFor(60_000), count: 1 } as SessionData;
+    const big = { ...session, note: 'x'.repeat(3000) } as SessionData;
+    const [refused] = await Promise.allSettled([call((done) => store.set('twice', big, done)), call((done) => store.set('twice', session, done))]);
+    expect(refused).toMatchObject({ status: 'rejected', reason: { code: 'MEMCACHE_VALUE_TOO_LARGE' } });
+    expect(await call<SessionData | null>((done) => store.get('twice', done))).toMatchObject({ count: 1 });
+  });
+
   it('stores the session as JSON text, and reads it back', async () => {
     const prefix = freshPrefix();
     const store = newStore(prefix);

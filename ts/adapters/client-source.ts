@@ -30,13 +30,8 @@ export function keyRefusal(client: Client, key: string): MemcacheError | undefin
     client.serverFor(key);
     return undefined;
   } catch (error) {
-    return isBadKey(error) ? (error as MemcacheError) : undefined;
+    return (error as MemcacheError | undefined)?.code === 'MEMCACHE_BAD_KEY' ? (error as MemcacheError) : undefined;
   }
-}
-
-/** Whether the client refused a key before sending anything (a KeyError). */
-export function isBadKey(error: unknown): boolean {
-  return (error as MemcacheError | undefined)?.code === 'MEMCACHE_BAD_KEY';
 }
 
 /** Throws an OptionError naming the first key of `options` not in `known` (a typo is not ignored). */

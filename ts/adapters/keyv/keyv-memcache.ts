@@ -11,10 +11,11 @@
 import { EventEmitter } from 'node:events';
 import { CallsUnderWay } from '../../calls-under-way.js';
 import { ClearRefusedError, DeserializeError, OptionError, ServerError, type Client, type GetMultiResult, type MemcacheError } from '../../index.js';
-import { isBadKey, keyRefusal } from '../client-source.js';
+import { keyRefusal } from '../client-source.js';
 import { exptimeFromMs, type Exptime } from '../exptime.js';
 import { NamespaceGeneration } from '../namespace-generation.js';
 import { setOrDrop } from '../set-or-drop.js';
+import { WriteLog } from '../write-log.js';
 import { resolveKeyvOptions, type KeyvMemcacheOptions, type KeyvMemcacheTarget } from './options.js';
 import { fitsEveryKey, longestKey, roomUnder, sendableNamespace, sendablePart } from './memcached-key.js';
 import { isLive, type KeyvStoreEntry } from './stored-data.js';
@@ -73,6 +74,8 @@ export class KeyvMemcache extends EventEmitter {
   /** This tick's gets, sent together on the next tick or before a call of another kind: see get(). */
   #pending: PendingGets | undefined;
   readonly #sendPending = (): void => this.#flush();
+  /** The keys of the writes called, in order: a late step (see write-log.ts) leaves a later write alone. */
+  readonly #writes = new WriteLog();
 
   /**
    * `target`: servers (`'host:port,host:port'` as @keyv/memcache takes them, or the client's
@@ -122,13 +125,17 @@ export class KeyvMemcache extends EventEmitter {
    * calls reach the client in the order they were made); a lone get goes out as a get.
    */
   get(key: string): Promise<unknown> {
+    const part = this.#generation === undefined ? key : this.#part(key);
+    // A getMulti under a keyPrefix takes no empty key: Keyv's empty key (useKeyPrefix false) goes
+    // alone, at once (among reads the order does not show; writes send the pending gets first).
+    if (part === '' && this.#generation !== undefined) return new Promise((resolve, reject) => this.#getSettling(part, resolve, reject));
     let pending = this.#pending;
     if (pending === undefined) {
       pending = this.#pending = { keys: [], resolves: [], rejects: [] };
       process.nextTick(this.#sendPending);
     }
     const { keys, resolves, rejects } = pending;
-    keys.push(this.#generation === undefined ? key : this.#part(key));
+    keys.push(part);
     const promise = new Promise((resolve, reject) => {
       resolves.push(resolve);
       rejects.push(reject);
@@ -147,12 +154,14 @@ export class KeyvMemcache extends EventEmitter {
    * emitted (#report): Keyv reads a failed get as a miss, but does not catch around getMany.
    */
   getMany(keys: string[]): Promise<unknown[]> {
+    const refused = this.#refusals(keys);
+    if (refused !== undefined) return this.#aroundRefused(keys, refused, (sendable) => this.getMany(sendable), undefined);
     const deserialize = this.#deserialize;
     return this.#run(async (wire) => {
       const wires = keys.map(wire);
       const raws = this.#hitsOf(await this.client.getMulti(wires), wires);
       return deserialize === undefined ? raws : raws.map((raw) => this.#parsedOrMiss(raw, deserialize));
-    }).catch((error: unknown) => (keys.length > 1 && isBadKey(error) ? eachAlone(keys, (key) => this.getMany([key])) : this.#missed(error, keys.map(() => undefined))));
+    }).catch((error: unknown) => this.#missed(error, keys.map(() => undefined)));
   }
 
   /**
@@ -173,10 +182,11 @@ export class KeyvMemcache extends EventEmitter {
       if (exptime === 'expired') return this.delete(key).then(() => true);
       options = { ttl: exptime };
     }
+    const write = this.#writes.wrote(key);
     const generation = this.#generation;
-    if (generation === undefined) return setOrDrop(this.client, key, value, options);
+    if (generation === undefined) return setOrDrop(this.client, key, value, options, this.#writes, key, write);
     const rest = this.#part(key);
-    return generation.run((prefix) => setOrDrop(this.client, prefix + rest, value, options));
+    return generation.run((prefix) => setOrDrop(this.client, prefix + rest, value, options, this.#writes, key, write));
   }
 
   /**
@@ -185,36 +195,42 @@ export class KeyvMemcache extends EventEmitter {
    * leave it), and the others share its outcome.
    */
   setMany(entries: KeyvStoreEntry[]): Promise<boolean[]> {
+    const refused = this.#refusals(entries.map((entry) => entry.key));
+    if (refused !== undefined) return this.#aroundRefused(entries, refused, (sendable) => this.setMany(sendable), false);
+    for (const entry of entries) this.#writes.wrote(entry.key);
+    const write = this.#writes.last;
     return this.#run(async (wire) => {
       const stored = entries.map(() => true);
       const last = lastOfEachKey(entries);
       const groups = this.#byExptime(entries, last, stored);
-      await Promise.all([...groups].map(([exptime, indices]) => this.#storeGroup(entries, indices, exptime, wire, stored)));
+      await Promise.all([...groups].map(([exptime, indices]) => this.#storeGroup(entries, indices, exptime, wire, stored, write)));
       return entries.map((entry, index) => stored[last.get(entry.key) ?? index]);
     });
   }
 
   /** Whether the key existed. */
   delete(key: string): Promise<boolean> {
+    this.#writes.wrote(key);
     return this.#run((wire) => this.client.delete(wire(key)));
   }
 
   /**
    * One deleteMulti; true when every key existed (as Keyv 5 reads it). It rejects with a failed
    * server's error once the others' keys are deleted (Keyv emits it and returns false). A key the
-   * client refuses (without a namespace) fails the deleteMulti before anything is sent: then each
-   * key goes on its own, and a refused one counts as not there (its error emitted).
+   * client refuses (without a namespace) is left out and counts as not there (its error emitted).
    */
   deleteMany(keys: string[]): Promise<boolean> {
+    const refused = this.#refusals(keys);
+    if (refused !== undefined) {
+      // A refused key was not there: whatever the others' answer, not every key existed.
+      return this.#aroundRefused(keys, refused, (sendable) => this.deleteMany(sendable).then((existed) => sendable.map(() => existed)), false).then(() => false);
+    }
+    for (const key of keys) this.#writes.wrote(key);
     return this.#run(async (wire) => {
       const errors = new Map<string, MemcacheError>();
       const missing = await this.client.deleteMulti(keys.map(wire), { errors });
       if (errors.size > 0) throw errors.values().next().value;
       return missing.length === 0;
-    }).catch(async (error: unknown) => {
-      if (!isBadKey(error)) throw error;
-      const existed = await Promise.all(keys.map((key) => this.delete(key).catch((refused: unknown) => this.#missed(refused, false))));
-      return existed.every(Boolean);
     });
   }
 
@@ -225,11 +241,13 @@ export class KeyvMemcache extends EventEmitter {
 
   /** One getMulti: has() of each key. */
   hasMany(keys: string[]): Promise<boolean[]> {
+    const refused = this.#refusals(keys);
+    if (refused !== undefined) return this.#aroundRefused(keys, refused, (sendable) => this.hasMany(sendable), false);
     return this.#run(async (wire) => {
       const wires = keys.map(wire);
       const now = Date.now();
       return this.#hitsOf(await this.client.getMulti(wires), wires).map((raw) => isLive(raw, now));
-    }).catch((error: unknown) => (keys.length > 1 && isBadKey(error) ? eachAlone(keys, (key) => this.hasMany([key])) : this.#missed(error, keys.map(() => false))));
+    }).catch((error: unknown) => this.#missed(error, keys.map(() => false)));
   }
 
   /**
@@ -259,14 +277,34 @@ export class KeyvMemcache extends EventEmitter {
     if (this.#owned) await this.client.close();
   }
 
-  /** Sends this tick's gets not sent yet: one get for one key, else one getMulti (see get()). */
+  /**
+   * Sends this tick's gets not sent yet: one get for one key, else one getMulti (see get()). A key
+   * the client refuses (without a namespace) fails its get now, its error emitted, and stays out.
+   */
   #flush(): void {
     const pending = this.#pending;
     if (pending === undefined) return;
     this.#pending = undefined;
-    const { keys, resolves, rejects } = pending;
+    const refused = this.#refusals(pending.keys);
+    const { keys, resolves, rejects } = refused === undefined ? pending : this.#failRefused(pending, refused);
     if (keys.length === 1) this.#getSettling(keys[0], resolves[0], rejects[0]);
-    else this.#getMany(keys, resolves, rejects);
+    else if (keys.length > 1) this.#getMany(keys, resolves, rejects);
+  }
+
+  /** Rejects the pending gets of refused keys (each error emitted); the others, to send. */
+  #failRefused(pending: PendingGets, refused: ReadonlyArray<MemcacheError | undefined>): PendingGets {
+    const kept: PendingGets = { keys: [], resolves: [], rejects: [] };
+    refused.forEach((refusal, i) => {
+      if (refusal !== undefined) {
+        pending.rejects[i](refusal);
+        this.#report(refusal);
+        return;
+      }
+      kept.keys.push(pending.keys[i]);
+      kept.resolves.push(pending.resolves[i]);
+      kept.rejects.push(pending.rejects[i]);
+    });
+    return kept;
   }
 
   /**
@@ -301,13 +339,8 @@ export class KeyvMemcache extends EventEmitter {
         if (errors.size > 0) this.#reportEach(errors.values());
       },
       (error: unknown) => {
-        // A key the client refuses fails the whole getMulti before anything is sent: each key
-        // again on its own, so only that get fails (with its KeyError), as it would have alone.
-        if (isBadKey(error)) for (let i = 0; i < keys.length; i++) this.#getSettling(keys[i], resolves[i], rejects[i]);
-        else {
-          for (const reject of rejects) reject(error);
-          this.#report(error);
-        }
+        for (const reject of rejects) reject(error);
+        this.#report(error);
       },
     );
   }
@@ -364,6 +397,45 @@ export class KeyvMemcache extends EventEmitter {
         throw thrown;
       });
     }
+  }
+
+  /**
+   * Without a namespace keys go as they are, and the client may refuse one (a space, too long):
+   * each key's refusal, or undefined when it takes them all (always, under a namespace). Asked
+   * before a multi-key call, which the client would refuse whole, so the other keys go out at once,
+   * in call order, instead of one by one once the refusal is seen.
+   */
+  #refusals(keys: readonly string[]): Array<MemcacheError | undefined> | undefined {
+    if (this.#generation !== undefined) return undefined;
+    let refusals: Array<MemcacheError | undefined> | undefined;
+    for (let i = 0; i < keys.length; i++) {
+      const refusal = keyRefusal(this.client, keys[i]);
+      if (refusal === undefined) continue;
+      refusals ??= new Array<MemcacheError | undefined>(keys.length).fill(undefined);
+      refusals[i] = refusal;
+    }
+    return refusals;
+  }
+
+  /**
+   * A multi-key call some of whose keys the client refuses (see #refusals): the other items go out
+   * now as `many` of them; each refused one reads as `miss`, its error emitted once `many` settles.
+   */
+  #aroundRefused<I, T>(items: I[], refused: ReadonlyArray<MemcacheError | undefined>, many: (sendable: I[]) => Promise<T[]>, miss: T): Promise<T[]> {
+    const sendable = items.filter((_, i) => refused[i] === undefined);
+    const sent = sendable.length === 0 ? Promise.resolve([]) : many(sendable);
+    const report = (): void => this.#reportEach(refused.filter((refusal) => refusal !== undefined));
+    return sent.then(
+      (results) => {
+        report();
+        let next = 0;
+        return items.map((_, i) => (refused[i] === undefined ? results[next++] : miss));
+      },
+      (error: unknown) => {
+        report();
+        throw error;
+      },
+    );
   }
 
   /** #report() of each distinct error (a server's failure is one error for all its keys). */
@@ -432,7 +504,8 @@ export class KeyvMemcache extends EventEmitter {
     return groups;
   }
 
-  async #storeGroup(entries: KeyvStoreEntry[], indices: number[], exptime: Exptime, wire: WireKey, stored: boolean[]): Promise<void> {
+  /** `write`: the number of the setMany's last write in #writes. */
+  async #storeGroup(entries: KeyvStoreEntry[], indices: number[], exptime: Exptime, wire: WireKey, stored: boolean[], write: number): Promise<void> {
     const wires = indices.map((index) => wire(entries[index].key));
     if (exptime === 'expired') {
       await this.client.deleteMulti(wires);
@@ -445,8 +518,19 @@ export class KeyvMemcache extends EventEmitter {
     } catch (error) {
       if (!REFUSED_BEFORE_SENDING.has((error as MemcacheError | undefined)?.code ?? '')) throw error;
       // One entry the client refuses fails the whole setMulti before anything is sent: each on
-      // its own, so only that entry is not stored, as with sets one by one.
-      await Promise.all(indices.map((index, n) => this.#storeOne(wires[n], entries[index].value, exptime, index, stored)));
+      // its own, so only that entry is not stored, as with sets one by one. They go out after any
+      // call made meanwhile: an entry whose key such a call wrote is not sent (it would store the
+      // older value over that one), and counts as stored, then replaced; one whose key the log
+      // can no longer tell about is not sent either, and counts as not stored.
+      await Promise.all(
+        indices.map((index, n) => {
+          const key = entries[index].key;
+          const since = this.#writes.writtenSince(key, write);
+          if (since === undefined) stored[index] = false;
+          if (since !== false) return undefined;
+          return this.#storeOne(wires[n], entries[index].value, exptime, index, stored, key, write);
+        }),
+      );
       return;
     }
     const refusedOn = new Set<string>();
@@ -461,23 +545,15 @@ export class KeyvMemcache extends EventEmitter {
     for (const server of refusedOn) this.#report(new ServerError('memcached answered an error instead of storing an entry of setMany (an item over its size limit, or out of memory)', { server }));
   }
 
-  /** One set of a setMany's entry (setOrDrop); a failure marks it not stored, and is emitted (Keyv sees only the false). */
-  async #storeOne(wire: string, value: unknown, exptime: number, index: number, stored: boolean[]): Promise<void> {
+  /** One set of a setMany's entry (setOrDrop, as the setMany's `write`); a failure marks it not stored, and is emitted (Keyv sees only the false). */
+  async #storeOne(wire: string, value: unknown, exptime: number, index: number, stored: boolean[], key: string, write: number): Promise<void> {
     try {
-      if (!(await setOrDrop(this.client, wire, value, { ttl: exptime }))) stored[index] = false;
+      if (!(await setOrDrop(this.client, wire, value, { ttl: exptime }, this.#writes, key, write))) stored[index] = false;
     } catch (error) {
       stored[index] = false;
       this.#report(error);
     }
   }
-}
-
-/**
- * A multi-key read the client refused for one bad key, again one key at a time (`alone` with a
- * single key), so only that key reads as missing, as it would in gets one by one.
- */
-function eachAlone<T>(keys: string[], alone: (key: string) => Promise<T[]>): Promise<T[]> {
-  return Promise.all(keys.map(async (key) => (await alone(key))[0]));
 }
 
 /** Each key's last entry (by index): the one a setMany stores, as sets one by one would leave it. */

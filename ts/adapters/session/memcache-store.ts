@@ -11,6 +11,7 @@ import { DeserializeError, SerializeError, type Client } from '../../index.js';
 import { exptimeFromMs, type Exptime } from '../exptime.js';
 import { NamespaceGeneration } from '../namespace-generation.js';
 import { setOrDrop } from '../set-or-drop.js';
+import { WriteLog } from '../write-log.js';
 import { resolveStoreOptions, type MemcacheStoreOptions } from './options.js';
 
 type Callback<T = void> = (error?: unknown, result?: T) => void;
@@ -22,6 +23,8 @@ export class MemcacheStore extends session.Store {
   /** ms, for sessions whose cookie does not expire. */
   readonly #ttl: number;
   readonly #generation: NamespaceGeneration;
+  /** The sessions written (set, destroy), in call order: a set refused for its size drops the old session only when no later call wrote it. */
+  readonly #writes = new WriteLog();
 
   /** Throws an OptionError on a bad option. */
   constructor(options?: MemcacheStoreOptions) {
@@ -43,11 +46,12 @@ export class MemcacheStore extends session.Store {
 
   /** Stores the session until its cookie expires; one already expired is deleted. */
   override set(sid: string, data: SessionData, callback?: (error?: unknown) => void): void {
+    const write = this.#writes.wrote(sid);
     settle(
       this.#run(sid, async (key) => {
         const exptime = this.#exptime(data);
         if (exptime === 'expired') await this.client.delete(key);
-        else await setOrDrop(this.client, key, sessionJson(data), { ttl: exptime });
+        else await setOrDrop(this.client, key, sessionJson(data), { ttl: exptime }, this.#writes, sid, write);
       }),
       callback,
     );
@@ -55,6 +59,7 @@ export class MemcacheStore extends session.Store {
 
   /** Ends the session. */
   override destroy(sid: string, callback?: (error?: unknown) => void): void {
+    this.#writes.wrote(sid);
     settle(
       this.#run(sid, async (key) => {
         await this.client.delete(key);
