@@ -378,6 +378,20 @@ describe('a custom serializer', () => {
     }
   });
 
+  it('that throws fails the call with a SerializeError whose cause is the throw; nothing is sent', async () => {
+    const thrown = new Error('cannot write this');
+    const custom = new Client([ctx.server.spec], { serializer: { serialize: () => { throw thrown; }, deserialize: () => 0 } });
+    try {
+      const k = key('serializer-throws');
+      const error = await custom.set(k, 1).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(SerializeError);
+      expect(error).toMatchObject({ code: 'MEMCACHE_SERIALIZE', cause: thrown });
+      expect(await inspect(ctx.server, k)).toBeUndefined();
+    } finally {
+      await custom.close();
+    }
+  });
+
   it.each([8, 32])('may not claim a compression bit (%i)', async (flag) => {
     const bad = new Client([ctx.server.spec], { serializer: { serialize: () => ({ bytes: 'x', flags: flag }), deserialize: () => 0 } });
     try {

@@ -10,7 +10,7 @@ import net from 'node:net';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { ArgumentError, CHANNELS, Client, LeaseTimeoutError, LoaderError, type ClientOptions, type FetchMessage } from '../ts/index.js';
+import { ArgumentError, CHANNELS, Client, LeaseTimeoutError, LoaderError, SerializeError, type ClientOptions, type FetchMessage } from '../ts/index.js';
 import { startFakeServer } from './support/fake-server.js';
 import { startFaultProxy } from './support/fault-proxy.js';
 import { runChild } from './support/child.js';
@@ -225,6 +225,26 @@ describe('leases between clients', () => {
         } finally {
           await mc.close();
         }
+      }
+    }
+  });
+
+  it("a serializer of the caller's that throws rejects every caller with a SerializeError (its cause, the throw), and the lease goes back at once", async () => {
+    const thrown = new Error('cannot write this');
+    for (const protocol of ['meta', 'text'] as const) {
+      const mc = new Client(ctx.server.spec, { protocol, serializer: { serialize: () => { throw thrown; }, deserialize: (bytes: Buffer) => bytes } });
+      try {
+        const key = freshKey(`serializer-throws-${protocol}`);
+        const errors = await Promise.all([0, 1].map(() => mc.fetch(key, () => 'v', { ttl: 60, lockTtl: 10 }).catch((e: unknown) => e)));
+        for (const error of errors) {
+          expect(error, protocol).toBeInstanceOf(SerializeError);
+          expect((error as SerializeError).cause).toBe(thrown);
+        }
+        const started = performance.now(); // the lease went back: another client loads at once
+        expect(await other.fetch(key, () => 'next', { ttl: 60, lockTtl: 10 })).toBe('next');
+        expect(performance.now() - started).toBeLessThan(1_000);
+      } finally {
+        await mc.close();
       }
     }
   });

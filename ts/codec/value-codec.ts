@@ -4,7 +4,7 @@
  * (one compressed off the main thread fails its requests instead, before any byte of it is sent).
  */
 import type { CompressionAlgorithm } from '../core/index.js';
-import { ArgumentError, SerializeError, ValueTooLargeError, type MemcacheError } from '../errors.js';
+import { ArgumentError, MemcacheError, SerializeError, ValueTooLargeError } from '../errors.js';
 import { decompressTextValue, decompressValue, zlibCompressor, zstdCompressor, type Compressor, type WriteCompression } from './compression.js';
 import { COMPRESSED_BITS, FLAG_COMPRESSED, FLAG_TEXT, FLAG_ZSTD, MAX_FLAGS } from './flags.js';
 import { DeferredValue, decompressOffThread } from './off-thread.js';
@@ -57,7 +57,7 @@ export class ValueCodec {
 
   /** `compress`: true = try whatever the size, false = never, undefined = above the threshold. */
   encode(value: unknown, compress: boolean | undefined): EncodedValue {
-    const serialized = this.#config.serializer.serialize(value);
+    const serialized = this.#serialize(value);
     const { bytes, flags } = serialized ?? {};
     if (typeof bytes !== 'string' && !(bytes instanceof Uint8Array)) {
       throw new SerializeError('serializer returned no bytes (expected a Uint8Array or string)');
@@ -75,6 +75,16 @@ export class ValueCodec {
       if (packed.length < bytes.length) return this.#checked({ data: packed, length: packed.length, flags: flags | flag });
     }
     return this.#checked({ data: bytes, length: bytes.length, flags });
+  }
+
+  /** The serializer's output; a caller's serializer that throws something not coded is a SerializeError (its cause, the throw). */
+  #serialize(value: unknown): ReturnType<Serializer['serialize']> {
+    try {
+      return this.#config.serializer.serialize(value);
+    } catch (cause) {
+      if (cause instanceof MemcacheError) throw cause;
+      throw new SerializeError(`the serializer could not write the value: ${String(cause)}`, { cause });
+    }
   }
 
   /** Whether `length` bytes are compressed off the main thread. */
