@@ -14,12 +14,14 @@ import * as vitest from 'vitest';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ClearRefusedError, Client, DeserializeError, OptionError, type ClientOptions } from '../ts/index.js';
 import { KeyvMemcache, deserializeKeyv } from '../ts/adapters/keyv/index.js';
+import { MemcacheStore } from '../ts/adapters/session/index.js';
 import { exptimeFromMs } from '../ts/adapters/exptime.js';
 import { startFakeServer } from './support/fake-server.js';
 import { startFaultProxy } from './support/fault-proxy.js';
 import { startInterleaveProxy } from './support/interleave-proxy.js';
 import { inspect, raw } from './support/raw.js';
 import { useServerAndClient } from './support/server-and-client.js';
+import { hasTwemproxy, startTwemproxy } from './support/twemproxy.js';
 import type { MemcachedServer } from './support/memcached.js';
 
 const ctx = useServerAndClient();
@@ -346,6 +348,27 @@ describe('the calls of one tick', () => {
     await Promise.all(['a', 'b'].map((key) => here.set(key, `${key}2`)));
     expect(await Promise.all(['a', 'b', 'c'].map((key) => there.get(key)))).toEqual(['a2', 'b2', undefined]);
   });
+});
+
+describe('a client that speaks neither meta nor text to its server', () => {
+  for (const options of [{ protocol: 'meta' as const }, { binaryKeys: true, protocol: 'auto' as const }]) {
+    it.skipIf(!hasTwemproxy())(`${JSON.stringify(options)} behind twemproxy: the adapters' calls fail with an UnsupportedError, as the client's do, instead of reading the counter again for good`, async () => {
+      const proxy = await startTwemproxy([ctx.server.spec]);
+      const client = new Client(proxy.spec, options);
+      const incr = vi.spyOn(client, 'incr');
+      try {
+        const store = new KeyvMemcache(client, { namespace: freshNamespace('neither') });
+        await expect(store.get('a')).rejects.toMatchObject({ code: 'MEMCACHE_UNSUPPORTED' });
+        const sessions = new MemcacheStore({ client, prefix: 'neither:' });
+        const error = await new Promise((resolve) => sessions.get('sid', resolve));
+        expect(error).toMatchObject({ code: 'MEMCACHE_UNSUPPORTED' });
+        expect(incr.mock.calls.length).toBeLessThanOrEqual(4); // each read: with initial, then once as text
+      } finally {
+        await client.close();
+        await proxy.stop();
+      }
+    });
+  }
 });
 
 describe('clear() by namespace generation', () => {

@@ -32,6 +32,14 @@ function seed(): bigint {
 const noop = (): void => {};
 
 /**
+ * How often a namespace in use touches its counter. memcached's arithmetic, which reads and bumps
+ * it, leaves an item where it is in the LRU: a counter read on every call would still be evicted
+ * under memory pressure as if never used, emptying the namespace (its keys stay, unreachable),
+ * and again each time. A touch marks it used, as a get would.
+ */
+const WARM_EVERY_MS = 1000;
+
+/**
  * Operations that share one counter read at most: the client writes a burst at once at 64
  * requests (connection.ts, BURST_WRITE), the read and 63 operations queued behind it. (Other
  * callers' requests on the same connection in the same tick can complete a burst sooner.)
@@ -76,6 +84,8 @@ export class NamespaceGeneration {
    * made, or fail with its error (they were called after a clear that did not happen).
    */
   #bumping: Promise<BumpOutcome> | undefined;
+  /** When the counter was last touched (see WARM_EVERY_MS); 0: never. */
+  #warmedAt = 0;
   /**
    * Operations not handed to the client yet (waiting for a first counter read or a bump), and
    * bumps, until they settle: what `settled()` waits for. An operation run under a known
@@ -273,11 +283,15 @@ export class NamespaceGeneration {
    * A value that is no number is another writer's.
    */
   #readCounter<T>(then: (counter: unknown) => T | Promise<T>): Promise<T> {
-    const read = this.#meta ? this.#client.incr(this.#counterKey, 0, { initial: seed() }) : this.#client.incr(this.#counterKey, 0);
+    const meta = this.#meta;
+    const read = meta ? this.#client.incr(this.#counterKey, 0, { initial: seed() }) : this.#client.incr(this.#counterKey, 0);
+    this.#keepWarm();
     return read.then(
       (value) => (value === undefined ? this.#create().then(then) : then(value)),
       (error: MemcacheError) => {
-        if (error.code === 'MEMCACHE_UNSUPPORTED') {
+        // Only a read with `initial` goes again as text: a client that speaks neither (protocol
+        // 'meta' or binaryKeys before a server without meta) fails it, as it fails every call.
+        if (error.code === 'MEMCACHE_UNSUPPORTED' && meta) {
           this.#meta = false; // protocol 'text', or a server without meta: read as text from now on
           return this.#readCounter(then);
         }
@@ -285,6 +299,18 @@ export class NamespaceGeneration {
         throw error.code === 'MEMCACHE_CLIENT_ERROR' ? notACounter(this.#counterKey, 'a value memcached cannot increment', error) : error;
       },
     );
+  }
+
+  /**
+   * Touches the counter when WARM_EVERY_MS have passed since it last was (memcached marks an item
+   * used at its second use: the first read touches it too). Sent after the read, in the same write.
+   * Its outcome does not matter.
+   */
+  #keepWarm(): void {
+    const now = Date.now();
+    if (now - this.#warmedAt < WARM_EVERY_MS) return;
+    this.#warmedAt = now;
+    this.#client.touch(this.#counterKey, 0).catch(noop);
   }
 
   /**
