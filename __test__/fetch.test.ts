@@ -964,6 +964,27 @@ describe('a lease placeholder is never a value', () => {
     expect(await written(() => ctx.client.get(empty))).toMatch(new RegExp(`^get ${empty}\\r\\nmg ${empty} v f c t O\\d+\\r\\n$`));
   });
 
+  it('a reply whose flags are garbled (a broken proxy) fails the fetch with a ProtocolError: a bad f is not flags 0, a bad W not a value', async () => {
+    for (const reply of [(o: string) => `VA 3 \x80f16 c7 O${o}\r\nabc\r\n`, (o: string) => `VA 0 f0 c7 \x80W O${o}\r\n\r\n`]) {
+      const fake = await startFakeServer(
+        (socket, data) => {
+          for (const line of data.toString('latin1').split('\r\n')) {
+            const mg = /^mg .* O(\d+)$/.exec(line);
+            if (mg) socket.write(reply(mg[1]), 'latin1');
+          }
+        },
+        { meta: true },
+      );
+      const mc = new Client(fake.spec, { protocol: 'meta', timeout: 500 });
+      try {
+        await expect(mc.fetch('k', () => 'loaded', { ttl: 10 })).rejects.toMatchObject({ code: 'MEMCACHE_PROTOCOL' });
+      } finally {
+        await mc.close();
+        await fake.close();
+      }
+    }
+  });
+
   it('a follow-up mg that fails fails the gets waiting on it, each error counted once', async () => {
     const fake = await startFakeServer(
       (socket, data) => {

@@ -519,11 +519,21 @@ fn meta_flags_give_the_text_the_client_flags_and_the_opaque() {
         only(b"HD f1 O2 fx O3\r\n"),
         meta(MetaHd, "f1 O2 fx O3", "", 1, "2")
     );
-    // Any bytes but a space in a token; a lone \r is one of them.
-    assert_eq!(
-        only(b"HD O\xff\r1 k\x01\r\n"),
-        meta(MetaHd, "O\u{fffd}\r1 k\u{1}", "", 0, "\u{fffd}\r1")
-    );
+    // A flag is an ASCII letter and then printable ASCII only: a garbled one (a control or
+    // non-ASCII byte, a first byte no letter) must not pass for another flag, or for none.
+    for garbled in [
+        &b"HD O\xff\r1 k\x01\r\n"[..],
+        b"VA 3 \x80f16 c7 O1\r\nabc\r\n",
+        b"VA 0 f0 c7 \x80W O1\r\n\r\n",
+        b"HD W\x80 O1\r\n",
+        b"HD 1W\r\n",
+    ] {
+        assert!(
+            is_malformed(garbled),
+            "{:?}",
+            String::from_utf8_lossy(garbled)
+        );
+    }
     // An absent opaque starts at the line end; an empty one just after its `O`.
     let r = &scan_records(b"HD c1\r\n", 0, 7, 1)[0];
     assert_eq!((r[3], r[4], r[8], r[9]), (3, 2, 5, 0));

@@ -38,7 +38,9 @@
  * 12. Meta replies: a two-letter code as a whole word, alone or followed by a space (`EN` is
  *     not `END`, `HDX` is MALFORMED). HD, EN, NS, EX, NF and `VA <datalen>` take flags: after
  *     one space, words separated by single spaces, none empty (so no leading, doubled or trailing
- *     space: `HD ` is MALFORMED). A is the flags' text (empty at the line end when none), FLAGS
+ *     space: `HD ` is MALFORMED), each an ASCII letter and then printable ASCII (0x21-0x7e) only,
+ *     else MALFORMED (a garbled `f` or `W` word must not pass for another, or for none). A is
+ *     the flags' text (empty at the line end when none), FLAGS
  *     the value of the first word starting `f` (it must be `f` and digits fitting a u32, else
  *     MALFORMED; 0 without one), C the first word starting `O` without its `O` (empty at the
  *     line end without one). Later `f`/`O` words are left in A, unchecked.
@@ -293,8 +295,10 @@ function fastMetaValue(buf: Uint8Array, pos: number, stop: number, out: Uint32Ar
       if (client < 0) return UNDECIDED;
       i = fastEnd;
     } else {
-      while (i < limit && buf[i] > SPACE) i++;
-      if (i === word) return UNDECIDED; // an empty word (a space doubled or trailing), or a control byte
+      while (i < limit && buf[i] > SPACE && buf[i] < 0x7f) i++;
+      // An empty word (a space doubled or trailing), a control or non-ASCII byte, or a word not
+      // starting with a letter: the careful path judges it.
+      if (i === word || ((letter | 0x20) - 0x61) >>> 0 > 25) return UNDECIDED;
       if (letter === 0x4f /* O */ && opaque < 0) {
         opaque = word + 1;
         opaqueEnd = i;
@@ -439,6 +443,7 @@ function readFlags(buf: Uint8Array, wordEnd: number, lineEnd: number): boolean {
   while (wordEnd < lineEnd) {
     const end = fieldEnd(buf, word, lineEnd);
     if (end === word) return false; // an empty word: a space leading, doubled or trailing
+    if (!isFlagWord(buf, word, end)) return false;
     const letter = buf[word];
     if (letter === 0x66 /* f */ && client < 0) {
       client = parseU32(buf, word + 1, end);
@@ -454,6 +459,13 @@ function readFlags(buf: Uint8Array, wordEnd: number, lineEnd: number): boolean {
   flags.client = client < 0 ? 0 : client;
   flags.opaque = opaque < 0 ? lineEnd : opaque;
   flags.opaqueLen = opaque < 0 ? 0 : opaqueEnd - opaque;
+  return true;
+}
+
+/** Whether `buf[from .. end)` can be a meta flag word: an ASCII letter, then printable ASCII (decision 12). */
+function isFlagWord(buf: Uint8Array, from: number, end: number): boolean {
+  if (((buf[from] | 0x20) - 0x61) >>> 0 > 25) return false;
+  for (let i = from + 1; i < end; i++) if (buf[i] < 0x21 || buf[i] > 0x7e) return false;
   return true;
 }
 

@@ -32,8 +32,9 @@ impl ReturnedFlags {
 
 /// Reads the flags `window[from .. line_end)`; `from` is None when the line ends before any
 /// (no space after the code). None when they are malformed: an empty flag (a space leading,
-/// doubled or trailing) or a first `f` flag whose token is not a decimal u32. Later `f` and
-/// `O` flags (memcached never repeats one) are left to the text.
+/// doubled or trailing), a flag not an ASCII letter followed by printable ASCII (a garbled `f`
+/// or `W` must not pass for another flag, or for none), or a first `f` flag whose token is not
+/// a decimal u32. Later `f` and `O` flags (memcached never repeats one) are left to the text.
 pub(super) fn returned_flags(
     window: &[u8],
     from: Option<usize>,
@@ -51,6 +52,9 @@ pub(super) fn returned_flags(
     let mut start = from;
     // Flags are a few bytes each: a plain split beats a memchr call per flag.
     for flag in window[from..line_end].split(|&byte| byte == b' ') {
+        if !is_flag_word(flag) {
+            return None;
+        }
         match flag.first()? {
             b'f' if client_flags.is_none() => client_flags = Some(parse_u32(&flag[1..])?),
             b'O' if opaque.is_none() => opaque = Some((start + 1, flag.len() - 1)),
@@ -63,4 +67,14 @@ pub(super) fn returned_flags(
         client_flags: client_flags.unwrap_or(0),
         opaque: opaque.unwrap_or((line_end, 0)),
     })
+}
+
+/// A meta flag word: an ASCII letter, then printable ASCII (0x21-0x7e) only.
+fn is_flag_word(flag: &[u8]) -> bool {
+    match flag.split_first() {
+        Some((first, rest)) => {
+            first.is_ascii_alphabetic() && rest.iter().all(|&byte| (0x21..=0x7e).contains(&byte))
+        }
+        None => false,
+    }
 }
