@@ -131,6 +131,35 @@ describe('protocol setting', () => {
     }
   });
 
+  it.each(['auto', 'meta'] as const)("'%s': one hang-up on the mn probe (a restart, a cut connection) is no answer: the next connection asks again, and meta is used", async (protocol) => {
+    // In front of the real server: the first connection is closed as its mn arrives, the others are passed through.
+    let accepted = 0;
+    const front = net.createServer((socket) => {
+      socket.on('error', () => {});
+      if (accepted++ === 0) {
+        socket.once('data', () => socket.destroy());
+        return;
+      }
+      const [host, port] = ctx.server.spec.split(':');
+      const back = net.connect(Number(port), host);
+      back.on('error', () => socket.destroy());
+      socket.pipe(back).pipe(socket);
+    });
+    await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve));
+    const spec = `127.0.0.1:${(front.address() as net.AddressInfo).port}`;
+    try {
+      await withClient(spec, { protocol }, async (mc) => {
+        expect(await mc.set('probe-cut:k', 'v')).toBe(true);
+        expect(accepted).toBe(2);
+        expect(await mc.getItem('probe-cut:k')).toMatchObject({ value: 'v' }); // needs meta
+        expect(await mc.invalidate('probe-cut:k')).toBe(true);
+        expect(await mc.get('probe-cut:k')).toBe('v'); // marked stale, not deleted (as without meta)
+      });
+    } finally {
+      await new Promise<void>((resolve) => front.close(() => resolve()));
+    }
+  });
+
   it("'auto' with a server that does not speak meta works as text, and what needs meta is an UnsupportedError", async () => {
     const textOnly = await startFakeServer((socket, data) => {
       if (data.toString().startsWith('get ')) socket.write('VALUE k 16 1\r\nv\r\nEND\r\n');

@@ -27,6 +27,13 @@ export interface PoolConfig extends ConnectionConfig {
 
 export type ProtocolSetting = 'auto' | 'meta' | 'text';
 
+/**
+ * Hang-ups on the `mn` probe in a row that say the server speaks text only: twemproxy hangs up on
+ * every one, while a restart or a connection cut (a proxy's) meets one, which under 'auto' would
+ * otherwise turn meta off for the client's life (no leases, no stale serves).
+ */
+const PROBE_HANG_UPS = 2;
+
 /** What the pool tells its server. */
 export interface PoolObserver {
   onConnectionFailure(connection: Connection, error: MemcacheError): void;
@@ -44,6 +51,8 @@ export class ConnectionPool {
   #closed = false;
   /** Whether the server speaks meta; undefined until a connection asked it. */
   #meta: boolean | undefined;
+  /** Hang-ups on the `mn` probe since the server last answered one (see PROBE_HANG_UPS). */
+  #probeHangUps = 0;
 
   constructor(config: PoolConfig, size: number, observer?: PoolObserver) {
     this.#config = config;
@@ -56,6 +65,7 @@ export class ConnectionPool {
       retry: (request, error) => this.#retryRequest(request, error),
       wantsDialect: () => this.#meta === undefined,
       onDialect: (meta) => this.#learned(meta, observer),
+      onProbeHangUp: () => ++this.#probeHangUps >= PROBE_HANG_UPS,
       resend: (request) => this.send(request),
       speaksMeta: () => this.#meta === true,
     };
@@ -67,6 +77,7 @@ export class ConnectionPool {
   }
 
   #learned(meta: boolean, observer: PoolObserver | undefined): MemcacheError | undefined {
+    this.#probeHangUps = 0;
     if (!meta && (this.#config.protocol === 'meta' || this.#config.binaryKeys)) {
       const server = this.#config.name;
       const why = this.#config.binaryKeys ? 'which binaryKeys needs' : "and protocol is 'meta'; use 'auto' or 'text'";

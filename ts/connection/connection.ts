@@ -95,6 +95,11 @@ export interface ConnectionObserver {
   wantsDialect?(): boolean;
   /** The server's answer; an error returned fails the connection (meta was required). */
   onDialect?(meta: boolean): MemcacheError | undefined;
+  /**
+   * The server hung up while asked about meta: true to take that as its answer (it speaks text
+   * only), false to ask again on the next connection.
+   */
+  onProbeHangUp?(): boolean;
   /** A request never written, off a connection the server hung up on while asked about meta: to send elsewhere. */
   resend?(request: Request): void;
   /** Whether the server is known to speak meta. */
@@ -533,9 +538,10 @@ export class Connection implements ReplySink, AbortWatcher {
     if (this.#status === 'closed') return;
     // A hang-up after the probe was answered (a refusal: see DialectProbeRequest) says nothing about meta.
     if (this.#dialectProbe !== undefined && !this.#dialectProbe.settled && hungUp(error)) {
-      const refusal = this.#observer?.onDialect?.(false);
+      const taken = this.#observer?.onProbeHangUp?.() ?? true;
+      const refusal = taken ? this.#observer?.onDialect?.(false) : undefined;
       if (refusal === undefined) {
-        this.#handOver(error);
+        this.#handOver(error, taken);
         return;
       }
       error = refusal;
@@ -585,15 +591,16 @@ export class Connection implements ReplySink, AbortWatcher {
   }
 
   /**
-   * The server hung up on the dialect probe (twemproxy does on any command it does not know): it
-   * speaks text only. Nothing but the probe was written, so every queued request goes to another
-   * connection, whatever its command; and this is no outage of the server.
+   * The server hung up on the dialect probe (twemproxy does on any command it does not know):
+   * `taken` as its answer, it speaks text only; else the next connection asks again. Nothing but
+   * the probe was written, so every queued request goes to another connection, whatever its
+   * command; and this is no outage of the server.
    */
-  #handOver(error: MemcacheError): void {
+  #handOver(error: MemcacheError, taken: boolean): void {
     const probe = this.#dialectProbe;
     this.#dialectProbe = undefined;
     this.#failure = error;
-    connectionClosed(this.#config.name, 'hung up on mn: the server speaks text only');
+    connectionClosed(this.#config.name, taken ? 'hung up on mn: the server speaks text only' : 'hung up on mn: the next connection asks again');
     const observer = this.#observer;
     this.#tearDown((request) => {
       if (request === probe || observer?.resend === undefined) request.fail(error);
