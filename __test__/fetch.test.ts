@@ -105,14 +105,14 @@ describe('single flight in one process', () => {
     expect(await ctx.client.get(key)).toEqual({ id: 7 });
   });
 
-  it('a caller that aborts stops waiting alone: the load goes on for the others and is stored', async () => {
+  it("a caller that aborts stops waiting alone (an AbortError naming the key's server): the load goes on for the others and is stored", async () => {
     const key = freshKey('abort');
     const loading = gate<string>();
     const controller = new AbortController();
     const leaving = ctx.client.fetch(key, () => loading.promise, { ttl: 60, signal: controller.signal });
     const staying = ctx.client.fetch(key, () => 'never', { ttl: 60 });
     controller.abort();
-    await expect(leaving).rejects.toMatchObject({ code: 'MEMCACHE_ABORTED' });
+    await expect(leaving).rejects.toMatchObject({ code: 'MEMCACHE_ABORTED', server: ctx.client.serverFor(key) });
     loading.open('loaded');
     expect(await staying).toBe('loaded');
     expect(await other.get(key)).toBe('loaded');
@@ -159,7 +159,7 @@ describe('leases between clients', () => {
     expect(await Promise.all(waiters)).toEqual(Array(20).fill('won'));
   });
 
-  it('a loader error rejects the winner and its joiners with a LoaderError (cause: the error) and releases the lease at once', async () => {
+  it('a loader error rejects the winner and its joiners with a LoaderError (cause: the error, server: the key\'s) and releases the lease at once', async () => {
     const key = freshKey('error');
     const loading = gate<string>();
     const boom = new Error('database down');
@@ -173,7 +173,7 @@ describe('leases between clients', () => {
     loading.fail(boom);
     const error = await winner.catch((e: unknown) => e);
     expect(error).toBeInstanceOf(LoaderError);
-    expect(error).toMatchObject({ code: 'MEMCACHE_LOADER', cause: boom });
+    expect(error).toMatchObject({ code: 'MEMCACHE_LOADER', cause: boom, server: ctx.client.serverFor(key) });
     await expect(joiner).rejects.toBe(error);
     expect(await waiting).toBe('loaded by the waiter');
     expect(performance.now() - failedAt).toBeLessThan(1000); // not lockTtl (30 s)

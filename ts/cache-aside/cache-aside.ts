@@ -52,7 +52,7 @@ export class CacheAside {
     const requests = node.requests;
     if (requests.dialect === 'meta') this.#asks.ask(new LeaseFetch(node, wire, own, loader, settings, this.#host.codec, flight, requests as MetaRequestFactory));
     else this.#runAfterAsking({ node, wire, key: own, loader, settings, codec: this.#host.codec, flight });
-    return untilAborted(outcome, options?.signal, flight);
+    return untilAborted(outcome, options?.signal, flight, node.name);
   }
 
   /**

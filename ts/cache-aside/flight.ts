@@ -96,7 +96,7 @@ export class Flight implements RegisteredFlight, Caller {
       return Promise.resolve(this.#served);
     }
     const caller = this.#joiner();
-    return untilAborted(this.#withinWait((this.#shared ??= deferred()).promise, waitTimeout, caller), signal, caller);
+    return untilAborted(this.#withinWait((this.#shared ??= deferred()).promise, waitTimeout, caller), signal, caller, this.node.name);
   }
 
   /** The caller that started the flight gave up waiting (its signal aborted). */
@@ -310,16 +310,16 @@ export interface Caller {
 }
 
 /**
- * `promise`, or an AbortError as soon as `signal` aborts: a caller giving up leaves the flight
- * running for the others (and tells it so).
+ * `promise`, or an AbortError naming `server` (the key's) as soon as `signal` aborts: a caller
+ * giving up leaves the flight running for the others (and tells it so).
  */
-export function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined, caller: Caller): Promise<T> {
+export function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined, caller: Caller, server: string): Promise<T> {
   if (signal === undefined) return promise;
   return new Promise<T>((resolve, reject) => {
     const listener: AbortListener = {
       handleEvent: () => {
         caller.left();
-        reject(new AbortError());
+        reject(new AbortError(undefined, { server }));
       },
     };
     listenForAbort(signal, listener);

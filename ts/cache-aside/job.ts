@@ -56,7 +56,7 @@ export async function callLoader(job: FetchJob): Promise<unknown> {
   } catch (cause) {
     job.node.metrics.loaderErrors++;
     publishFetchEvent('loader:error', job.node.name);
-    throw new LoaderError(`the loader failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    throw new LoaderError(`the loader failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause, server: job.node.name });
   } finally {
     clearTimeout(timer);
   }
