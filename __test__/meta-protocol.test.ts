@@ -131,12 +131,17 @@ describe('protocol setting', () => {
     }
   });
 
-  it.each(['auto', 'meta'] as const)("'%s': one hang-up on the mn probe (a restart, a cut connection) is no answer: the next connection asks again, and meta is used", async (protocol) => {
-    // In front of the real server: the first connection is closed as its mn arrives, the others are passed through.
+  it.each([
+    ['auto', 1],
+    ['meta', 1],
+    ['auto', 2],
+    ['meta', 2],
+  ] as const)("'%s', poolSize %i: one cut of the connections probing (a restart, a proxy's cut) is no answer: the next connection asks again, and meta is used", async (protocol, poolSize) => {
+    // In front of the real server: the first poolSize connections are closed as their mn arrives, the others passed through.
     let accepted = 0;
     const front = net.createServer((socket) => {
       socket.on('error', () => {});
-      if (accepted++ === 0) {
+      if (accepted++ < poolSize) {
         socket.once('data', () => socket.destroy());
         return;
       }
@@ -148,9 +153,9 @@ describe('protocol setting', () => {
     await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve));
     const spec = `127.0.0.1:${(front.address() as net.AddressInfo).port}`;
     try {
-      await withClient(spec, { protocol }, async (mc) => {
-        expect(await mc.set('probe-cut:k', 'v')).toBe(true);
-        expect(accepted).toBe(2);
+      await withClient(spec, { protocol, poolSize }, async (mc) => {
+        expect(await Promise.all(Array.from({ length: poolSize }, () => mc.set('probe-cut:k', 'v')))).toEqual(Array(poolSize).fill(true));
+        expect(accepted).toBeGreaterThan(poolSize);
         expect(await mc.getItem('probe-cut:k')).toMatchObject({ value: 'v' }); // needs meta
         expect(await mc.invalidate('probe-cut:k')).toBe(true);
         expect(await mc.get('probe-cut:k')).toBe('v'); // marked stale, not deleted (as without meta)

@@ -53,6 +53,11 @@ export class ConnectionPool {
   #meta: boolean | undefined;
   /** Hang-ups on the `mn` probe since the server last answered one (see PROBE_HANG_UPS). */
   #probeHangUps = 0;
+  /** Connections opened so far, and each one's number: connections probing side by side count one hang-up between them. */
+  #opened = 0;
+  readonly #openedAs = new WeakMap<Connection, number>();
+  /** The connections opened when a hang-up was last counted. */
+  #countedUpTo = 0;
 
   constructor(config: PoolConfig, size: number, observer?: PoolObserver) {
     this.#config = config;
@@ -65,7 +70,7 @@ export class ConnectionPool {
       retry: (request, error) => this.#retryRequest(request, error),
       wantsDialect: () => this.#meta === undefined,
       onDialect: (meta) => this.#learned(meta, observer),
-      onProbeHangUp: () => ++this.#probeHangUps >= PROBE_HANG_UPS,
+      onProbeHangUp: (connection) => this.#probeHungUp(connection),
       resend: (request) => this.send(request),
       speaksMeta: () => this.#meta === true,
     };
@@ -74,6 +79,19 @@ export class ConnectionPool {
   /** Whether the server speaks meta; undefined until its first connection asked. */
   get meta(): boolean | undefined {
     return this.#meta;
+  }
+
+  /**
+   * Whether a hang-up on `connection`'s probe is taken as the answer "text only": once the server
+   * hung up on PROBE_HANG_UPS probes in a row, counting once the connections that were probing
+   * together (one restart cuts them all); as the answer already known when another connection had it.
+   */
+  #probeHungUp(connection: Connection): boolean {
+    if (this.#meta !== undefined) return !this.#meta;
+    const opened = this.#openedAs.get(connection);
+    if (opened !== undefined && opened <= this.#countedUpTo) return false;
+    this.#countedUpTo = this.#opened;
+    return ++this.#probeHangUps >= PROBE_HANG_UPS;
   }
 
   #learned(meta: boolean, observer: PoolObserver | undefined): MemcacheError | undefined {
@@ -160,6 +178,7 @@ export class ConnectionPool {
     if (old !== undefined) reconnecting(this.#config.name, this.#config.metrics, delay);
     const fresh = new Connection(this.#config, this.#observer, delay > 0 ? { delay, cause: old?.failure } : undefined);
     this.#connections[i] = fresh;
+    this.#openedAs.set(fresh, ++this.#opened);
     return fresh;
   }
 

@@ -99,7 +99,7 @@ export interface ConnectionObserver {
    * The server hung up while asked about meta: true to take that as its answer (it speaks text
    * only), false to ask again on the next connection.
    */
-  onProbeHangUp?(): boolean;
+  onProbeHangUp?(connection: Connection): boolean;
   /** A request never written, off a connection the server hung up on while asked about meta: to send elsewhere. */
   resend?(request: Request): void;
   /** Whether the server is known to speak meta. */
@@ -538,7 +538,7 @@ export class Connection implements ReplySink, AbortWatcher {
     if (this.#status === 'closed') return;
     // A hang-up after the probe was answered (a refusal: see DialectProbeRequest) says nothing about meta.
     if (this.#dialectProbe !== undefined && !this.#dialectProbe.settled && hungUp(error)) {
-      const taken = this.#observer?.onProbeHangUp?.() ?? true;
+      const taken = this.#observer?.onProbeHangUp?.(this) ?? true;
       const refusal = taken ? this.#observer?.onDialect?.(false) : undefined;
       if (refusal === undefined) {
         this.#handOver(error, taken);
@@ -594,12 +594,12 @@ export class Connection implements ReplySink, AbortWatcher {
    * The server hung up on the dialect probe (twemproxy does on any command it does not know):
    * `taken` as its answer, it speaks text only; else the next connection asks again. Nothing but
    * the probe was written, so every queued request goes to another connection, whatever its
-   * command; and this is no outage of the server.
+   * command; and this is no outage of the server: no failure for the reconnect backoff to count,
+   * so the next connection opens at once.
    */
   #handOver(error: MemcacheError, taken: boolean): void {
     const probe = this.#dialectProbe;
     this.#dialectProbe = undefined;
-    this.#failure = error;
     connectionClosed(this.#config.name, taken ? 'hung up on mn: the server speaks text only' : 'hung up on mn: the next connection asks again');
     const observer = this.#observer;
     this.#tearDown((request) => {
