@@ -350,6 +350,16 @@ describe('the calls of one tick', () => {
   });
 });
 
+describe('the generation counter in the LRU', () => {
+  it("is touched once its first read has made it, so memcached counts it as used (its arithmetic does not), on a client that has not asked the server's dialect yet", async () => {
+    const ns = freshNamespace('warm');
+    const store = new KeyvMemcache(newClient(), { namespace: ns });
+    expect(await store.get('a')).toBeUndefined();
+    await sleep(50); // the touch goes out as the read is answered, on its own
+    expect((await raw(ctx.server, `mg ${ns}:gen h\r\n`)).toString('latin1')).toBe('HD h1\r\n');
+  });
+});
+
 describe('a client that speaks neither meta nor text to its server', () => {
   for (const options of [{ protocol: 'meta' as const }, { binaryKeys: true, protocol: 'auto' as const }]) {
     it.skipIf(!hasTwemproxy())(`${JSON.stringify(options)} behind twemproxy: the adapters' calls fail with an UnsupportedError, as the client's do, instead of reading the counter again for good`, async () => {

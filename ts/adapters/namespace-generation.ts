@@ -259,6 +259,7 @@ export class NamespaceGeneration {
       this.#runAgainUnder(prefix);
       this.#answered(done);
       done.ops.length = 0;
+      this.#keepWarm();
       return prefix;
     };
     // Settled in the reaction to the reply itself when the read before it has its answer (the
@@ -285,7 +286,6 @@ export class NamespaceGeneration {
   #readCounter<T>(then: (counter: unknown) => T | Promise<T>): Promise<T> {
     const meta = this.#meta;
     const read = meta ? this.#client.incr(this.#counterKey, 0, { initial: seed() }) : this.#client.incr(this.#counterKey, 0);
-    this.#keepWarm();
     return read.then(
       (value) => (value === undefined ? this.#create().then(then) : then(value)),
       (error: MemcacheError) => {
@@ -303,8 +303,8 @@ export class NamespaceGeneration {
 
   /**
    * Touches the counter when WARM_EVERY_MS have passed since it last was (memcached marks an item
-   * used at its second use: the first read touches it too). Sent after the read, in the same write.
-   * Its outcome does not matter.
+   * used at its second use: the first answered read touches it too). Sent as a read is answered,
+   * when the counter exists. Its outcome does not matter.
    */
   #keepWarm(): void {
     const now = Date.now();
