@@ -6,9 +6,15 @@
 import { describe, expect, it } from 'vitest';
 import { FlightRegistry } from '../ts/cache-aside/flight-registry.js';
 
+const serverA = { name: 'A' };
+const serverB = { name: 'B' };
+
 class TestFlight {
   ended = false;
-  constructor(readonly name: string) {}
+  constructor(
+    readonly name: string,
+    readonly node: object = serverA,
+  ) {}
 }
 
 function end(flights: FlightRegistry<TestFlight>, flight: TestFlight): void {
@@ -53,5 +59,19 @@ describe('FlightRegistry', () => {
     expect(most).toBeLessThanOrEqual(4096);
     expect(flights.held).toBeLessThan(4096 + running.length);
     running.forEach((flight, i) => expect(flights.get(`running:${i}`)).toBe(flight));
+  });
+
+  it("finds a key's flight on the server the key goes to, also one its entry replaced when the key moved away and back", () => {
+    const flights = new FlightRegistry<TestFlight>();
+    const onA = new TestFlight('on A', serverA);
+    flights.start('k', onA);
+    expect(flights.find('k', serverB)).toBeUndefined(); // the key moved to B: a flight of its own there
+    const onB = new TestFlight('on B', serverB);
+    flights.start('k', onB);
+    expect(flights.find('k', serverB)).toBe(onB);
+    expect(flights.find('k', serverA)).toBe(onA); // back on A while its flight runs: that flight, not another
+    end(flights, onA);
+    expect(flights.find('k', serverA)).toBeUndefined();
+    expect(flights.underWay()).toEqual([onB]);
   });
 });

@@ -653,6 +653,38 @@ describe('a fetch under way when its key moves', () => {
     }
   });
 
+  it("a key failed over and back while its flight still runs: the next fetch joins that flight (one loader at a time in the client), protocol 'text'", async () => {
+    const { startMemcached } = await import('./support/memcached.js');
+    const second = await startMemcached();
+    const proxy = await startFaultProxy({ target: { host: '127.0.0.1', port: ctx.server.port } });
+    const viaProxy = `127.0.0.1:${proxy.port}`;
+    const mc = new Client([viaProxy, second.spec], { protocol: 'text', timeout: 200, retries: 0 });
+    try {
+      let n = 0;
+      const keyOn = (spec: string): string => {
+        for (;;) if (mc.serverFor(`fetch:back:${++n}`).startsWith(spec)) return `fetch:back:${n}`;
+      };
+      const [key, other] = [keyOn(viaProxy), keyOn(viaProxy)];
+      const loading = gate<string>();
+      const first = mc.fetch(key, () => loading.promise, { ttl: 60 });
+      await sleep(20);
+      proxy.setMode({ kind: 'stall' });
+      await mc.get(other).catch(() => undefined); // times out: the server is marked dead, the key fails over
+      expect(mc.serverFor(key)).toContain(second.spec);
+      expect(await mc.fetch(key, () => 'on the other server', { ttl: 60 })).toBe('on the other server');
+      proxy.setMode({ kind: 'pass' });
+      await mc.forgetDeadHosts();
+      expect(mc.serverFor(key)).toContain(viaProxy);
+      const third = mc.fetch(key, () => expect.unreachable('a second load of the key on its server, while the first runs'), { ttl: 60 });
+      loading.open('first');
+      expect(await Promise.all([first, third])).toEqual(['first', 'first']);
+    } finally {
+      await mc.close();
+      await proxy.close();
+      await second.stop();
+    }
+  });
+
   it('the loader gets the key as it was when fetch was called: a key Buffer the caller reuses cannot change it', async () => {
     const prefix = freshKey('reused');
     const buffer = Buffer.from(`${prefix}:1`);

@@ -40,10 +40,10 @@ export class CacheAside {
   /** `timeout`: the call's, checked. Throws an ArgumentError (or a routing error) before anything is sent. */
   fetch(wire: string, key: Key, loader: Loader<unknown>, options: FetchOptions | undefined, timeout: number): Promise<unknown> {
     const settings = fetchSettings(loader, options, timeout);
-    const running = this.#flights.get(wire);
     const node = this.#host.nodeFor(wire);
     // A flight on a server the key no longer goes to (removed by setServers, failed over) goes on for its own callers only.
-    if (running !== undefined && running.node === node) return running.join(options?.signal, settings.waitTimeout);
+    const running = this.#flights.find(wire, node);
+    if (running !== undefined) return running.join(options?.signal, settings.waitTimeout);
     const flight = new Flight(node, this.#flights);
     const outcome = flight.outcome();
     this.#flights.start(wire, flight);

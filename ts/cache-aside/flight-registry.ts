@@ -12,17 +12,18 @@
 /** Ended entries kept before a sweep: a few hundred KB at most. */
 const SWEEP_AT = 4096;
 
-/** What the registry needs of a flight: whether it has ended. */
+/** What the registry needs of a flight: whether it has ended, and the server it runs on. */
 export interface RegisteredFlight {
   readonly ended: boolean;
+  readonly node: object;
 }
 
 export class FlightRegistry<F extends RegisteredFlight> {
   readonly #entries = new Map<string, F>();
   /** Entries whose flight is under way (the rest have ended). */
   #live = 0;
-  /** Flights under way whose key's next flight took their entry (see start): rare, pruned as they end. */
-  #replaced: F[] = [];
+  /** Flights under way whose key's next flight took their entry (see start), with their keys: rare, pruned as they end. */
+  #replaced: Array<{ readonly wire: string; readonly flight: F }> = [];
   /** Set by the client's close(): flights under way finish, but none waits on another caller's lease any more. */
   closing = false;
 
@@ -38,19 +39,31 @@ export class FlightRegistry<F extends RegisteredFlight> {
   }
 
   /**
+   * The flight under way for `wire` on `node` (the server the key goes to now), if any: its entry's,
+   * or one that entry replaced, when the key moved away (setServers, a failover) and back while
+   * that flight still ran.
+   */
+  find(wire: string, node: object): F | undefined {
+    const flight = this.#entries.get(wire);
+    if (flight !== undefined && !flight.ended && flight.node === node) return flight;
+    if (this.#replaced.length === 0) return undefined;
+    return this.#replaced.find((r) => r.wire === wire && !r.flight.ended && r.flight.node === node)?.flight;
+  }
+
+  /**
    * Registers the flight of `wire`, which has none under way (get() said so), or one on a server
    * the key no longer goes to: that one goes on for its callers, and is counted until it ends.
    */
   start(wire: string, flight: F): void {
     const running = this.#entries.get(wire);
-    if (running !== undefined && !running.ended) this.#replaced = [...this.#replaced.filter((f) => !f.ended), running];
+    if (running !== undefined && !running.ended) this.#replaced = [...this.#replaced.filter((r) => !r.flight.ended), { wire, flight: running }];
     this.#entries.set(wire, flight);
     this.#live++;
   }
 
   /** Every flight under way. */
   underWay(): F[] {
-    const flights = this.#replaced.filter((f) => !f.ended);
+    const flights = this.#replaced.filter((r) => !r.flight.ended).map((r) => r.flight);
     for (const flight of this.#entries.values()) if (!flight.ended) flights.push(flight);
     return flights;
   }
