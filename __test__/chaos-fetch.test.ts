@@ -14,7 +14,7 @@
  */
 import { expect, it } from 'vitest';
 import type { FetchChaosConfig, FetchChaosFigures } from './support/chaos-fetch.js';
-import { runChild } from './support/child.js';
+import { chaosChild, runChild } from './support/child.js';
 import { useServers } from './support/server-and-client.js';
 
 const SEED = Number(process.env.CHAOS_SEED ?? Date.now() % 1_000_000);
@@ -25,17 +25,7 @@ const WATCHDOG_MS = 15_000;
 
 const servers = useServers(3);
 
-const CHILD = `
-  import { runFetchChaos } from './support/chaos-fetch.js';
-  let unhandled = 0;
-  process.on('unhandledRejection', (e) => { unhandled++; console.error('unhandled rejection', e); });
-  const figures = await runFetchChaos(JSON.parse(process.env.CHAOS_FETCH_CONFIG));
-  figures.unhandled += unhandled;
-  process.stdout.write(JSON.stringify(figures) + '\\n');
-  process.stdout.write('closed\\n');
-  // Nothing here keeps the process: the clients and the proxies are closed. Should something still hold it, say what.
-  setTimeout(() => console.error('chaos-fetch child still running 5 s after close(), held by:', process.getActiveResourcesInfo()), 5000).unref();
-`;
+const CHILD = chaosChild('./support/chaos-fetch.js', 'runFetchChaos', 'CHAOS_FETCH_CONFIG', 'chaos-fetch');
 
 /** `a 3, b 1` from a table, largest first. */
 function list(table: Record<string, number>): string {

@@ -9,7 +9,7 @@
  */
 import { expect, it } from 'vitest';
 import type { ChaosFigures } from './support/chaos.js';
-import { runChild } from './support/child.js';
+import { chaosChild, runChild } from './support/child.js';
 import { useServers } from './support/server-and-client.js';
 
 const OPS = Number(process.env.CHAOS_OPS ?? 20_000);
@@ -31,18 +31,7 @@ it(`survives ${OPS} random operations over three servers behind switching fault 
     maxPending: MAX_PENDING,
   };
   const run = await runChild(
-    `
-    import { runChaos } from './support/chaos.js';
-    let unhandled = 0;
-    process.on('unhandledRejection', (e) => { unhandled++; console.error('unhandled rejection', e); });
-    const figures = await runChaos(JSON.parse(process.env.CHAOS_CONFIG));
-    figures.unhandled += unhandled;
-    process.stdout.write(JSON.stringify(figures) + '\\n');
-    process.stdout.write('closed\\n');
-    // Nothing here keeps the process: the client and the proxies are closed. Should something
-    // still hold it, say what (this timer itself holds nothing).
-    setTimeout(() => console.error('chaos child still running 5 s after close(), held by:', process.getActiveResourcesInfo()), 5000).unref();
-    `,
+    chaosChild('./support/chaos.js', 'runChaos', 'CHAOS_CONFIG', 'chaos'),
     { CHAOS_CONFIG: JSON.stringify(config) },
     'closed',
     150_000,

@@ -93,3 +93,22 @@ function describeStuck(pid: number | undefined): void {
   });
   console.error(`child ${pid} outlived its time; its threads:\n${lines.join('\n')}`);
 }
+
+/**
+ * The snippet a chaos run's child process runs (for runChild): `run` imported from `module`
+ * (relative to __test__/) is called with the JSON in the `configEnv` variable; its figures, with
+ * the unhandled rejections counted, are printed as one JSON line, then `closed`. Nothing should
+ * hold the process after that: a timer that holds nothing itself says what does, 5 s on.
+ */
+export function chaosChild(module: string, run: string, configEnv: string, label: string): string {
+  return `
+    import { ${run} } from '${module}';
+    let unhandled = 0;
+    process.on('unhandledRejection', (e) => { unhandled++; console.error('unhandled rejection', e); });
+    const figures = await ${run}(JSON.parse(process.env.${configEnv}));
+    figures.unhandled += unhandled;
+    process.stdout.write(JSON.stringify(figures) + '\\n');
+    process.stdout.write('closed\\n');
+    setTimeout(() => console.error('${label} child still running 5 s after close(), held by:', process.getActiveResourcesInfo()), 5000).unref();
+  `;
+}
