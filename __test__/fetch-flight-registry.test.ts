@@ -27,12 +27,12 @@ describe('FlightRegistry', () => {
     const flights = new FlightRegistry<TestFlight>();
     const first = new TestFlight('first');
     flights.start('k', first);
-    expect(flights.get('k')).toBe(first);
+    expect(flights.find('k', serverA)).toBe(first);
     end(flights, first);
-    expect(flights.get('k')).toBeUndefined();
+    expect(flights.find('k', serverA)).toBeUndefined();
     const second = new TestFlight('second');
     flights.start('k', second);
-    expect(flights.get('k')).toBe(second);
+    expect(flights.find('k', serverA)).toBe(second);
   });
 
   it('keeps one entry for a key fetched again and again', () => {
@@ -58,7 +58,7 @@ describe('FlightRegistry', () => {
     }
     expect(most).toBeLessThanOrEqual(4096);
     expect(flights.held).toBeLessThan(4096 + running.length);
-    running.forEach((flight, i) => expect(flights.get(`running:${i}`)).toBe(flight));
+    running.forEach((flight, i) => expect(flights.find(`running:${i}`, serverA)).toBe(flight));
   });
 
   it("finds a key's flight on the server the key goes to, also one its entry replaced when the key moved away and back", () => {

@@ -32,12 +32,6 @@ export class FlightRegistry<F extends RegisteredFlight> {
     return this.#entries.size;
   }
 
-  /** The flight under way for `wire`, if any. */
-  get(wire: string): F | undefined {
-    const flight = this.#entries.get(wire);
-    return flight === undefined || flight.ended ? undefined : flight;
-  }
-
   /**
    * The flight under way for `wire` on `node` (the server the key goes to now), if any: its entry's,
    * or one that entry replaced, when the key moved away (setServers, a failover) and back while
@@ -51,8 +45,8 @@ export class FlightRegistry<F extends RegisteredFlight> {
   }
 
   /**
-   * Registers the flight of `wire`, which has none under way (get() said so), or one on a server
-   * the key no longer goes to: that one goes on for its callers, and is counted until it ends.
+   * Registers the flight of `wire`, which has none under way on its server (find() said so): a
+   * flight its entry held on another server goes on for its callers, and is counted until it ends.
    */
   start(wire: string, flight: F): void {
     const running = this.#entries.get(wire);
