@@ -298,7 +298,7 @@ function fastMetaValue(buf: Uint8Array, pos: number, stop: number, out: Uint32Ar
       while (i < limit && buf[i] > SPACE && buf[i] < 0x7f) i++;
       // An empty word (a space doubled or trailing), a control or non-ASCII byte, or a word not
       // starting with a letter: the careful path judges it.
-      if (i === word || ((letter | 0x20) - 0x61) >>> 0 > 25) return UNDECIDED;
+      if (i === word || !isAsciiLetter(letter)) return UNDECIDED;
       if (letter === 0x4f /* O */ && opaque < 0) {
         opaque = word + 1;
         opaqueEnd = i;
@@ -464,9 +464,14 @@ function readFlags(buf: Uint8Array, wordEnd: number, lineEnd: number): boolean {
 
 /** Whether `buf[from .. end)` can be a meta flag word: an ASCII letter, then printable ASCII (decision 12). */
 function isFlagWord(buf: Uint8Array, from: number, end: number): boolean {
-  if (((buf[from] | 0x20) - 0x61) >>> 0 > 25) return false;
+  if (!isAsciiLetter(buf[from])) return false;
   for (let i = from + 1; i < end; i++) if (buf[i] < 0x21 || buf[i] > 0x7e) return false;
   return true;
+}
+
+/** A-Z or a-z (lower-cased by bit 0x20, then one unsigned range check). */
+function isAsciiLetter(byte: number): boolean {
+  return ((byte | 0x20) - 0x61) >>> 0 <= 25;
 }
 
 /** End of the space-delimited field starting at `from`: the next space, or `lineEnd`. */
