@@ -8,7 +8,7 @@ import { ArgumentError, MemcacheError, SerializeError, ValueTooLargeError } from
 import { decompressTextValue, decompressValue, zlibCompressor, zstdCompressor, type Compressor, type WriteCompression } from './compression.js';
 import { COMPRESSED_BITS, FLAG_COMPRESSED, FLAG_TEXT, FLAG_ZSTD, MAX_FLAGS } from './flags.js';
 import { DeferredValue, decompressOffThread } from './off-thread.js';
-import { PythonCompatibleSerializer, unreadableFlags, type Serializer } from './serializer.js';
+import { PythonCompatibleSerializer, unreadableFlags, type SerializedValue, type Serializer } from './serializer.js';
 import { utf8Text } from './text.js';
 
 /**
@@ -78,7 +78,7 @@ export class ValueCodec {
   }
 
   /** The serializer's output; a caller's serializer that throws something not coded is a SerializeError (its cause, the throw). */
-  #serialize(value: unknown): ReturnType<Serializer['serialize']> {
+  #serialize(value: unknown): SerializedValue {
     try {
       return this.#config.serializer.serialize(value);
     } catch (cause) {
