@@ -185,6 +185,18 @@ describe('leases between clients', () => {
     expect(performance.now() - started).toBeLessThan(500);
   });
 
+  it('a loader that rejects with anything (undefined, an object String() cannot show) rejects with a LoaderError whose cause is exactly that', async () => {
+    const unshowable = [Object.create(null) as object, { toString: () => { throw new Error('no text'); } }, undefined, null, 42];
+    for (const thrown of unshowable) {
+      const key = freshKey('odd-rejection');
+      const error = await ctx.client.fetch(key, () => Promise.reject(thrown), { ttl: 60 }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(LoaderError);
+      expect(error).toMatchObject({ code: 'MEMCACHE_LOADER', server: ctx.client.serverFor(key) });
+      expect('cause' in (error as object)).toBe(true);
+      expect((error as LoaderError).cause).toBe(thrown);
+    }
+  });
+
   it("a winner's store that fails still hands the caller its value, and gives the lease back (md with the cas won)", async () => {
     const fake = await startFakeServer(
       (socket, data) => {
@@ -221,6 +233,8 @@ describe('leases between clients', () => {
             'MEMCACHE_VALUE_TOO_LARGE',
             'MEMCACHE_VALUE_TOO_LARGE',
           ]);
+          // Its lease was won on the key's server, which the error names as every error of a fetch does.
+          expect(outcomes.map((e) => (e as { server?: string }).server)).toEqual([mc.serverFor(key), mc.serverFor(key)]);
           expect(await mc.fetch(key, () => 'next', { ttl: 60, waitTimeout: 2_000 })).toBe('next');
         } finally {
           await mc.close();
@@ -239,6 +253,7 @@ describe('leases between clients', () => {
         for (const error of errors) {
           expect(error, protocol).toBeInstanceOf(SerializeError);
           expect((error as SerializeError).cause).toBe(thrown);
+          expect((error as SerializeError).server, protocol).toBe(mc.serverFor(key));
         }
         const started = performance.now(); // the lease went back: another client loads at once
         expect(await other.fetch(key, () => 'next', { ttl: 60, lockTtl: 10 })).toBe('next');

@@ -243,6 +243,8 @@ export class LeaseTimeoutError extends MemcacheError {
 export class LoaderError extends MemcacheError {
   constructor(message: string, details?: MemcacheErrorDetails) {
     super('MEMCACHE_LOADER', message, details);
+    // A loader may reject with undefined: `cause` is there all the same, what it threw.
+    if (details !== undefined && !('cause' in this)) this.cause = details.cause;
   }
 }
 

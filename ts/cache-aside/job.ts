@@ -2,7 +2,7 @@
 import type { Key } from '../call-options.js';
 import type { ServerNode } from '../cluster/cluster.js';
 import type { ValueCodec } from '../codec/value-codec.js';
-import { LoaderError, TimeoutError } from '../errors.js';
+import { LoaderError, MemcacheError, TimeoutError } from '../errors.js';
 import { publishFetchEvent } from '../observability/channels.js';
 import { MAX_TIMEOUT } from '../options.js';
 import type { Request } from '../protocol/request-factory.js';
@@ -30,12 +30,30 @@ export function send<T>(node: ServerNode, request: Request<T>): Promise<T> {
 }
 
 /**
+ * The loaded value's bytes. The codec's refusal (too large, not serializable) names the key's
+ * server, as every other error of a fetch does: its lease was won there.
+ */
+export function encodeLoaded(job: FetchJob, value: unknown): Payload {
+  try {
+    return job.codec.encode(value, undefined);
+  } catch (error) {
+    throw onServer(error, job.node.name);
+  }
+}
+
+/**
  * A value compressed off the main thread learns only then that it cannot be stored (too large even
  * compressed): its store failed with that, and the caller gets it, as from a value the codec
- * refused at once.
+ * refused at once (naming the server as encodeLoaded does).
  */
-export function throwIfUnstorable(payload: Payload): void {
-  if (payload.error !== undefined) throw payload.error;
+export function throwIfUnstorable(job: FetchJob, payload: Payload): void {
+  if (payload.error !== undefined) throw onServer(payload.error, job.node.name);
+}
+
+/** `error` naming `server` when it names none: the codec makes its errors for one call, before any server is known. */
+function onServer(error: unknown, server: string): unknown {
+  if (error instanceof MemcacheError && error.server === undefined) (error as { server: string | undefined }).server = server;
+  return error;
 }
 
 /**
@@ -56,9 +74,18 @@ export async function callLoader(job: FetchJob): Promise<unknown> {
   } catch (cause) {
     job.node.metrics.loaderErrors++;
     publishFetchEvent('loader:error', job.node.name);
-    throw new LoaderError(`the loader failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause, server: job.node.name });
+    throw new LoaderError(`the loader failed: ${describe(cause)}`, { cause, server: job.node.name });
   } finally {
     clearTimeout(timer);
+  }
+}
+
+/** What the loader threw, for a message: anything may be thrown, even what String() cannot turn into text. */
+function describe(thrown: unknown): string {
+  try {
+    return thrown instanceof Error ? thrown.message : String(thrown);
+  } catch {
+    return 'a value that cannot be shown as text';
   }
 }
 

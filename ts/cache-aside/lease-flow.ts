@@ -20,7 +20,7 @@ import type { ValueCodec } from '../codec/value-codec.js';
 import { AbortError, ClientClosedError, LeaseTimeoutError, NoServerError, type MemcacheError } from '../errors.js';
 import { decodedLease, type LeaseAsker, type LeaseReply, type MetaRequestFactory } from '../protocol/meta/dialect.js';
 import { ANSWER_GRACE_MS, timerAt, type Flight } from './flight.js';
-import { callLoader, countWait, countWin, send, throwIfUnstorable, type FetchJob } from './job.js';
+import { callLoader, countWait, countWin, encodeLoaded, send, throwIfUnstorable, type FetchJob } from './job.js';
 import type { FetchSettings, Loader } from './options.js';
 
 /** Stale placeholders a fetch deletes and asks again about, at most (each one invalidated anew), before it loads with the win it has. */
@@ -148,7 +148,7 @@ async function load(job: FetchJob, requests: MetaRequestFactory, lease: LeaseRep
       await giveBack(job, requests, lease, false);
       return undefined;
     }
-    payload = job.codec.encode(value, undefined);
+    payload = encodeLoaded(job, value);
   } catch (error) {
     await giveBack(job, requests, lease, lease.found);
     throw error;
@@ -161,7 +161,7 @@ async function load(job: FetchJob, requests: MetaRequestFactory, lease: LeaseRep
     () => true,
   );
   if (failed) await giveBack(job, requests, lease, lease.found);
-  throwIfUnstorable(payload);
+  throwIfUnstorable(job, payload);
   return value;
 }
 
