@@ -16,6 +16,7 @@ import { ClearRefusedError, Client, DeserializeError, OptionError, type ClientOp
 import { KeyvMemcache, deserializeKeyv } from '../ts/adapters/keyv/index.js';
 import { MemcacheStore } from '../ts/adapters/session/index.js';
 import { exptimeFromMs } from '../ts/adapters/exptime.js';
+import { localNode, startConfigEndpoint } from './support/config-endpoint.js';
 import { startFakeServer } from './support/fake-server.js';
 import { startFaultProxy } from './support/fault-proxy.js';
 import { startInterleaveProxy } from './support/interleave-proxy.js';
@@ -308,6 +309,32 @@ describe('the calls of one tick', () => {
     expect(await many).toEqual([false, true, true]); // b was stored, then replaced by the later set
     expect(await one).toBe(true);
     expect(await store.getMany([`${ns}:a`, `${ns}:b`, `${ns}:c`])).toEqual([undefined, 'second', 'kept']);
+  });
+
+  it('disconnect() right after a write the client refuses late (compressed off the main thread) waits for its late step: the old value of a set is dropped, a setMany\'s other entries stored', async () => {
+    const clientOptions = { maxValueLength: 20_000, compressionThreshold: 1_024, offloadThreshold: 1_024 };
+    // Too large even compressed; large enough that compressing it takes a while (the native core is quick).
+    const big = randomBytes(3_000_000).toString('base64');
+    const storeOf = (ns: string): KeyvMemcache => {
+      const store = new KeyvMemcache(ctx.server.spec, { namespace: ns, clientOptions }); // its own client, closed by disconnect()
+      store.on('error', () => {});
+      return store;
+    };
+    const setNs = freshNamespace('late-close-set');
+    const setting = storeOf(setNs);
+    await setting.set(`${setNs}:one`, 'old');
+    const set = setting.set(`${setNs}:one`, big).catch((e: unknown) => e);
+    await setting.disconnect();
+    expect(await set).toMatchObject({ code: 'MEMCACHE_VALUE_TOO_LARGE' });
+    expect(await inspect(ctx.server, await wireKey(ctx.server, setNs, 'one'))).toBeUndefined();
+
+    const manyNs = freshNamespace('late-close-many');
+    const setManying = storeOf(manyNs);
+    await setManying.get(`${manyNs}:warm`); // the generation read, so the setMany goes out at once
+    const many = setManying.setMany([{ key: `${manyNs}:big`, value: big }, { key: `${manyNs}:other`, value: 'stored' }]);
+    await setManying.disconnect();
+    expect(await many).toEqual([false, true]);
+    expect((await inspect(ctx.server, await wireKey(ctx.server, manyNs, 'other')))?.data.toString()).toBe('stored');
   });
 
   it('without a namespace, a key the client refuses does not make its multi-key call overtake the calls made after it', async () => {
@@ -1114,6 +1141,20 @@ describe('a client whose key limit leaves a namespace no room for every key', ()
     for (const key of keys) expect(await keyv.set(key, key.length)).toBe(true);
     expect(await Promise.all(keys.map((key) => keyv.get(key)))).toEqual(keys.map((key) => key.length));
   });
+
+  it('a constructor that throws so closes the client it made: none is left running (polling a discovery endpoint)', async () => {
+    const endpoint = await startConfigEndpoint([localNode(ctx.server.port)]);
+    try {
+      const clientOptions = { discovery: { endpoint: endpoint.spec, interval: 50 }, maxKeyLength: 100 };
+      expect(() => new KeyvMemcache({ namespace: 'n'.repeat(44), clientOptions })).toThrow(expect.objectContaining({ code: 'MEMCACHE_BAD_OPTION', option: 'namespace' }));
+      await sleep(100);
+      const asked = endpoint.asked;
+      await sleep(400); // eight intervals
+      expect(endpoint.asked).toBe(asked);
+    } finally {
+      await endpoint.close();
+    }
+  });
 });
 
 describe("deserializeKeyv: Keyv's default deserializer without a reviver", () => {
@@ -1220,10 +1261,10 @@ describe('the deserialize option (as @keyv/memcache takes it)', () => {
     expect(deserialize).not.toHaveBeenCalled();
   });
 
-  it("a deserializer that throws fails only its own key's get (a DeserializeError), not the others of the tick", async () => {
+  it("a deserializer that throws fails only its own key's get (a DeserializeError, its message free of the data), not the others of the tick", async () => {
     const ns = freshNamespace('throws');
     const client = newClient();
-    const broken = new Error('not for me');
+    const broken = new Error('not for me: {"value":"bad"}'); // as V8's JSON.parse quotes what it cannot parse
     const store = new KeyvMemcache(client, {
       namespace: ns,
       deserialize: (data) => {
@@ -1244,6 +1285,7 @@ describe('the deserialize option (as @keyv/memcache takes it)', () => {
     expect(error).toBeInstanceOf(DeserializeError);
     expect(error.code).toBe('MEMCACHE_DESERIALIZE');
     expect(error.cause).toBe(broken);
+    expect(error.message).not.toContain('{"value":"bad"}');
 
     // A lone get fails the same way; in getMany, one promise for every key, that key reads as a miss, the error emitted.
     await expect(store.get(`${ns}:bad`)).rejects.toMatchObject({ code: 'MEMCACHE_DESERIALIZE', cause: broken });

@@ -4,6 +4,7 @@
  * survives across requests, destroy ends it, it expires, touch extends it without rewriting it, one
  * app instance reads what another wrote; clear() by prefix generation; ttl from the cookie, else ttl.
  */
+import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import express from 'express';
@@ -277,6 +278,21 @@ describe('MemcacheStore', () => {
     expect(await call<SessionData | null>((done) => store.get('big', done))).toBeNull();
   });
 
+  it('close() right after a set the client refuses late (compressed off the main thread) still drops the session it meant to replace', async () => {
+    const prefix = freshPrefix();
+    const clientOptions = { maxValueLength: 20_000, compressionThreshold: 1_024, offloadThreshold: 1_024 };
+    const store = new MemcacheStore({ servers: ctx.server.spec, prefix, clientOptions });
+    const session = { cookie: cookieFor(60_000), count: 1 } as SessionData;
+    await call((done) => store.set('late', session, done));
+    const key = await sessionKey(prefix, 'late');
+    // Too large even compressed; large enough that compressing it takes a while (the native core is quick).
+    const big = { ...session, note: randomBytes(3_000_000).toString('base64') } as SessionData;
+    const refused = call((done) => store.set('late', big, done)).catch((e: unknown) => e);
+    await store.close();
+    expect(await refused).toMatchObject({ code: 'MEMCACHE_VALUE_TOO_LARGE' });
+    expect(await inspect(ctx.server, key)).toBeUndefined();
+  });
+
   it('a session refused as too large does not drop the session a later save of the same sid stored', async () => {
     const store = new MemcacheStore({ client: new Client(ctx.server.spec, { maxValueLength: 2000 }), prefix: freshPrefix() });
     cleanups.push(() => store.client.close());
@@ -297,16 +313,23 @@ describe('MemcacheStore', () => {
     expect(await call((cb) => store.get('json', cb))).toEqual(JSON.parse(JSON.stringify(data)));
   });
 
-  it('a stored value that is not a session fails get and load with a DeserializeError (express-session would read its cookie and throw); a session JSON cannot hold fails set with a SerializeError', async () => {
+  it('a stored value that is not a session fails get and load with a DeserializeError naming the server, never the session id (express-session would read its cookie and throw); a session JSON cannot hold fails set with a SerializeError', async () => {
     const prefix = freshPrefix();
     const store = newStore(prefix);
     await call((cb) => store.set('good', { cookie: cookieFor(60_000), count: 1 } as SessionData, cb));
-    const key = await sessionKey(prefix, 'bad');
+    const sid = 'bad-sid-Zq81xW';
+    const key = await sessionKey(prefix, sid);
     for (const text of ['{', '{}', '"text"', '123', 'null', '[]', '{"cookie":null}', '{"cookie":"x"}']) {
       await ctx.client.set(key, text);
-      await expect(call((cb) => store.get('bad', cb)), text).rejects.toMatchObject({ code: 'MEMCACHE_DESERIALIZE' });
-      await expect(call((cb) => store.load('bad', cb)), text).rejects.toMatchObject({ code: 'MEMCACHE_DESERIALIZE' });
+      for (const reading of [call((cb) => store.get(sid, cb)), call((cb) => store.load(sid, cb))]) {
+        const error = (await reading.catch((e: unknown) => e)) as Error & { code?: string; server?: string };
+        expect(error, text).toMatchObject({ code: 'MEMCACHE_DESERIALIZE', server: ctx.client.serverFor(key) });
+        // The id opens the session to whoever reads the log the error ends up in.
+        expect(error.message, text).not.toContain(sid);
+      }
     }
+    await ctx.client.set(key, Buffer.from([0xff, 0xfe])); // bytes that are no JSON text
+    await expect(call((cb) => store.get(sid, cb))).rejects.toMatchObject({ code: 'MEMCACHE_DESERIALIZE', server: ctx.client.serverFor(key) });
     const circular = { cookie: cookieFor(60_000) } as SessionData & { self?: unknown };
     circular.self = circular;
     for (const data of [circular, { cookie: cookieFor(60_000), big: 1n } as unknown as SessionData]) {

@@ -36,6 +36,8 @@ describe('package proof (linux-x64-gnu)', () => {
       expect(stdout).toMatch(/with linux-x64-gnu: CJS import, core native/);
       expect(stdout).toMatch(/with linux-x64-gnu: ESM import of memcache-native\/keyv and memcache-native\/session, on the package's own Client, ok/);
       expect(stdout).toMatch(/with linux-x64-gnu: CJS import of memcache-native\/keyv and memcache-native\/session, on the package's own Client, ok/);
+      expect(stdout).toMatch(/with linux-x64-gnu: the other format's adapters on a Client of the ESM build, ok/);
+      expect(stdout).toMatch(/with linux-x64-gnu: the other format's adapters on a Client of the CJS build, ok/);
       expect(stdout).toMatch(/main tarball alone: ESM import, core ts \(nativeLoadError MEMCACHE_NATIVE_NOT_INSTALLED\)/);
       expect(stdout).toMatch(/main tarball alone: CJS import, core ts \(nativeLoadError MEMCACHE_NATIVE_NOT_INSTALLED\)/);
       expect(stdout).toMatch(/NODE_DEBUG=memcache-native says: MEMCACHE-NATIVE \d+: native core unavailable/);

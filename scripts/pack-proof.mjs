@@ -11,7 +11,9 @@
  *    memcached; the installed `memcache-native` command does too; TypeScript resolves the types.
  *    The adapters' subpaths, `memcache-native/keyv` and `memcache-native/session`, load as ESM
  *    and as CJS (with keyv and express-session, their optional peers, linked from node_modules),
- *    work on the same memcached, and use the package's own Client (no second copy).
+ *    work on the same memcached, and use the package's own Client (no second copy); each
+ *    format's adapters also take a Client of the other format's build. TypeScript takes them
+ *    as keyv's KeyvStoreAdapter and express-session's Store.
  * 3. Install the main tarball alone: the same smoke works on the pure-TS core, `nativeLoadError`
  *    says the platform package is not installed (MEMCACHE_NATIVE_NOT_INSTALLED), and
  *    NODE_DEBUG=memcache-native says, in one line, why the native core did not load.
@@ -144,6 +146,8 @@ try {
     check(result.session, `${flavour}: memcache-native/session did not set and get a session: ${JSON.stringify(result)}`);
     check(result.sameClient, `${flavour}: the adapters carry a second copy of the client (their Client is not the package's)`);
     log(`with ${PLATFORM}: ${flavour} import of memcache-native/keyv and memcache-native/session, on the package's own Client, ok`);
+    check(result.crossed, `${flavour}: the other format's adapters refused this format's Client, or did not work on it: ${JSON.stringify(result)}`);
+    log(`with ${PLATFORM}: the other format's adapters on a Client of the ${flavour} build, ok`);
   }
   const bin = path.join(withNative, 'node_modules', '.bin', 'memcache-native');
   const version = run(bin, ['--version'], { cwd: withNative }).trim();
@@ -200,7 +204,8 @@ const value = { flavour, at: Date.now(), bytes: Buffer.from([0, 1, 2]) };
 `;
   writeFileSync(path.join(dir, 'smoke.mjs'), smoke("import { Client, coreKind, nativeLoadError } from 'memcache-native';"));
   writeFileSync(path.join(dir, 'smoke.cjs'), smoke("const { Client, coreKind, nativeLoadError } = require('memcache-native');"));
-  const adapters = (load) => `${load}
+  // `other`: the other format's adapters (an ESM app may hand its Client to CommonJS middleware).
+  const adapters = (load, other) => `${load}
 const [server, flavour] = process.argv.slice(2);
 const promised = (run) => new Promise((resolve, reject) => run((error, result) => (error ? reject(error) : resolve(result))));
 (async () => {
@@ -217,17 +222,29 @@ const promised = (run) => new Promise((resolve, reject) => run((error, result) =
   const sid = flavour + '-' + process.pid;
   await promised((cb) => store.set(sid, { cookie: { originalMaxAge: 60000, maxAge: 60000 }, n: 1 }, cb));
   const back = await promised((cb) => store.get(sid, cb));
+  const { OtherKeyv, OtherStore } = await ${other};
+  const crossedKeyv = new OtherKeyv(client, { namespace: 'proof-cross-' + flavour + '-' + process.pid });
+  await crossedKeyv.set('k', 'crossed');
+  const crossedStore = new OtherStore({ client, prefix: 'proof-cross-sess:' });
+  await promised((cb) => crossedStore.set(sid, { cookie: { originalMaxAge: 60000, maxAge: 60000 }, n: 2 }, cb));
+  const crossed = (await crossedKeyv.get('k')) === 'crossed' && (await promised((cb) => crossedStore.get(sid, cb)))?.n === 2;
   await client.close();
-  console.log(JSON.stringify({ keyv: got?.flavour === flavour, cleared, sameClient: sameClient && store.client === client, session: back?.n === 1 }));
+  console.log(JSON.stringify({ keyv: got?.flavour === flavour, cleared, sameClient: sameClient && store.client === client, session: back?.n === 1, crossed }));
 })().catch((error) => { console.error(error); process.exit(1); });
 `;
   writeFileSync(
     path.join(dir, 'adapters.mjs'),
-    adapters("import { Client } from 'memcache-native';\nimport { KeyvMemcache } from 'memcache-native/keyv';\nimport { MemcacheStore } from 'memcache-native/session';\nimport Keyv from 'keyv';"),
+    adapters(
+      "import { createRequire } from 'node:module';\nimport { Client } from 'memcache-native';\nimport { KeyvMemcache } from 'memcache-native/keyv';\nimport { MemcacheStore } from 'memcache-native/session';\nimport Keyv from 'keyv';\nconst require = createRequire(import.meta.url);",
+      "{ OtherKeyv: require('memcache-native/keyv').KeyvMemcache, OtherStore: require('memcache-native/session').MemcacheStore }",
+    ),
   );
   writeFileSync(
     path.join(dir, 'adapters.cjs'),
-    adapters("const { Client } = require('memcache-native');\nconst { KeyvMemcache } = require('memcache-native/keyv');\nconst { MemcacheStore } = require('memcache-native/session');\nconst { Keyv } = require('keyv');"),
+    adapters(
+      "const { Client } = require('memcache-native');\nconst { KeyvMemcache } = require('memcache-native/keyv');\nconst { MemcacheStore } = require('memcache-native/session');\nconst { Keyv } = require('keyv');",
+      "Promise.all([import('memcache-native/keyv'), import('memcache-native/session')]).then(([k, s]) => ({ OtherKeyv: k.KeyvMemcache, OtherStore: s.MemcacheStore }))",
+    ),
   );
   return dir;
 }
@@ -247,14 +264,18 @@ function linkPeers(dir) {
 function typecheck(dir) {
   const use = "const client: Client = new Client(['127.0.0.1:11211']);\nconst kind: 'native' | 'ts' = coreKind;\nvoid client.get<string>('k');\nvoid kind;\n";
   // The adapters' types take the package's Client (one declaration, not a copy of it).
-  const useAdapters = "const store: KeyvMemcache = new KeyvMemcache(client, { namespace: 'n' });\nconst sessions: MemcacheStore = new MemcacheStore({ client, prefix: 'p:' });\nvoid store.getMany(['a']);\nvoid sessions.client;\n";
+  // And they are what keyv and express-session type their stores as (a drop-in for typed code too).
+  const useAdapters =
+    "const store: KeyvMemcache = new KeyvMemcache(client, { namespace: 'n' });\nconst sessions: MemcacheStore = new MemcacheStore({ client, prefix: 'p:' });\nvoid store.getMany(['a']);\nvoid sessions.client;\n" +
+    "const asKeyvStore: KeyvStoreAdapter = store;\nconst asSessionStore: Store = sessions;\nconst stored: Promise<boolean[]> = store.setMany([]);\nvoid asKeyvStore;\nvoid asSessionStore;\nvoid stored;\n";
+  const peerTypes = "import type { KeyvStoreAdapter } from 'keyv';\nimport type { Store } from 'express-session';\n";
   writeFileSync(
     path.join(dir, 'types.mts'),
-    `import { Client, coreKind } from 'memcache-native';\nimport { KeyvMemcache } from 'memcache-native/keyv';\nimport { MemcacheStore } from 'memcache-native/session';\n${use}${useAdapters}`,
+    `import { Client, coreKind } from 'memcache-native';\nimport { KeyvMemcache } from 'memcache-native/keyv';\nimport { MemcacheStore } from 'memcache-native/session';\n${peerTypes}${use}${useAdapters}`,
   );
   writeFileSync(
     path.join(dir, 'types.cts'),
-    `import mc = require('memcache-native');\nimport kv = require('memcache-native/keyv');\nimport ss = require('memcache-native/session');\nconst { Client, coreKind } = mc;\ntype Client = mc.Client;\nconst { KeyvMemcache } = kv;\ntype KeyvMemcache = kv.KeyvMemcache;\nconst { MemcacheStore } = ss;\ntype MemcacheStore = ss.MemcacheStore;\n${use}${useAdapters}`,
+    `import mc = require('memcache-native');\nimport kv = require('memcache-native/keyv');\nimport ss = require('memcache-native/session');\nconst { Client, coreKind } = mc;\ntype Client = mc.Client;\nconst { KeyvMemcache } = kv;\ntype KeyvMemcache = kv.KeyvMemcache;\nconst { MemcacheStore } = ss;\ntype MemcacheStore = ss.MemcacheStore;\n${peerTypes}${use}${useAdapters}`,
   );
   const tsc = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
   const typeRoots = path.join(ROOT, 'node_modules', '@types');

@@ -33,6 +33,7 @@ import {
 } from './call-options.js';
 import { CacheAside } from './cache-aside/cache-aside.js';
 import type { FetchOptions, InvalidateOptions, Loader } from './cache-aside/options.js';
+import { brandClients } from './client-brand.js';
 import { Cluster, type ClusterEvent, type ServerNode } from './cluster/cluster.js';
 import type { DiscoveryConfigEvent, DiscoveryErrorEvent } from './cluster/discovery/discovery.js';
 import { DEFAULT_HASH } from './cluster/distribution.js';
@@ -650,6 +651,8 @@ export class Client extends EventEmitter<ClientEvents> {
     throw new UnsupportedError(`${what} needs the meta protocol, which ${node.name} does not speak (memcached 1.6 does)`, { server: node.name });
   }
 }
+
+brandClients(Client.prototype);
 
 /** `initial` and `ttl` of a counter call, checked; undefined without `initial`. */
 function counterSeed(options: CounterOptions | undefined): CounterSeed | undefined {

@@ -3,6 +3,7 @@
  * closes it), or one the adapter makes from servers and options (and closes on disconnect).
  */
 import { Client, OptionError, type ClientOptions, type MemcacheError, type ServerSpec } from '../index.js';
+import { isClient } from '../client-brand.js';
 
 export interface ClientSource {
   readonly client: Client;
@@ -13,7 +14,7 @@ export interface ClientSource {
 /** A Client given, or one made from `servers` (MEMCACHE_SERVERS when undefined) and `options`. */
 export function clientFrom(given: unknown, servers: ServerSpec | readonly ServerSpec[] | undefined, options: ClientOptions | undefined, adapter: string): ClientSource {
   if (given !== undefined) {
-    if (!(given instanceof Client)) throw new OptionError('client', `must be a memcache-native Client (${adapter})`);
+    if (!isClient(given)) throw new OptionError('client', `must be a memcache-native Client (${adapter})`);
     if (servers !== undefined || options !== undefined) throw new OptionError('client', `comes with its own servers and options: give either a client, or servers and clientOptions (${adapter})`);
     return { client: given, owned: false };
   }

@@ -92,7 +92,13 @@ export class KeyvMemcache extends EventEmitter {
     this.#clearWithoutNamespace = resolved.clearWithoutNamespace;
     this.#deserialize = resolved.deserialize;
     this.#keyBytes = longestKey((key) => keyRefusal(this.client, key) === undefined);
-    this.namespace = resolved.namespace;
+    try {
+      this.namespace = resolved.namespace;
+    } catch (error) {
+      // A namespace the client's key limit leaves no room under: no adapter, so no client of its own left running.
+      if (this.#owned) void this.client.close();
+      throw error;
+    }
   }
 
   /** The key space clear() empties; Keyv sets it to its own namespace. */
@@ -122,8 +128,10 @@ export class KeyvMemcache extends EventEmitter {
    * tick (Keyv's get() calls this at once, so `Promise.all(keys.map((k) => keyv.get(k)))` is one
    * tick) go out as getMultis of up to GETS_PER_BATCH keys, each under one generation check: a
    * full one as it fills, the rest on the next tick or before the next call of any other kind (so
-   * calls reach the client in the order they were made); a lone get goes out as a get.
+   * calls reach the client in the order they were made); a lone get goes out as a get. Typed as
+   * Keyv types a store's get (KeyvStoreAdapter, which this class matches without importing keyv).
    */
+  get<Value = unknown>(key: string): Promise<Value | undefined>;
   get(key: string): Promise<unknown> {
     const part = this.#generation === undefined ? key : this.#part(key);
     // A getMulti under a keyPrefix takes no empty key: Keyv's empty key (useKeyPrefix false) goes
@@ -153,6 +161,7 @@ export class KeyvMemcache extends EventEmitter {
    * where missing. A key that fails (its server, or the deserializer) reads as a miss, its error
    * emitted (#report): Keyv reads a failed get as a miss, but does not catch around getMany.
    */
+  getMany<Value = unknown>(keys: string[]): Promise<Array<Value | undefined>>;
   getMany(keys: string[]): Promise<unknown[]> {
     const refused = this.#refusals(keys);
     if (refused !== undefined) return this.#aroundRefused(keys, refused, (sendable) => this.getMany(sendable), undefined);
@@ -192,19 +201,28 @@ export class KeyvMemcache extends EventEmitter {
   /**
    * One setMulti (one per distinct ttl when the entries' ttls differ); resolves with whether each
    * entry was stored. Of entries of one key, the last is stored (as the sets one by one would
-   * leave it), and the others share its outcome.
+   * leave it), and the others share its outcome. Keyv returns those booleans from its own setMany,
+   * though its KeyvStoreAdapter type says a store's resolves with nothing: the second signature is
+   * that type's, so this class is a KeyvStoreAdapter to TypeScript too.
    */
-  setMany(entries: KeyvStoreEntry[]): Promise<boolean[]> {
+  setMany(entries: KeyvStoreEntry[]): Promise<boolean[]>;
+  setMany(entries: KeyvStoreEntry[]): Promise<void>;
+  setMany(entries: KeyvStoreEntry[]): Promise<boolean[] | void> {
     const refused = this.#refusals(entries.map((entry) => entry.key));
     if (refused !== undefined) return this.#aroundRefused(entries, refused, (sendable) => this.setMany(sendable), false);
     for (const entry of entries) this.#writes.wrote(entry.key);
     const write = this.#writes.last;
+    // Its entries may go again one by one once the client's refusal is in: disconnect() waits for that.
+    const open = this.#writes.begin();
     return this.#run(async (wire) => {
       const stored = entries.map(() => true);
       const last = lastOfEachKey(entries);
       const groups = this.#byExptime(entries, last, stored);
       await Promise.all([...groups].map(([exptime, indices]) => this.#storeGroup(entries, indices, exptime, wire, stored, write)));
       return entries.map((entry, index) => stored[last.get(entry.key) ?? index]);
+    }).then(open.ended, (error: unknown) => {
+      open.ended(undefined);
+      throw error;
     });
   }
 
@@ -273,7 +291,7 @@ export class KeyvMemcache extends EventEmitter {
   async disconnect(): Promise<void> {
     await new Promise<void>((resolve) => setImmediate(resolve));
     this.#flush();
-    await Promise.all([this.#generation?.settled(), this.#retired.settled()]);
+    await Promise.all([this.#generation?.settled(), this.#retired.settled(), this.#writes.idle()]);
     if (this.#owned) await this.client.close();
   }
 
@@ -572,6 +590,7 @@ function parsed(raw: unknown, deserialize: Deserialize): unknown {
   try {
     return deserialize(raw);
   } catch (cause) {
-    throw new DeserializeError(`KeyvMemcache's deserialize option threw on the stored data: ${String(cause)}`, { cause });
+    // Not its text in the message: a parser's message may quote the stored data (V8's JSON.parse does).
+    throw new DeserializeError("KeyvMemcache's deserialize option threw on the stored data (cause: what it threw)", { cause });
   }
 }

@@ -2,7 +2,8 @@
  * KeyvMemcache's options. Names that @keyv/memcache (and memjs under it) takes are accepted with
  * their meaning and units (seconds), so it is a drop-in; the rest are this package's own.
  */
-import { Client, OptionError, type ClientOptions, type ServerSpec } from '../../index.js';
+import { OptionError, type Client, type ClientOptions, type ServerSpec } from '../../index.js';
+import { isClient } from '../../client-brand.js';
 import { clientFrom, rejectUnknown, type ClientSource } from '../client-source.js';
 
 export interface KeyvMemcacheOptions {
@@ -109,7 +110,7 @@ export function resolveKeyvOptions(target: KeyvMemcacheTarget | undefined, extra
 function targetAsOptions(target: KeyvMemcacheTarget | undefined): KeyvMemcacheOptions {
   if (target === undefined) return {};
   if (typeof target === 'string') return { url: target };
-  if (target instanceof Client) return { client: target };
+  if (isClient(target)) return { client: target };
   if (Array.isArray(target) || isServerObject(target)) return { servers: target as ServerSpec | readonly ServerSpec[] };
   if (typeof target !== 'object' || target === null) throw new OptionError('servers', 'must be a string, server specs, a Client or options');
   return target as KeyvMemcacheOptions;

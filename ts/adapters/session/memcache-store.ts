@@ -39,7 +39,7 @@ export class MemcacheStore extends session.Store {
   /** The session, or null when there is none (never stored, destroyed, expired, cleared). */
   override get(sid: string, callback: (error: unknown, session?: SessionData | null) => void): void {
     settle(
-      this.#run(sid, async (key) => parse(await this.client.get(key), key)),
+      this.#run(sid, async (key) => parse(await this.client.get(key), () => serverOf(this.client, key))),
       callback as Callback<SessionData | null>,
     );
   }
@@ -90,7 +90,7 @@ export class MemcacheStore extends session.Store {
    * client's close() lets those finish); a client given stays open.
    */
   async close(): Promise<void> {
-    await this.#generation.settled();
+    await Promise.all([this.#generation.settled(), this.#writes.idle()]);
     if (this.#owned) await this.client.close();
   }
 
@@ -130,20 +130,31 @@ function sessionJson(data: SessionData): string {
 /**
  * A stored session: our JSON text, or bytes (stored by another client with flags 0). Anything but
  * an object with a cookie object is an error: express-session reads `session.cookie` as soon as it
- * gets one, and a throw there, in reload()'s callback, would end the process.
+ * gets one, and a throw there, in reload()'s callback, would end the process. The error names the
+ * server (`server()`), never the key: it holds the session id, which opens the session to whoever
+ * reads the log it ends up in.
  */
-function parse(value: unknown, key: string): SessionData | null {
+function parse(value: unknown, server: () => string | undefined): SessionData | null {
   if (value === undefined) return null;
   const text = typeof value === 'string' ? value : value instanceof Uint8Array ? Buffer.from(value).toString('utf8') : undefined;
-  if (text === undefined) throw new DeserializeError(`the session at ${key} is not JSON text`);
+  if (text === undefined) throw new DeserializeError('a stored session is not JSON text', { server: server() });
   let data: unknown;
   try {
     data = JSON.parse(text);
   } catch (error) {
-    throw new DeserializeError(`the session at ${key} is not valid JSON`, { cause: error });
+    throw new DeserializeError('a stored session is not valid JSON', { cause: error, server: server() });
   }
-  if (!isObject(data) || !isObject(data.cookie)) throw new DeserializeError(`the value at ${key} is not a session (an object with a cookie object)`);
+  if (!isObject(data) || !isObject(data.cookie)) throw new DeserializeError('a value stored under a session key is not a session (an object with a cookie object)', { server: server() });
   return data as unknown as SessionData;
+}
+
+/** The server `key` goes to, for an error; undefined once the client is closing. */
+function serverOf(client: Client, key: string): string | undefined {
+  try {
+    return client.serverFor(key);
+  } catch {
+    return undefined;
+  }
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
