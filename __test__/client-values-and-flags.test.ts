@@ -392,6 +392,23 @@ describe('a custom serializer', () => {
     }
   });
 
+  it('that throws what String() cannot show still fails with its coded error, the throw as cause (serializing and deserializing), and the connection stays usable', async () => {
+    const unshowable = Object.create(null) as object;
+    const custom = new Client([ctx.server.spec], { serializer: { serialize: () => { throw unshowable; }, deserialize: () => { throw unshowable; } } });
+    try {
+      const k = key('serializer-throws-unshowable');
+      await expect(custom.set(k, 1)).rejects.toMatchObject({ code: 'MEMCACHE_SERIALIZE', cause: unshowable });
+      await ctx.client.set(k, 'stored by another client');
+      for (const read of [() => custom.get(k), () => custom.getMulti([k]).then((hits) => hits.errors.get(k) ?? hits.get(k))]) {
+        const outcome = await read().catch((e: unknown) => e);
+        expect(outcome).toMatchObject({ code: 'MEMCACHE_DESERIALIZE', cause: unshowable });
+      }
+      expect(await custom.version()).toHaveLength(1); // the reply's handling did not throw: the connection is still up
+    } finally {
+      await custom.close();
+    }
+  });
+
   it.each([8, 32])('may not claim a compression bit (%i)', async (flag) => {
     const bad = new Client([ctx.server.spec], { serializer: { serialize: () => ({ bytes: 'x', flags: flag }), deserialize: () => 0 } });
     try {

@@ -264,6 +264,30 @@ describe('leases between clients', () => {
     }
   });
 
+  it("a coded error a caller's serializer throws (one for every call, frozen) names the key's server in a copy, the serializer's own left as it was; one that throws what String() cannot show is a SerializeError, and so is a deserializer's a DeserializeError", async () => {
+    const shared = Object.freeze(new SerializeError('refused by policy'));
+    const unshowable = Object.create(null) as object;
+    for (const protocol of ['meta', 'text'] as const) {
+      for (const [thrown, code] of [[shared, 'MEMCACHE_SERIALIZE'], [unshowable, 'MEMCACHE_SERIALIZE']] as const) {
+        const mc = new Client(ctx.server.spec, { protocol, serializer: { serialize: () => { throw thrown; }, deserialize: () => { throw unshowable; } } });
+        try {
+          const key = freshKey(`serializer-own-error-${protocol}`);
+          const error = await mc.fetch(key, () => 'v', { ttl: 60, lockTtl: 10 }).catch((e: unknown) => e);
+          expect(error, protocol).toBeInstanceOf(SerializeError);
+          expect(error, protocol).toMatchObject({ code, server: mc.serverFor(key) });
+          if (thrown === shared) expect((error as SerializeError).message).toBe('refused by policy');
+          else expect((error as SerializeError).cause).toBe(unshowable);
+          // A hit whose value the deserializer cannot read.
+          await ctx.client.set(key, 'stored by another client', { ttl: 60 });
+          await expect(mc.fetch(key, () => 'v', { ttl: 60 }), protocol).rejects.toMatchObject({ code: 'MEMCACHE_DESERIALIZE', cause: unshowable, server: mc.serverFor(key) });
+        } finally {
+          await mc.close();
+        }
+      }
+      expect(shared.server).toBeUndefined();
+    }
+  });
+
   it('a store memcached refuses for its size fails alone: the winners stored with it count no error and give back no lease', async () => {
     const small = await startMemcached({ args: ['-I', '4k', '-o', 'slab_chunk_max=2048'] });
     const mc = new Client(small.spec, { protocol: 'meta' });

@@ -39,6 +39,18 @@ export interface MemcacheErrorDetails {
   cause?: unknown;
 }
 
+/**
+ * What a caller's code threw (a loader, a serializer), for an error's message. Anything may be
+ * thrown, even what String() cannot turn into text: describing it must not throw instead.
+ */
+export function describeThrown(thrown: unknown): string {
+  try {
+    return thrown instanceof Error ? thrown.message : String(thrown);
+  } catch {
+    return 'a value that cannot be shown as text';
+  }
+}
+
 /** Base class of every error the client raises. */
 export class MemcacheError extends Error {
   readonly code: MemcacheErrorCode;

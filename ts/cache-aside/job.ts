@@ -2,7 +2,7 @@
 import type { Key } from '../call-options.js';
 import type { ServerNode } from '../cluster/cluster.js';
 import type { ValueCodec } from '../codec/value-codec.js';
-import { LoaderError, MemcacheError, TimeoutError } from '../errors.js';
+import { describeThrown, LoaderError, MemcacheError, TimeoutError } from '../errors.js';
 import { publishFetchEvent } from '../observability/channels.js';
 import { MAX_TIMEOUT } from '../options.js';
 import type { Request } from '../protocol/request-factory.js';
@@ -50,10 +50,14 @@ export function throwIfUnstorable(job: FetchJob, payload: Payload): void {
   if (payload.error !== undefined) throw onServer(payload.error, job.node.name);
 }
 
-/** `error` naming `server` when it names none: the codec makes its errors for one call, before any server is known. */
+/**
+ * `error` naming `server` when it names none: a copy, as the error may not be this call's alone (a
+ * caller's serializer may throw one coded error for every call, or a frozen one).
+ */
 function onServer(error: unknown, server: string): unknown {
-  if (error instanceof MemcacheError && error.server === undefined) (error as { server: string | undefined }).server = server;
-  return error;
+  if (!(error instanceof MemcacheError) || error.server !== undefined) return error;
+  const named = { value: server, enumerable: true, writable: true, configurable: true };
+  return Object.create(Object.getPrototypeOf(error) as object, { ...Object.getOwnPropertyDescriptors(error), server: named }) as MemcacheError;
 }
 
 /**
@@ -74,18 +78,9 @@ export async function callLoader(job: FetchJob): Promise<unknown> {
   } catch (cause) {
     job.node.metrics.loaderErrors++;
     publishFetchEvent('loader:error', job.node.name);
-    throw new LoaderError(`the loader failed: ${describe(cause)}`, { cause, server: job.node.name });
+    throw new LoaderError(`the loader failed: ${describeThrown(cause)}`, { cause, server: job.node.name });
   } finally {
     clearTimeout(timer);
-  }
-}
-
-/** What the loader threw, for a message: anything may be thrown, even what String() cannot turn into text. */
-function describe(thrown: unknown): string {
-  try {
-    return thrown instanceof Error ? thrown.message : String(thrown);
-  } catch {
-    return 'a value that cannot be shown as text';
   }
 }
 

@@ -4,7 +4,7 @@
  * (one compressed off the main thread fails its requests instead, before any byte of it is sent).
  */
 import type { CompressionAlgorithm } from '../core/index.js';
-import { ArgumentError, MemcacheError, SerializeError, ValueTooLargeError } from '../errors.js';
+import { ArgumentError, describeThrown, MemcacheError, SerializeError, ValueTooLargeError } from '../errors.js';
 import { decompressTextValue, decompressValue, zlibCompressor, zstdCompressor, type Compressor, type WriteCompression } from './compression.js';
 import { COMPRESSED_BITS, FLAG_COMPRESSED, FLAG_TEXT, FLAG_ZSTD, MAX_FLAGS } from './flags.js';
 import { DeferredValue, decompressOffThread } from './off-thread.js';
@@ -83,7 +83,7 @@ export class ValueCodec {
       return this.#config.serializer.serialize(value);
     } catch (cause) {
       if (cause instanceof MemcacheError) throw cause;
-      throw new SerializeError(`the serializer could not write the value: ${String(cause)}`, { cause });
+      throw new SerializeError(`the serializer could not write the value: ${describeThrown(cause)}`, { cause });
     }
   }
 

@@ -1,6 +1,6 @@
 /** getItem: one `mg` asking for the value and everything memcached knows about the item. */
 import { F_B_LEN, F_B_START, F_FLAGS } from '../../core/index.js';
-import { DeserializeError, MemcacheError } from '../../errors.js';
+import { describeThrown, DeserializeError, MemcacheError } from '../../errors.js';
 import { Command, type CommandId } from '../../observability/metrics.js';
 import type { CommandWriter } from '../command-writer.js';
 import { errorReply, ReplyKind, unexpectedReply } from '../replies.js';
@@ -78,7 +78,7 @@ export class MetaItemRequest extends Request<ItemInfo | undefined> {
       const item = this.#item(buf, rec, off, flags);
       this.resolveDecoded(item.value, (value) => ({ ...item, value }));
     } catch (error) {
-      this.reject(error instanceof MemcacheError ? error : new DeserializeError(`the value could not be deserialized: ${String(error)}`, { cause: error, server: this.server }));
+      this.reject(error instanceof MemcacheError ? error : new DeserializeError(`the value could not be deserialized: ${describeThrown(error)}`, { cause: error, server: this.server }));
     }
     return true;
   }

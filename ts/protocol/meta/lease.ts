@@ -16,7 +16,7 @@
  *   cas, which then makes the newer writer's store fail.
  */
 import { F_A_LEN, F_A_START, F_B_LEN, F_B_START, F_FLAGS } from '../../core/index.js';
-import { DeserializeError, MemcacheError } from '../../errors.js';
+import { describeThrown, DeserializeError, MemcacheError } from '../../errors.js';
 import { Command, type CommandId, type ServerMetrics } from '../../observability/metrics.js';
 import type { CommandWriter } from '../command-writer.js';
 import { MAX_RELATIVE_EXPTIME } from '../exptime.js';
@@ -115,7 +115,7 @@ export function decodeVa(decoder: ValueDecoder, buf: Buffer, rec: Uint32Array, o
   try {
     return decoder.decode(buf, start, start + rec[off + F_B_LEN], rec[off + F_FLAGS]);
   } catch (cause) {
-    throw cause instanceof MemcacheError ? cause : new DeserializeError(`the value could not be deserialized: ${String(cause)}`, { cause, server });
+    throw cause instanceof MemcacheError ? cause : new DeserializeError(`the value could not be deserialized: ${describeThrown(cause)}`, { cause, server });
   }
 }
 

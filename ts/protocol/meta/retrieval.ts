@@ -4,7 +4,7 @@
  * is `EN`. Each key is its own `mg`, so these never merge with text gets.
  */
 import { F_B_LEN, F_B_START, F_FLAGS } from '../../core/index.js';
-import { DeserializeError, MemcacheError } from '../../errors.js';
+import { describeThrown, DeserializeError, MemcacheError } from '../../errors.js';
 import { Command, type CommandId } from '../../observability/metrics.js';
 import type { CommandWriter } from '../command-writer.js';
 import { ReplyKind } from '../replies.js';
@@ -22,7 +22,7 @@ function decodeValue(decoder: ValueDecoder, buf: Buffer, rec: Uint32Array, off: 
   try {
     return decoder.decode(buf, start, start + rec[off + F_B_LEN], rec[off + F_FLAGS]);
   } catch (cause) {
-    throw cause instanceof MemcacheError ? cause : new DeserializeError(`the value could not be deserialized: ${String(cause)}`, { cause, server });
+    throw cause instanceof MemcacheError ? cause : new DeserializeError(`the value could not be deserialized: ${describeThrown(cause)}`, { cause, server });
   }
 }
 

@@ -4,7 +4,7 @@
  * merge into one multi-key command; each caller still gets its own result.
  */
 import { F_A_LEN, F_A_START, F_B_LEN, F_B_START, F_FLAGS } from '../../core/index.js';
-import { DeserializeError, MemcacheError } from '../../errors.js';
+import { describeThrown, DeserializeError, MemcacheError } from '../../errors.js';
 import { Command, type CommandId } from '../../observability/metrics.js';
 import type { CommandWriter } from '../command-writer.js';
 import { casReply, errorReply, ReplyKind, unexpectedReply } from '../replies.js';
@@ -96,7 +96,7 @@ abstract class RetrievalRequest<T> extends Request<T> {
     } catch (cause) {
       throw cause instanceof MemcacheError
         ? cause
-        : new DeserializeError(`the value could not be deserialized: ${String(cause)}`, { cause, server: this.server });
+        : new DeserializeError(`the value could not be deserialized: ${describeThrown(cause)}`, { cause, server: this.server });
     }
   }
 
