@@ -535,6 +535,26 @@ describe('every command with values compressed or decompressed off the main thre
     });
   });
 
+  it("a caller's deserializer that throws (anything) on a value decompressed off the main thread fails that read with a DeserializeError naming the server, its cause the throw, as on the main thread", async () => {
+    const k = key('deserializer-throws-off-thread');
+    await withClient({ compressionThreshold: 1024 }, async (client) => void (await client.set(k, prose(120_000, 80))));
+    for (const thrown of [new Error('plain'), 'a string', Object.create(null) as object]) {
+      for (const offloadThreshold of [1, 0]) {
+        const serializer = { serialize: () => ({ bytes: '', flags: 0 }), deserialize: () => { throw thrown; } };
+        await withClient({ compressionThreshold: 1024, offloadThreshold, serializer }, async (client) => {
+          const expected = { code: 'MEMCACHE_DESERIALIZE', cause: thrown, server: client.serverFor(k) };
+          const where = `offloadThreshold ${offloadThreshold}, ${String(typeof thrown)}`;
+          await expect(client.get(k), where).rejects.toMatchObject(expected);
+          await expect(client.gets(k), where).rejects.toMatchObject(expected);
+          expect((await client.getMulti([k])).errors.get(k), where).toMatchObject(expected);
+          await expect(client.fetch(k, () => 'loader ran', { ttl: 100 }), where).rejects.toMatchObject(expected);
+          const item = await client.getItem(k).catch((e: unknown) => e);
+          if ((item as { code?: string }).code !== 'MEMCACHE_UNSUPPORTED') expect(item, where).toMatchObject(expected); // protocol 'text': no getItem
+        });
+      }
+    }
+  });
+
   it('cas, add, replace and fetch store large values in order', async () => {
     await withClient({ compressionThreshold: 1024 }, async (client) => {
       const [k, added, fetched] = [key('cas'), key('added'), key('fetched')];
@@ -630,7 +650,7 @@ describe('maxDecompressedLength on both paths (zlib)', () => {
             } else {
               const error = await client.get(k).catch((e: unknown) => e);
               expect(error, k).toBeInstanceOf(DeserializeError);
-              expect(error).toMatchObject({ code: 'MEMCACHE_DESERIALIZE' });
+              expect(error).toMatchObject({ code: 'MEMCACHE_DESERIALIZE', server: client.serverFor(k) });
             }
           }
           const multi = await client.getMulti([onMain, offMain, 'absent']);
@@ -641,13 +661,16 @@ describe('maxDecompressedLength on both paths (zlib)', () => {
           } else {
             expect(multi.size).toBe(0);
             expect([...multi.errors.keys()].sort()).toEqual([offMain, onMain].sort());
-            for (const error of multi.errors.values()) expect(error).toMatchObject({ code: 'MEMCACHE_DESERIALIZE' });
+            for (const error of multi.errors.values()) expect(error).toMatchObject({ code: 'MEMCACHE_DESERIALIZE', server: client.serverFor(onMain) });
           }
         });
         const seen = decompressions(calls).map((c) => `${c.length}:${OFF_THREAD.has(c.op) ? 'off' : 'main'}`);
         const expected = [`${smallStored.length}:main`, `${largeStored.length}:off`];
         expect(seen.slice(0, 2)).toEqual(expected);
         expect(seen.slice(2).sort()).toEqual([...expected].sort());
+        for (const k of fits ? [] : [onMain, offMain]) {
+          await expect(client.fetch(k, () => 'loader ran', { ttl: 60 }), k).rejects.toMatchObject({ code: 'MEMCACHE_DESERIALIZE', server: client.serverFor(k) });
+        }
         // The connection is still in step: a plain value reads as written.
         const after = key('after-bomb');
         await client.set(after, 'fine');

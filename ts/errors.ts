@@ -51,6 +51,17 @@ export function describeThrown(thrown: unknown): string {
   }
 }
 
+/**
+ * `error` naming `server` when it names none: a copy, since the error may not be one call's alone
+ * (a caller's serializer may throw one coded error for every call, or a frozen one). The copy keeps
+ * its class, code, message, stack and cause.
+ */
+export function withServer(error: MemcacheError, server: string): MemcacheError {
+  if (error.server !== undefined) return error;
+  const named = { value: server, enumerable: true, writable: true, configurable: true };
+  return Object.create(Object.getPrototypeOf(error) as object, { ...Object.getOwnPropertyDescriptors(error), server: named }) as MemcacheError;
+}
+
 /** Base class of every error the client raises. */
 export class MemcacheError extends Error {
   readonly code: MemcacheErrorCode;

@@ -2,7 +2,7 @@
 import type { Key } from '../call-options.js';
 import type { ServerNode } from '../cluster/cluster.js';
 import type { ValueCodec } from '../codec/value-codec.js';
-import { describeThrown, LoaderError, MemcacheError, TimeoutError } from '../errors.js';
+import { describeThrown, LoaderError, MemcacheError, TimeoutError, withServer } from '../errors.js';
 import { publishFetchEvent } from '../observability/channels.js';
 import { MAX_TIMEOUT } from '../options.js';
 import type { Request } from '../protocol/request-factory.js';
@@ -50,14 +50,9 @@ export function throwIfUnstorable(job: FetchJob, payload: Payload): void {
   if (payload.error !== undefined) throw onServer(payload.error, job.node.name);
 }
 
-/**
- * `error` naming `server` when it names none: a copy, as the error may not be this call's alone (a
- * caller's serializer may throw one coded error for every call, or a frozen one).
- */
+/** A coded `error` names the key's server (withServer); anything else is left as it is. */
 function onServer(error: unknown, server: string): unknown {
-  if (!(error instanceof MemcacheError) || error.server !== undefined) return error;
-  const named = { value: server, enumerable: true, writable: true, configurable: true };
-  return Object.create(Object.getPrototypeOf(error) as object, { ...Object.getOwnPropertyDescriptors(error), server: named }) as MemcacheError;
+  return error instanceof MemcacheError ? withServer(error, server) : error;
 }
 
 /**

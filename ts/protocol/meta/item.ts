@@ -1,10 +1,10 @@
 /** getItem: one `mg` asking for the value and everything memcached knows about the item. */
-import { F_B_LEN, F_B_START, F_FLAGS } from '../../core/index.js';
-import { describeThrown, DeserializeError, MemcacheError } from '../../errors.js';
+import { F_B_LEN, F_FLAGS } from '../../core/index.js';
 import { Command, type CommandId } from '../../observability/metrics.js';
 import type { CommandWriter } from '../command-writer.js';
 import { errorReply, ReplyKind, unexpectedReply } from '../replies.js';
 import { Request, type ValueDecoder } from '../request.js';
+import { decodeFailure, decodeRecordValue } from '../value-decoding.js';
 import { encodeMetaItem, type KeyEncoding } from './commands.js';
 import { returnedFlags } from './replies.js';
 import { isLeasePlaceholder } from './lease.js';
@@ -78,16 +78,15 @@ export class MetaItemRequest extends Request<ItemInfo | undefined> {
       const item = this.#item(buf, rec, off, flags);
       this.resolveDecoded(item.value, (value) => ({ ...item, value }));
     } catch (error) {
-      this.reject(error instanceof MemcacheError ? error : new DeserializeError(`the value could not be deserialized: ${describeThrown(error)}`, { cause: error, server: this.server }));
+      this.reject(decodeFailure(error, this.server));
     }
     return true;
   }
 
   #item(buf: Buffer, rec: Uint32Array, off: number, flags: Map<string, string>): ItemInfo {
-    const start = rec[off + F_B_START];
     const clientFlags = rec[off + F_FLAGS];
     return {
-      value: this.#decoder.decode(buf, start, start + rec[off + F_B_LEN], clientFlags),
+      value: decodeRecordValue(this.#decoder, buf, rec, off, this.server),
       cas: BigInt(flags.get('c') ?? '0'),
       flags: clientFlags,
       ttl: Number(flags.get('t') ?? -1),

@@ -15,14 +15,15 @@
  *   memcached 1.6.18 stores a lower cas with `I` as a stale value over a newer one and bumps the
  *   cas, which then makes the newer writer's store fail.
  */
-import { F_A_LEN, F_A_START, F_B_LEN, F_B_START, F_FLAGS } from '../../core/index.js';
-import { describeThrown, DeserializeError, MemcacheError } from '../../errors.js';
+import { F_A_LEN, F_A_START, F_B_LEN, F_FLAGS } from '../../core/index.js';
+import type { MemcacheError } from '../../errors.js';
 import { Command, type CommandId, type ServerMetrics } from '../../observability/metrics.js';
 import type { CommandWriter } from '../command-writer.js';
 import { MAX_RELATIVE_EXPTIME } from '../exptime.js';
 import { ReplyKind } from '../replies.js';
 import { Request, type ValueDecoder } from '../request.js';
 import type { Payload } from '../text-commands.js';
+import { decodeRecordValue } from '../value-decoding.js';
 import { KEY_FLAG, keyToken, type KeyEncoding } from './commands.js';
 import { MetaStoreRequest } from './storage.js';
 import { opaqueDigits } from './opaque-digits.js';
@@ -109,16 +110,6 @@ export function recacheToken(recacheBefore: number | undefined): string {
   return recacheBefore === undefined ? '' : ` R${Math.min(recacheBefore + 1, MAX_RELATIVE_EXPTIME)}`;
 }
 
-/** A VA record's value, read as a VALUE's is; a failure is this key's error, never the connection's. */
-export function decodeVa(decoder: ValueDecoder, buf: Buffer, rec: Uint32Array, off: number, server: string): unknown {
-  const start = rec[off + F_B_START];
-  try {
-    return decoder.decode(buf, start, start + rec[off + F_B_LEN], rec[off + F_FLAGS]);
-  } catch (cause) {
-    throw cause instanceof MemcacheError ? cause : new DeserializeError(`the value could not be deserialized: ${describeThrown(cause)}`, { cause, server });
-  }
-}
-
 /** A lease get's EN: no item, and no lease handed out. */
 export const MISS_REPLY: LeaseReply = Object.freeze({ won: false, busy: false, stale: false, found: false, value: undefined, cas: '', error: undefined });
 
@@ -178,7 +169,7 @@ export function readLease(decoder: ValueDecoder, buf: Buffer, rec: Uint32Array, 
   const cas = wonLease(bits) ? leaseCas(buf, rec, off) : '';
   if (isLeasePlaceholder(buf, rec, off)) return leaseReply(bits, cas, false, undefined, undefined);
   try {
-    return leaseReply(bits, cas, true, decodeVa(decoder, buf, rec, off, server), undefined);
+    return leaseReply(bits, cas, true, decodeRecordValue(decoder, buf, rec, off, server), undefined);
   } catch (unreadable) {
     return leaseReply(bits, cas, false, undefined, unreadable as MemcacheError);
   }

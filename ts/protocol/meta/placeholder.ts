@@ -16,7 +16,8 @@ import type { CommandWriter } from '../command-writer.js';
 import { ReplyKind } from '../replies.js';
 import { Request, type ValueDecoder } from '../request.js';
 import type { CasItem } from '../requests/retrieval.js';
-import { decodeVa, isLeasePlaceholder, leaseBits, MetaReleaseRequest, staleLease, wonLease } from './lease.js';
+import { decodeRecordValue } from '../value-decoding.js';
+import { isLeasePlaceholder, leaseBits, MetaReleaseRequest, staleLease, wonLease } from './lease.js';
 import type { KeyEncoding } from './commands.js';
 import { opaqueDigits } from './opaque-digits.js';
 import { returnedFlags } from './replies.js';
@@ -75,7 +76,7 @@ class PlaceholderProbeRequest extends Request<CasItem | undefined> {
       return true;
     }
     try {
-      const value = decodeVa(this.#decoder, buf, rec, off, this.server);
+      const value = decodeRecordValue(this.#decoder, buf, rec, off, this.server);
       const unique = BigInt(cas);
       this.resolveDecoded(value, (decoded) => ({ value: decoded, cas: unique }));
     } catch (error) {

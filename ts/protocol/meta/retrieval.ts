@@ -3,28 +3,18 @@
  * base64 with `b`). A hit is `VA` with the client flags (`f`), decoded as a text VALUE is; a miss
  * is `EN`. Each key is its own `mg`, so these never merge with text gets.
  */
-import { F_B_LEN, F_B_START, F_FLAGS } from '../../core/index.js';
-import { describeThrown, DeserializeError, MemcacheError } from '../../errors.js';
+import type { MemcacheError } from '../../errors.js';
 import { Command, type CommandId } from '../../observability/metrics.js';
 import type { CommandWriter } from '../command-writer.js';
 import { ReplyKind } from '../replies.js';
 import { asDecoded, putDecoded, Request, type ValueDecoder } from '../request.js';
 import type { RetrievalVerb } from '../text-commands.js';
+import { decodeRecordValue } from '../value-decoding.js';
 import { encodeMetaGet, encodeMetaTouch, type KeyEncoding } from './commands.js';
 import { QuietRequest } from './quiet.js';
 import { isLeasePlaceholder } from './lease.js';
 import { handBackReadLease } from './placeholder.js';
 import { replyOpaque, returnedFlags } from './replies.js';
-
-/** A VA record's value, read with its client flags as a VALUE's is; a failure is that key's error. */
-function decodeValue(decoder: ValueDecoder, buf: Buffer, rec: Uint32Array, off: number, server: string): unknown {
-  const start = rec[off + F_B_START];
-  try {
-    return decoder.decode(buf, start, start + rec[off + F_B_LEN], rec[off + F_FLAGS]);
-  } catch (cause) {
-    throw cause instanceof MemcacheError ? cause : new DeserializeError(`the value could not be deserialized: ${describeThrown(cause)}`, { cause, server });
-  }
-}
 
 /** The cas unique a VA returned (`c`), as a text VALUE's: undefined without one. */
 function casFlag(buf: Buffer, rec: Uint32Array, off: number): bigint | undefined {
@@ -88,7 +78,7 @@ export class MetaGetRequest extends Request<unknown> {
     }
     this.metrics.hits++;
     try {
-      const value = decodeValue(this.#decoder, buf, rec, off, this.server);
+      const value = decodeRecordValue(this.#decoder, buf, rec, off, this.server);
       if (this.#withCas) {
         const cas = casFlag(buf, rec, off);
         this.resolveDecoded(value, (decoded) => ({ value: decoded, cas }));
@@ -177,7 +167,7 @@ export class MetaGetManyRequest extends QuietRequest<void> {
     const key = this.#resultKeys[index];
     this.#found++;
     try {
-      this.#decoding = putDecoded(key, decodeValue(this.#decoder, buf, rec, off, this.server), this.#hits, this.#errors, this.#decoding);
+      this.#decoding = putDecoded(key, decodeRecordValue(this.#decoder, buf, rec, off, this.server), this.#hits, this.#errors, this.#decoding);
     } catch (error) {
       this.#errors.set(key, error as MemcacheError);
     }

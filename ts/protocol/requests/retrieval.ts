@@ -3,14 +3,15 @@
  * asked, then one END per request line. Single-key gets queued back to back on one connection
  * merge into one multi-key command; each caller still gets its own result.
  */
-import { F_A_LEN, F_A_START, F_B_LEN, F_B_START, F_FLAGS } from '../../core/index.js';
-import { describeThrown, DeserializeError, MemcacheError } from '../../errors.js';
+import { F_A_LEN, F_A_START, F_B_LEN, F_FLAGS } from '../../core/index.js';
+import type { MemcacheError } from '../../errors.js';
 import { Command, type CommandId } from '../../observability/metrics.js';
 import type { CommandWriter } from '../command-writer.js';
 import { casReply, errorReply, ReplyKind, unexpectedReply } from '../replies.js';
 import { askAboutEmptyValue } from '../meta/placeholder.js';
 import { asDecoded, putDecoded, Request, type ValueDecoder } from '../request.js';
 import { encodeRetrieval, type RetrievalVerb } from '../text-commands.js';
+import { decodeRecordValue } from '../value-decoding.js';
 
 /** What `gets` / `gats` resolve with. */
 export interface CasItem {
@@ -88,16 +89,9 @@ abstract class RetrievalRequest<T> extends Request<T> {
     return askAboutEmptyValue(this.keys[index], this.decoder, this);
   }
 
-  /** Decodes a VALUE record's data; a failure is that key's error, never the connection's. */
+  /** Decodes a VALUE record's data; a failure is that key's error, never the connection's (value-decoding.ts). */
   protected decodeValue(buf: Buffer, rec: Uint32Array, off: number): unknown {
-    const start = rec[off + F_B_START];
-    try {
-      return this.decoder.decode(buf, start, start + rec[off + F_B_LEN], rec[off + F_FLAGS]);
-    } catch (cause) {
-      throw cause instanceof MemcacheError
-        ? cause
-        : new DeserializeError(`the value could not be deserialized: ${describeThrown(cause)}`, { cause, server: this.server });
-    }
+    return decodeRecordValue(this.decoder, buf, rec, off, this.server);
   }
 
   #keyIndex(buf: Buffer, rec: Uint32Array, off: number): number {
