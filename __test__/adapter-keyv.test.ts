@@ -1298,6 +1298,12 @@ describe('the deserialize option (as @keyv/memcache takes it)', () => {
 });
 
 describe("@keyv/memcache's option names", () => {
+  it('a first argument that is neither servers, a Client nor options is an OptionError naming servers', () => {
+    for (const target of [5, true, null, () => {}, Symbol('s')]) {
+      expect(() => new KeyvMemcache(target as never), typeof target).toThrow(expect.objectContaining({ code: 'MEMCACHE_BAD_OPTION', option: 'servers' }));
+    }
+  });
+
   it('takes a servers string, or { uri } / { url }, with memjs options in seconds', async () => {
     const stores = [
       new KeyvMemcache(ctx.server.spec, { timeout: 0.5, conntimeout: 1, retries: 2, failover: true, failoverTime: 30, keepAlive: true }),

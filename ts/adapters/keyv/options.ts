@@ -110,9 +110,9 @@ export function resolveKeyvOptions(target: KeyvMemcacheTarget | undefined, extra
 function targetAsOptions(target: KeyvMemcacheTarget | undefined): KeyvMemcacheOptions {
   if (target === undefined) return {};
   if (typeof target === 'string') return { url: target };
+  if (typeof target !== 'object' || target === null) throw new OptionError('servers', 'must be a string, server specs, a Client or options');
   if (isClient(target)) return { client: target };
   if (Array.isArray(target) || isServerObject(target)) return { servers: target as ServerSpec | readonly ServerSpec[] };
-  if (typeof target !== 'object' || target === null) throw new OptionError('servers', 'must be a string, server specs, a Client or options');
   return target as KeyvMemcacheOptions;
 }
 
