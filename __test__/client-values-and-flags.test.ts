@@ -4,6 +4,7 @@
  * for byte on the server.
  */
 import { randomBytes } from 'node:crypto';
+import { types } from 'node:util';
 import zlib from 'node:zlib';
 import { Packr } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
@@ -404,6 +405,28 @@ describe('a custom serializer', () => {
         expect(outcome).toMatchObject({ code: 'MEMCACHE_DESERIALIZE', cause: unshowable });
       }
       expect(await custom.version()).toHaveLength(1); // the reply's handling did not throw: the connection is still up
+    } finally {
+      await custom.close();
+    }
+  });
+
+  it("whose deserializer throws a coded error of its own gets that very error back, named the server: still a native error, its private fields intact", async () => {
+    class PolicyError extends DeserializeError {
+      readonly #reason = 'embargoed';
+      get reason(): string {
+        return this.#reason;
+      }
+    }
+    let thrown: PolicyError | undefined;
+    const custom = new Client([ctx.server.spec], { serializer: { serialize: (v) => ({ bytes: String(v), flags: 0 }), deserialize: () => { throw (thrown = new PolicyError('not for you')); } } });
+    try {
+      const k = key('deserializer-own-error');
+      await ctx.client.set(k, 'x');
+      const error = await custom.get(k).catch((e: unknown) => e);
+      expect(error).toBe(thrown);
+      expect(error).toMatchObject({ code: 'MEMCACHE_DESERIALIZE', server: custom.serverFor(k), reason: 'embargoed' });
+      expect(types.isNativeError(error)).toBe(true);
+      expect(structuredClone(error)).toMatchObject({ message: 'not for you' });
     } finally {
       await custom.close();
     }

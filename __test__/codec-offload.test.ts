@@ -555,6 +555,23 @@ describe('every command with values compressed or decompressed off the main thre
     }
   });
 
+  it('a getItem aborted while its value is decompressed off the main thread, which then fails, leaves nothing unhandled', async () => {
+    const k = key('get-item-aborted');
+    await withClient({ compressionThreshold: 1024 }, async (client) => void (await client.set(k, 'a'.repeat(200_000))));
+    await withClient({ offloadThreshold: 1, maxDecompressedLength: 1000 }, async (client) => {
+      const probe = await client.getItem(k).catch((e: { code?: string }) => e.code);
+      if (probe === 'MEMCACHE_UNSUPPORTED') return; // protocol 'text': no getItem
+      for (let i = 0; i < 20; i++) {
+        const controller = new AbortController();
+        const call = client.getItem(k, { signal: controller.signal });
+        setImmediate(() => controller.abort());
+        await expect(call).rejects.toMatchObject({ code: expect.stringMatching(/^MEMCACHE_(ABORTED|DESERIALIZE)$/) });
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50)); // the decompressions still running have failed by now
+      expect(await client.version()).toHaveLength(1);
+    });
+  });
+
   it('cas, add, replace and fetch store large values in order', async () => {
     await withClient({ compressionThreshold: 1024 }, async (client) => {
       const [k, added, fetched] = [key('cas'), key('added'), key('fetched')];

@@ -39,29 +39,6 @@ export interface MemcacheErrorDetails {
   cause?: unknown;
 }
 
-/**
- * What a caller's code threw (a loader, a serializer), for an error's message. Anything may be
- * thrown, even what String() cannot turn into text: describing it must not throw instead.
- */
-export function describeThrown(thrown: unknown): string {
-  try {
-    return thrown instanceof Error ? thrown.message : String(thrown);
-  } catch {
-    return 'a value that cannot be shown as text';
-  }
-}
-
-/**
- * `error` naming `server` when it names none: a copy, since the error may not be one call's alone
- * (a caller's serializer may throw one coded error for every call, or a frozen one). The copy keeps
- * its class, code, message, stack and cause.
- */
-export function withServer(error: MemcacheError, server: string): MemcacheError {
-  if (error.server !== undefined) return error;
-  const named = { value: server, enumerable: true, writable: true, configurable: true };
-  return Object.create(Object.getPrototypeOf(error) as object, { ...Object.getOwnPropertyDescriptors(error), server: named }) as MemcacheError;
-}
-
 /** Base class of every error the client raises. */
 export class MemcacheError extends Error {
   readonly code: MemcacheErrorCode;

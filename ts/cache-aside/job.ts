@@ -2,7 +2,8 @@
 import type { Key } from '../call-options.js';
 import type { ServerNode } from '../cluster/cluster.js';
 import type { ValueCodec } from '../codec/value-codec.js';
-import { describeThrown, LoaderError, MemcacheError, TimeoutError, withServer } from '../errors.js';
+import { describeThrown, withServer } from '../error-composition.js';
+import { LoaderError, MemcacheError, TimeoutError } from '../errors.js';
 import { publishFetchEvent } from '../observability/channels.js';
 import { MAX_TIMEOUT } from '../options.js';
 import type { Request } from '../protocol/request-factory.js';

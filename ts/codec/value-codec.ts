@@ -4,7 +4,8 @@
  * (one compressed off the main thread fails its requests instead, before any byte of it is sent).
  */
 import type { CompressionAlgorithm } from '../core/index.js';
-import { ArgumentError, describeThrown, MemcacheError, SerializeError, ValueTooLargeError } from '../errors.js';
+import { describeThrown } from '../error-composition.js';
+import { ArgumentError, MemcacheError, SerializeError, ValueTooLargeError } from '../errors.js';
 import { decompressTextValue, decompressValue, zlibCompressor, zstdCompressor, type Compressor, type WriteCompression } from './compression.js';
 import { COMPRESSED_BITS, FLAG_COMPRESSED, FLAG_TEXT, FLAG_ZSTD, MAX_FLAGS } from './flags.js';
 import { DeferredValue, decompressOffThread } from './off-thread.js';

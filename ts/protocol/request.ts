@@ -220,7 +220,10 @@ export abstract class Request<T = unknown> implements AbortListener {
    * counts until `later` settles.
    */
   resolveLater(later: Promise<T>, failureCounted = false): void {
-    if (this.#settled) return;
+    if (this.#settled) {
+      later.catch(() => {}); // nobody waits for it any more (aborted, timed out): its failure is nobody's
+      return;
+    }
     this.#settled = true;
     this.#later = true;
     later.then(

@@ -5,7 +5,8 @@
  * naming no server), on the main thread or once a value decompressed off it is handed over.
  */
 import { F_B_LEN, F_B_START, F_FLAGS } from '../core/index.js';
-import { describeThrown, DeserializeError, MemcacheError, withServer } from '../errors.js';
+import { describeThrown, withServer } from '../error-composition.js';
+import { DeserializeError, MemcacheError } from '../errors.js';
 import type { ValueDecoder } from './request.js';
 
 /** The record's value: a Promise of it when it is decompressed off the main thread (ValueDecoder). */

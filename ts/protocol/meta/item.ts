@@ -66,6 +66,8 @@ export class MetaItemRequest extends Request<ItemInfo | undefined> {
       this.reject(error);
       return true;
     }
+    // Aborted or timed out: not decoded (a value decoded off the main thread would fail with nobody waiting).
+    if (this.settled) return true;
     // A lease placeholder (0 bytes, client flags 0, someone is loading it: W or Z) is no value yet.
     if (isLeasePlaceholder(buf, rec, off)) {
       this.metrics.misses++;

@@ -75,6 +75,8 @@ class PlaceholderProbeRequest extends Request<CasItem | undefined> {
       this.resolve(undefined);
       return true;
     }
+    // Aborted or timed out: not decoded (a value decoded off the main thread would fail with nobody waiting).
+    if (this.settled) return true;
     try {
       const value = decodeRecordValue(this.#decoder, buf, rec, off, this.server);
       const unique = BigInt(cas);
